@@ -1,0 +1,476 @@
+/*
+ * actkit.h - neural-network activation kernels on every OpenCL and Vulkan
+ * device, checked against a CPU reference.
+ *
+ * This is the only public header of actkit. Everything is C11.
+ *
+ * Conventions
+ * - Every function that can fail returns act_status_t. ACT_OK is 0. On any
+ *   other status nothing happened: no event was created, no output was
+ *   written, nothing leaked. act_last_error() then says what went wrong, in
+ *   words (which call, which op, which parameter, which value).
+ * - Handles (act_context_t, act_buffer_t, ...) are opaque. Each has one
+ *   _create/_destroy pair. _destroy accepts NULL.
+ * - Structs that may grow (act_device_info_t, act_tensor_t, ...) are
+ *   zero-initialisable: a zero field means its documented default.
+ * - The library never aborts, never prints, and never calls exit().
+ *
+ * Threading
+ * - Device enumeration, act_last_error(), op descriptors owned by one thread,
+ *   and the reference calls are thread-safe.
+ * - A context may be shared by many threads: creating and destroying
+ *   buffers, queues and op descriptors on one context from several threads
+ *   at once is safe.
+ * - A queue is used by one thread at a time (the caller serialises).
+ * - Events may be waited on from any thread.
+ * - An op descriptor may be read (used in act_forward) by many threads at
+ *   once, but not modified while it is in use.
+ *
+ * ABI: within one major version, existing functions keep their signatures
+ * and struct fields keep their offsets; new fields are only appended.
+ */
+#ifndef ACTKIT_H
+#define ACTKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(ACTKIT_SHARED_BUILD)
+#define ACT_API __declspec(dllexport)
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define ACT_API __attribute__((visibility("default")))
+#else
+#define ACT_API
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                  */
+/* ------------------------------------------------------------------------ */
+
+#define ACT_VERSION_MAJOR 0
+#define ACT_VERSION_MINOR 1
+#define ACT_VERSION_PATCH 0
+/* One number that grows with every release: 0x00MMmmpp. */
+#define ACT_VERSION_HEX                                                     \
+  ((ACT_VERSION_MAJOR << 16) | (ACT_VERSION_MINOR << 8) | ACT_VERSION_PATCH)
+
+/* The version of the library actually loaded, as "MAJOR.MINOR.PATCH". */
+ACT_API const char *act_version(void);
+/* The same, as ACT_VERSION_HEX of the loaded library. */
+ACT_API unsigned act_version_hex(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* XX(NAME, code, description) */
+#define ACT_STATUS_MAP(XX)                                                  \
+  XX(OK, 0, "success")                                                      \
+  XX(INVALID_ARGUMENT, 1, "invalid argument")                               \
+  XX(NULL_POINTER, 2, "a required pointer is NULL")                        \
+  XX(UNKNOWN_OP, 3, "unknown op name")                                      \
+  XX(BAD_PARAM, 4, "bad op parameter")                                      \
+  XX(BAD_SHAPE, 5, "bad tensor shape or size")                              \
+  XX(BAD_DTYPE, 6, "unsupported data type for this op")                     \
+  XX(NO_DEVICE, 7, "no such device")                                        \
+  XX(UNSUPPORTED, 8, "not supported on this device")                        \
+  XX(OUT_OF_MEMORY, 9, "out of memory")                                     \
+  XX(BACKEND, 10, "device driver error")                                    \
+  XX(BUILD, 11, "kernel build error")                                       \
+  XX(IO, 12, "file input/output error")                                     \
+  XX(INTERNAL, 13, "internal error")
+
+typedef enum act_status {
+#define ACT_STATUS_ENUM_(name, code, desc) ACT_##name = code,
+  ACT_STATUS_MAP(ACT_STATUS_ENUM_)
+#undef ACT_STATUS_ENUM_
+} act_status_t;
+
+/* "ACT_BAD_PARAM" for ACT_BAD_PARAM; "ACT_UNKNOWN_STATUS" otherwise. */
+ACT_API const char *act_status_name(act_status_t status);
+/* A short description of the status ("bad op parameter"). */
+ACT_API const char *act_status_string(act_status_t status);
+/* The message of the last failed call on this thread, in words: names the
+ * call, op, parameter and value. "" if no call has failed yet. The pointer
+ * stays valid until the next actkit call on this thread. */
+ACT_API const char *act_last_error(void);
+
+/* ------------------------------------------------------------------------ */
+/* Data types and tensors                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef enum act_dtype {
+  ACT_F32 = 0,  /* IEEE binary32 */
+  ACT_F16 = 1,  /* IEEE binary16 (storage; compute is f32 or better) */
+  ACT_BF16 = 2, /* bfloat16 (storage; compute is f32 or better) */
+  ACT_I32 = 3,  /* int32: one_hot indices, and one_hot output */
+  ACT_U8 = 4,   /* uint8: masks ("where"); non-zero means "take part" */
+  ACT_DTYPE_COUNT
+} act_dtype_t;
+
+/* "f32", "f16", "bf16", "i32", "u8"; NULL for a bad value. */
+ACT_API const char *act_dtype_name(act_dtype_t dtype);
+/* Bytes per element; 0 for a bad value. */
+ACT_API size_t act_dtype_size(act_dtype_t dtype);
+/* Parses "f32"/"float32"/"float", "f16"/"float16"/"half", "bf16"/"bfloat16",
+ * "i32"/"int32", "u8"/"uint8". */
+ACT_API act_status_t act_dtype_parse(const char *name, act_dtype_t *dtype);
+
+#define ACT_MAX_DIMS 8
+
+typedef struct act_buffer act_buffer_t;
+
+/*
+ * A tensor: dense, contiguous, row-major (the last dimension varies
+ * fastest), of up to ACT_MAX_DIMS dimensions. ndim = 0 is a scalar (one
+ * element). Used in two ways:
+ * - device calls (act_forward) read `buffer` and `offset` (bytes);
+ * - host calls (act_forward_host, act_reference_forward) read `data`.
+ * The other pair is ignored.
+ */
+typedef struct act_tensor {
+  act_dtype_t dtype;            /* default ACT_F32 */
+  int ndim;                     /* 0..ACT_MAX_DIMS */
+  int64_t dims[ACT_MAX_DIMS];   /* each >= 1 (0 allowed: an empty tensor) */
+  act_buffer_t *buffer;         /* device calls: the buffer */
+  size_t offset;                /* device calls: byte offset in buffer */
+  void *data;                   /* host calls: the elements */
+} act_tensor_t;
+
+/* Number of elements of t (1 for ndim 0); 0 on a bad tensor. */
+ACT_API int64_t act_tensor_numel(const act_tensor_t *t);
+/* Fills a tensor of the given dtype and shape. data may be NULL. */
+ACT_API act_tensor_t act_tensor_make(act_dtype_t dtype, int ndim,
+                                     const int64_t *dims, void *data);
+
+/* ------------------------------------------------------------------------ */
+/* The op catalogue                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* XX(ENUM, "name", kind) with kind ELTWISE (element-wise) or AXIS. The
+ * parameters, aliases and defaults of each are listed by act_op_info(). */
+#define ACT_OP_MAP(XX)                                                      \
+  XX(RELU, "relu", ELTWISE)                                                 \
+  XX(RELU6, "relu6", ELTWISE)                                               \
+  XX(LEAKY_RELU, "leaky_relu", ELTWISE)                                     \
+  XX(PRELU, "prelu", ELTWISE)                                               \
+  XX(ELU, "elu", ELTWISE)                                                   \
+  XX(SELU, "selu", ELTWISE)                                                 \
+  XX(CELU, "celu", ELTWISE)                                                 \
+  XX(GELU, "gelu", ELTWISE)                                                 \
+  XX(SILU, "silu", ELTWISE)                                                 \
+  XX(SIGMOID, "sigmoid", ELTWISE)                                           \
+  XX(LOG_SIGMOID, "log_sigmoid", ELTWISE)                                   \
+  XX(TANH, "tanh", ELTWISE)                                                 \
+  XX(HARD_SIGMOID, "hard_sigmoid", ELTWISE)                                 \
+  XX(HARD_SILU, "hard_silu", ELTWISE)                                       \
+  XX(HARD_TANH, "hard_tanh", ELTWISE)                                       \
+  XX(SOFTPLUS, "softplus", ELTWISE)                                         \
+  XX(SOFTSIGN, "softsign", ELTWISE)                                         \
+  XX(MISH, "mish", ELTWISE)                                                 \
+  XX(SQUAREPLUS, "squareplus", ELTWISE)                                     \
+  XX(SPARSE_PLUS, "sparse_plus", ELTWISE)                                   \
+  XX(SPARSE_SIGMOID, "sparse_sigmoid", ELTWISE)                             \
+  XX(EXP, "exp", ELTWISE)                                                   \
+  XX(LINEAR, "linear", ELTWISE)                                             \
+  XX(GELU_QUICK, "gelu_quick", ELTWISE)                                     \
+  XX(HARD_SHRINK, "hard_shrink", ELTWISE)                                   \
+  XX(SOFT_SHRINK, "soft_shrink", ELTWISE)                                   \
+  XX(TANH_SHRINK, "tanh_shrink", ELTWISE)                                   \
+  XX(THRESHOLD, "threshold", ELTWISE)                                       \
+  XX(CLIP, "clip", ELTWISE)                                                 \
+  XX(SOFTMAX, "softmax", AXIS)                                              \
+  XX(LOG_SOFTMAX, "log_softmax", AXIS)                                      \
+  XX(LOGSUMEXP, "logsumexp", AXIS)                                          \
+  XX(SOFTMIN, "softmin", AXIS)                                              \
+  XX(GLU, "glu", AXIS)                                                      \
+  XX(STANDARDIZE, "standardize", AXIS)                                      \
+  XX(ONE_HOT, "one_hot", AXIS)
+
+typedef enum act_op {
+#define ACT_OP_ENUM_(id, name, kind) ACT_OP_##id,
+  ACT_OP_MAP(ACT_OP_ENUM_)
+#undef ACT_OP_ENUM_
+  ACT_OP_COUNT
+} act_op_t;
+
+typedef enum act_op_kind {
+  ACT_KIND_ELTWISE = 0, /* y[i] = f(x[i]); y has x's shape */
+  ACT_KIND_AXIS = 1     /* works along one axis (or all, for logsumexp) */
+} act_op_kind_t;
+
+/* "all axes", for logsumexp's axis. */
+#define ACT_AXIS_ALL 0x7fffffff
+
+/* One parameter of an op, as act_op_info() describes it. */
+typedef struct act_param_info {
+  const char *name;     /* "negative_slope" */
+  double default_value; /* NaN when the parameter is required */
+  const char *doc;      /* one line: meaning and constraints */
+} act_param_info_t;
+
+#define ACT_MAX_PARAMS 4
+#define ACT_MAX_ALIASES 2
+
+/* Static description of an op. All strings are static. */
+typedef struct act_op_info {
+  act_op_t op;
+  const char *name;                      /* canonical snake_case name */
+  const char *aliases[ACT_MAX_ALIASES];  /* NULL-terminated early */
+  act_op_kind_t kind;
+  int nparams;
+  act_param_info_t params[ACT_MAX_PARAMS];
+  int default_axis;     /* axis ops and prelu: the default axis */
+  const char *formula;  /* one line: the definition */
+} act_op_info_t;
+
+/* The static description of op; NULL if op is out of range. */
+ACT_API const act_op_info_t *act_op_info(act_op_t op);
+/* Looks up a canonical name or an alias ("swish" -> ACT_OP_SILU).
+ * ACT_UNKNOWN_OP with a message for unknown names. An alias may also carry
+ * parameter values ("gelu_approx" is gelu with approximate = 1): those are
+ * applied by act_op_desc_create_by_name, not by this call. */
+ACT_API act_status_t act_op_lookup(const char *name, act_op_t *op);
+
+/* Framework presets (SPEC 2.1): parameter defaults of a framework. */
+typedef enum act_preset {
+  ACT_PRESET_NONE = 0, /* actkit's own defaults (the SPEC table) */
+  ACT_PRESET_JAX,      /* jax.nn / Flax */
+  ACT_PRESET_KERAS2,   /* tf_keras */
+  ACT_PRESET_AXON,     /* Elixir Axon */
+  ACT_PRESET_KAUN,     /* OCaml Kaun */
+  ACT_PRESET_TORCH,    /* PyTorch */
+  ACT_PRESET_COUNT
+} act_preset_t;
+
+/* "jax", "keras2", "axon", "kaun", "torch" (and "none"). */
+ACT_API act_status_t act_preset_parse(const char *name, act_preset_t *preset);
+ACT_API const char *act_preset_name(act_preset_t preset);
+
+/*
+ * An op descriptor: which op, with which parameter values and axis. Created
+ * with every parameter at its default. Owned by the caller; independent of
+ * any context (it can be used on every device).
+ */
+typedef struct act_op_desc act_op_desc_t;
+
+ACT_API act_status_t act_op_desc_create(act_op_t op, act_op_desc_t **desc);
+/* By canonical name or alias; an alias that implies parameter values
+ * (gelu_approx) sets them. */
+ACT_API act_status_t act_op_desc_create_by_name(const char *name,
+                                                act_op_desc_t **desc);
+ACT_API void act_op_desc_destroy(act_op_desc_t *desc);
+ACT_API act_op_t act_op_desc_op(const act_op_desc_t *desc);
+
+/* Sets a parameter by name. ACT_BAD_PARAM names the op, the parameter and
+ * the value when the parameter does not exist or the value is not allowed
+ * (celu alpha = 0, NaN, clip min > max, ...); the descriptor is then
+ * unchanged. */
+ACT_API act_status_t act_op_desc_set_param(act_op_desc_t *desc,
+                                           const char *name, double value);
+ACT_API act_status_t act_op_desc_get_param(const act_op_desc_t *desc,
+                                           const char *name, double *value);
+/* The axis of an axis op (negative counts from the end; ACT_AXIS_ALL for
+ * logsumexp), or prelu's channel axis. ACT_BAD_PARAM for ops without one. */
+ACT_API act_status_t act_op_desc_set_axis(act_op_desc_t *desc, int axis);
+ACT_API int act_op_desc_get_axis(const act_op_desc_t *desc);
+/* Sets every parameter and axis that the framework defines for this op to
+ * that framework's default; others keep their values. Parameters set after
+ * this call override it. */
+ACT_API act_status_t act_op_desc_set_preset(act_op_desc_t *desc,
+                                            act_preset_t preset);
+
+/* ------------------------------------------------------------------------ */
+/* Operands                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* The role of a tensor in a call (as oneDNN's DNNL_ARG_*). */
+typedef enum act_arg_kind {
+  ACT_ARG_X = 0,     /* input (one_hot: i32 indices) */
+  ACT_ARG_Y,         /* output */
+  ACT_ARG_WHERE,     /* softmax/log_softmax/softmin: u8 mask, x's shape */
+  ACT_ARG_ALPHA,     /* prelu: slopes, [C] along the channel axis, or [1] */
+  ACT_ARG_B,         /* logsumexp: scale factors, broadcastable to x */
+  ACT_ARG_SIGN,      /* logsumexp with return_sign: sign output, y's shape */
+  ACT_ARG_MEAN,      /* standardize: given mean, broadcastable to x */
+  ACT_ARG_VARIANCE,  /* standardize: given variance, broadcastable to x */
+  ACT_ARG_COUNT
+} act_arg_kind_t;
+
+typedef struct act_arg {
+  act_arg_kind_t kind;
+  act_tensor_t tensor;
+} act_arg_t;
+
+/*
+ * Shapes, per op:
+ * - element-wise: y has x's shape and dtype (f32/f16/bf16); x == y (same
+ *   buffer and offset, or same data pointer) runs in place.
+ * - softmax, log_softmax, softmin, standardize: y has x's shape.
+ * - logsumexp: y is x reduced along the axis (kept as 1 with keepdims = 1;
+ *   a scalar, ndim 0 or all-ones, for ACT_AXIS_ALL).
+ * - glu: y is x with the axis halved (odd axis length: ACT_BAD_SHAPE).
+ * - one_hot: x is i32 of shape S, y is S with num_classes inserted at the
+ *   axis; y's dtype is any of f32/f16/bf16/i32.
+ * x and y must have the same dtype except for one_hot.
+ */
+
+/* ------------------------------------------------------------------------ */
+/* Devices                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef enum act_backend {
+  ACT_BACKEND_CPU = 0, /* the reference: double precision, always there */
+  ACT_BACKEND_OPENCL,  /* through the OpenCL ICD loader */
+  ACT_BACKEND_VULKAN,  /* through the Vulkan loader */
+  ACT_BACKEND_COUNT
+} act_backend_t;
+
+typedef enum act_device_type {
+  ACT_DEVICE_REFERENCE = 0, /* actkit's own CPU reference */
+  ACT_DEVICE_CPU_DRIVER,    /* a driver running on the CPU (PoCL, lavapipe) */
+  ACT_DEVICE_ACCELERATOR,   /* other accelerator */
+  ACT_DEVICE_INTEGRATED_GPU,
+  ACT_DEVICE_DISCRETE_GPU
+} act_device_type_t;
+
+typedef struct act_device_info {
+  char name[64];           /* "cpu", "opencl:0", "vulkan:1" */
+  char description[256];   /* the driver's device name */
+  char driver_version[64]; /* the driver's version string */
+  act_backend_t backend;
+  act_device_type_t type;
+  int fp16;                /* 1: native f16 arithmetic/storage */
+  int bf16;                /* 1: native bf16 support */
+  uint64_t memory_bytes;   /* global memory; 0 when unknown */
+  uint64_t max_alloc_bytes; /* largest single buffer; 0 when unknown */
+  int rank;                /* selection rank: higher is preferred by auto */
+} act_device_info_t;
+
+/* Number of devices found (at least 1: the cpu reference). Enumeration
+ * happens once per process, on first use. */
+ACT_API size_t act_device_count(void);
+/* Describes device `index` (0 <= index < act_device_count()). */
+ACT_API act_status_t act_device_get_info(size_t index,
+                                         act_device_info_t *info);
+/* Resolves a device string: "cpu", "opencl", "opencl:N", "vulkan",
+ * "vulkan:N", "auto" or NULL. "auto" honours $ACTKIT_DEVICE, else picks the
+ * highest rank (discrete GPU > integrated GPU > accelerator > CPU driver >
+ * cpu reference). "opencl" / "vulkan" is the best device of that backend.
+ * ACT_NO_DEVICE names the string when nothing matches. */
+ACT_API act_status_t act_device_find(const char *name, size_t *index);
+ACT_API const char *act_backend_name(act_backend_t backend);
+ACT_API const char *act_device_type_name(act_device_type_t type);
+
+/* ------------------------------------------------------------------------ */
+/* Contexts, buffers, queues, events                                        */
+/* ------------------------------------------------------------------------ */
+
+typedef struct act_context act_context_t;
+typedef struct act_queue act_queue_t;
+typedef struct act_event act_event_t;
+
+/* A context on one device (a device string, as act_device_find). It holds
+ * the compiled kernels. Thread-safe: share it between threads. */
+ACT_API act_status_t act_context_create(const char *device,
+                                        act_context_t **ctx);
+/* Destroys ctx. Every buffer, queue and event of it must be destroyed
+ * first. */
+ACT_API void act_context_destroy(act_context_t *ctx);
+ACT_API act_status_t act_context_get_device(const act_context_t *ctx,
+                                            act_device_info_t *info);
+
+/* Device memory of `bytes` bytes (> 0), uninitialised. */
+ACT_API act_status_t act_buffer_create(act_context_t *ctx, size_t bytes,
+                                       act_buffer_t **buf);
+/* Frees buf. Work using it must have finished. */
+ACT_API void act_buffer_destroy(act_buffer_t *buf);
+ACT_API size_t act_buffer_size(const act_buffer_t *buf);
+
+/* An in-order queue: work runs in the order enqueued. One thread at a
+ * time. */
+ACT_API act_status_t act_queue_create(act_context_t *ctx, act_queue_t **q);
+/* Waits for the queue's work to finish, then destroys it. */
+ACT_API void act_queue_destroy(act_queue_t *q);
+/* Starts the work enqueued so far without waiting for it. */
+ACT_API act_status_t act_queue_flush(act_queue_t *q);
+/* Waits until everything enqueued on q has finished. */
+ACT_API act_status_t act_queue_finish(act_queue_t *q);
+/* Later work on q waits for ev (which may come from another queue of the
+ * same context). */
+ACT_API act_status_t act_queue_wait_event(act_queue_t *q, act_event_t *ev);
+
+/* Enqueues a copy of `bytes` bytes from host memory `src` into buf at
+ * `offset`. Returns at once. `src` must stay valid and unchanged until the
+ * copy has finished (wait on the event, or finish the queue). `event` may be
+ * NULL; otherwise *event receives an event that the caller destroys. */
+ACT_API act_status_t act_buffer_write(act_queue_t *q, act_buffer_t *buf,
+                                      size_t offset, size_t bytes,
+                                      const void *src, act_event_t **event);
+/* Enqueues a copy from buf at `offset` into host memory `dst`. `dst` is
+ * written when the event completes. */
+ACT_API act_status_t act_buffer_read(act_queue_t *q, act_buffer_t *buf,
+                                     size_t offset, size_t bytes, void *dst,
+                                     act_event_t **event);
+
+/* Blocks until ev has completed. Returns the status of the work it stands
+ * for (an error during execution is reported here). */
+ACT_API act_status_t act_event_wait(act_event_t *ev);
+/* 1 if ev has completed, 0 if not. */
+ACT_API int act_event_done(act_event_t *ev);
+ACT_API void act_event_destroy(act_event_t *ev);
+
+/* ------------------------------------------------------------------------ */
+/* Running ops                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* Checks that the op, its parameters and the operands fit together (shapes,
+ * dtypes, required operands), without running anything. */
+ACT_API act_status_t act_op_check(const act_op_desc_t *desc, size_t nargs,
+                                  const act_arg_t *args);
+
+/* Enqueues the op on q over device tensors (args[i].tensor.buffer; each
+ * buffer of q's context). Returns at once. `event` may be NULL.
+ * ACT_UNSUPPORTED when the device cannot run this op with these dtypes. */
+ACT_API act_status_t act_forward(act_queue_t *q, const act_op_desc_t *desc,
+                                 size_t nargs, const act_arg_t *args,
+                                 act_event_t **event);
+
+/* Synchronous convenience: runs the op on ctx's device over host arrays
+ * (args[i].tensor.data), uploading, running and downloading, and returns
+ * when the outputs are written. */
+ACT_API act_status_t act_forward_host(act_context_t *ctx,
+                                      const act_op_desc_t *desc, size_t nargs,
+                                      const act_arg_t *args);
+
+/* The reference: runs the op on the host in double precision and rounds
+ * once to the output type (SPEC section 4). Host arrays. No context
+ * needed. Thread-safe. */
+ACT_API act_status_t act_reference_forward(const act_op_desc_t *desc,
+                                           size_t nargs,
+                                           const act_arg_t *args);
+
+/* ------------------------------------------------------------------------ */
+/* Verification helpers                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Distance between a result y and a reference r, in units in the last place
+ * of `dtype` at r (the spacing at the smallest normal for tiny r).
+ * NaN vs NaN and equal values (including -0 vs +0) are 0; NaN vs number,
+ * or inf vs anything else, is INFINITY. */
+ACT_API double act_ulp_error(act_dtype_t dtype, double y, double r);
+
+/* Converts n elements between dtypes through double, rounding once to the
+ * nearest even. Used to prepare inputs and read outputs of f16/bf16. */
+ACT_API act_status_t act_convert(act_dtype_t src_type, const void *src,
+                                 act_dtype_t dst_type, void *dst, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ACTKIT_H */

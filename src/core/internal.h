@@ -1,0 +1,194 @@
+/*
+ * internal.h - what the runtime's parts share: errors, the op table, op
+ * descriptors, validated calls, and the backend interface.
+ */
+#ifndef ACT_INTERNAL_H
+#define ACT_INTERNAL_H
+
+#include "actkit.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#if defined(__GNUC__)
+#define ACT__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define ACT__PRINTF(a, b)
+#endif
+
+/* ---- errors (error.c) ---------------------------------------------------- */
+
+/* Records the message for act_last_error() and returns status. */
+act_status_t act__fail(act_status_t status, const char *fmt, ...)
+    ACT__PRINTF(2, 3);
+/* Clears the thread's message (at the start of a public call). */
+void act__clear_error(void);
+
+/* ---- the op table (ops.c) ------------------------------------------------ */
+
+/* An alias: another name for an op, optionally fixing one parameter. */
+typedef struct act__alias {
+  const char *name;
+  act_op_t op;
+  const char *param; /* NULL, or the parameter the alias sets */
+  double value;
+} act__alias_t;
+
+extern const act_op_info_t act__op_table[ACT_OP_COUNT];
+
+/* Index of parameter `name` of op, or -1. */
+int act__param_index(act_op_t op, const char *name);
+
+/* ---- op descriptors ------------------------------------------------------ */
+
+struct act_op_desc {
+  act_op_t op;
+  double p[ACT_MAX_PARAMS]; /* in the order of act_op_info()->params */
+  int axis;
+};
+
+/* Names of the parameters of each op, used by the math code to index p[].
+ * They must follow the order of the table in ops.c (checked there). */
+enum {
+  ACT__RELU_SLOPE = 0, ACT__RELU_MAX = 1, ACT__RELU_THRESHOLD = 2,
+  ACT__P0 = 0, ACT__P1 = 1, ACT__P2 = 2, ACT__P3 = 3
+};
+
+/* Checks every parameter of desc (required ones present, ranges). */
+act_status_t act__desc_validate(const act_op_desc_t *desc);
+
+/* ---- validated calls (call.c) -------------------------------------------- */
+
+/*
+ * A call after act__call_prepare: the operands by role, the axis
+ * normalised, and the derived geometry. Backends receive only prepared
+ * calls, so they need not re-check anything.
+ */
+typedef struct act__call {
+  const act_op_desc_t *desc;
+  const act_tensor_t *arg[ACT_ARG_COUNT]; /* NULL when absent */
+  /* Axis geometry: the tensor is viewed as [outer, len, inner] around the
+   * axis (for element-wise ops: [1, n, 1]). For logsumexp over all axes:
+   * [1, n, 1]. For one_hot, len = num_classes and the view is of y. */
+  int axis;        /* normalised axis, or -1 for "all"/element-wise */
+  int64_t outer, len, inner;
+  int64_t n;       /* elements of x */
+  int64_t ny;      /* elements of y */
+} act__call_t;
+
+/* host: 1 to check tensor.data, 0 to check tensor.buffer. */
+act_status_t act__call_prepare(const act_op_desc_t *desc, size_t nargs,
+                               const act_arg_t *args, int host,
+                               act__call_t *call);
+
+/* Strides (in elements) to read a broadcast operand `b` (numpy rules,
+ * aligned to the right) over x's shape; 0 where b is broadcast. */
+void act__broadcast_strides(const act_tensor_t *b, const act_tensor_t *x,
+                            int64_t strides[ACT_MAX_DIMS]);
+
+/* ---- number formats (dtype.c) -------------------------------------------- */
+
+/* Rounds a double once, to nearest even, into the format's value set
+ * (including overflow to inf and gradual underflow). */
+double act__round_f16(double v);
+double act__round_bf16(double v);
+uint16_t act__f16_bits(double v);  /* rounds once, then encodes */
+uint16_t act__bf16_bits(double v); /* rounds once, then encodes */
+double act__f16_value(uint16_t bits);
+double act__bf16_value(uint16_t bits);
+/* Element i of a tensor's data as double. */
+double act__load(act_dtype_t t, const void *data, int64_t i);
+/* Stores v into element i, rounding once to the type. */
+void act__store(act_dtype_t t, void *data, int64_t i, double v);
+
+/* ---- backends ------------------------------------------------------------ */
+
+typedef struct act__device act__device_t;
+typedef struct act__backend act__backend_t;
+
+/* One device found by a backend. */
+struct act__device {
+  act_device_info_t info;
+  const act__backend_t *backend;
+  void *handle; /* the backend's own device handle */
+};
+
+/* Events are generic: a status, a done flag, and an optional backend
+ * payload that knows how to wait. */
+struct act_event {
+  act_queue_t *queue;
+  const act__backend_t *backend;
+  void *handle;       /* backend event, or NULL when already complete */
+  act_status_t status; /* result once complete */
+};
+
+/*
+ * The backend interface. Every entry must be set unless marked optional.
+ * Locking: entries taking a context may be called from several threads at
+ * once and must lock what they share; entries taking a queue are called by
+ * one thread at a time per queue.
+ */
+struct act__backend {
+  const char *name;
+  /* Appends the backend's devices with act__device_add(). No driver or no
+   * loader is not an error: add nothing, return ACT_OK. Called once. */
+  act_status_t (*enumerate)(void);
+  /* Creates the backend state of a context on dev. */
+  act_status_t (*context_create)(const act__device_t *dev, void **state);
+  void (*context_destroy)(void *state);
+  /* ACT_OK if the device can run this prepared call, else ACT_UNSUPPORTED
+   * with a message naming what is missing. */
+  act_status_t (*supports)(void *state, const act__call_t *call);
+  act_status_t (*buffer_create)(void *state, size_t bytes, void **buf);
+  void (*buffer_destroy)(void *state, void *buf);
+  /* A host pointer to the buffer's memory, or NULL (optional entry: only
+   * for backends whose buffers live in host memory). */
+  void *(*buffer_host_ptr)(void *buf);
+  act_status_t (*queue_create)(void *state, void **q);
+  void (*queue_destroy)(void *q);
+  /* Asynchronous copies and ops; *ev receives a backend event or NULL when
+   * the work has already completed. */
+  act_status_t (*write)(void *q, void *buf, size_t off, size_t bytes,
+                        const void *src, void **ev);
+  act_status_t (*read)(void *q, void *buf, size_t off, size_t bytes,
+                       void *dst, void **ev);
+  act_status_t (*forward)(void *q, const act__call_t *call, void **ev);
+  act_status_t (*wait_event)(void *q, void *ev);
+  act_status_t (*flush)(void *q);
+  act_status_t (*finish)(void *q);
+  act_status_t (*event_wait)(void *ev);
+  int (*event_done)(void *ev);
+  void (*event_release)(void *ev);
+};
+
+/* Registers a device (from a backend's enumerate). */
+act_status_t act__device_add(const act__backend_t *backend,
+                             const act_device_info_t *info, void *handle);
+
+struct act_context {
+  const act__device_t *device;
+  void *state;
+};
+
+struct act_buffer {
+  act_context_t *ctx;
+  void *handle;
+  size_t size;
+};
+
+struct act_queue {
+  act_context_t *ctx;
+  void *handle;
+};
+
+/* The backends compiled into this build, NULL-terminated (backends.c).
+ * Called only under the registry's one-time initialisation. */
+const act__backend_t *const *act__backend_table(void);
+
+/* ---- the reference (cpu/) ------------------------------------------------- */
+
+/* Runs a prepared host call in double precision. */
+act_status_t act__reference_run(const act__call_t *call);
+
+#endif /* ACT_INTERNAL_H */
