@@ -1,1 +1,941 @@
-int main(void){return 0;}
+/*
+ * actc - actkit's command-line tool: list devices and ops, run one op,
+ * verify a device against the reference (SPEC 5).
+ *
+ * Errors go to stderr with exit status 1 (2 for a usage error).
+ */
+#include "actkit.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXIT_USAGE 2
+
+static int die(int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "actc: ");
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+  va_end(ap);
+  return code;
+}
+
+/* Reports a failed library call and returns 1. */
+static int fail(const char *what, act_status_t st) {
+  return die(1, "%s: %s (%s)", what, act_last_error()[0] ? act_last_error()
+                                                          : act_status_string(st),
+             act_status_name(st));
+}
+
+static bool is_help(const char *a) {
+  return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+/* ---- actc devices ---------------------------------------------------------- */
+
+static const char usage_devices[] =
+    "usage: actc devices\n"
+    "\n"
+    "Lists every device actkit found: its name string (cpu, opencl:N,\n"
+    "vulkan:N), type, driver version and description, best first. The\n"
+    "device 'auto' picks is marked with '*' ($ACTKIT_DEVICE overrides it).\n";
+
+static int cmd_devices(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    if (is_help(argv[i])) {
+      fputs(usage_devices, stdout);
+      return 0;
+    }
+    return die(EXIT_USAGE, "devices: unexpected argument '%s'", argv[i]);
+  }
+  size_t n = act_device_count(), pick = 0;
+  act_status_t st = act_device_find("auto", &pick);
+  if (st)
+    fprintf(stderr, "actc: auto: %s\n", act_last_error());
+  /* Best first: by rank, then by enumeration order. */
+  printf("  %-10s %-15s %-5s %-16s %s\n", "name", "type", "rank", "driver",
+         "description");
+  for (int rank = 4; rank >= 0; rank--)
+    for (size_t i = 0; i < n; i++) {
+      act_device_info_t d;
+      if (act_device_get_info(i, &d) || d.rank != rank)
+        continue;
+      printf("%c %-10s %-15s %-5d %-16s %s%s\n", !st && i == pick ? '*' : ' ',
+             d.name, act_device_type_name(d.type), d.rank, d.driver_version,
+             d.description, d.fp16 ? "" : " (no native f16)");
+    }
+  return 0;
+}
+
+/* ---- actc list ------------------------------------------------------------- */
+
+static const char usage_list[] =
+    "usage: actc list [OP...]\n"
+    "\n"
+    "Lists every op (or the named ones): its aliases, kind, parameters with\n"
+    "their defaults, and its definition. Presets (--preset) are listed at\n"
+    "the end.\n";
+
+static void print_op(const act_op_info_t *info) {
+  printf("%s", info->name);
+  for (int a = 0; a < ACT_MAX_ALIASES && info->aliases[a]; a++)
+    printf("%s%s", a ? ", " : " (aliases: ", info->aliases[a]);
+  if (info->aliases[0])
+    printf(")");
+  printf("  [%s]\n", info->kind == ACT_KIND_AXIS ? "axis" : "element-wise");
+  printf("    %s\n", info->formula);
+  if (info->kind == ACT_KIND_AXIS || info->op == ACT_OP_PRELU)
+    printf("    axis = %d (default)\n", info->default_axis);
+  for (int i = 0; i < info->nparams; i++) {
+    const act_param_info_t *p = &info->params[i];
+    if (isnan(p->default_value))
+      printf("    %s (required): %s\n", p->name, p->doc);
+    else
+      printf("    %s = %.17g: %s\n", p->name, p->default_value, p->doc);
+  }
+}
+
+static int cmd_list(int argc, char **argv) {
+  bool any = false;
+  for (int i = 1; i < argc; i++) {
+    if (is_help(argv[i])) {
+      fputs(usage_list, stdout);
+      return 0;
+    }
+    act_op_t op;
+    act_status_t st = act_op_lookup(argv[i], &op);
+    if (st)
+      return fail("list", st);
+    print_op(act_op_info(op));
+    any = true;
+  }
+  if (any)
+    return 0;
+  for (int op = 0; op < ACT_OP_COUNT; op++)
+    print_op(act_op_info((act_op_t)op));
+  printf("\npresets (--preset): ");
+  for (int p = 1; p < ACT_PRESET_COUNT; p++)
+    printf("%s%s", p > 1 ? ", " : "", act_preset_name((act_preset_t)p));
+  printf("\n  they set hard_sigmoid/hard_silu alpha and beta, gelu approximate,"
+         "\n  leaky_relu negative_slope and the softmax-family axis to the "
+         "framework's defaults\n");
+  return 0;
+}
+
+/* ---- value parsing ----------------------------------------------------------- */
+
+/* Parses "a,b,c" into a malloc'd array of doubles. */
+static int parse_list(const char *s, double **out, size_t *n) {
+  size_t cap = 16, k = 0;
+  double *v = malloc(cap * sizeof *v);
+  if (!v)
+    return die(1, "out of memory");
+  const char *p = s;
+  while (*p) {
+    char *end;
+    errno = 0;
+    double d = strtod(p, &end);
+    if (end == p || (*end && *end != ',')) {
+      free(v);
+      return die(EXIT_USAGE, "cannot parse a number at '%s'", p);
+    }
+    if (k == cap) {
+      double *nv = realloc(v, 2 * cap * sizeof *v);
+      if (!nv) {
+        free(v);
+        return die(1, "out of memory");
+      }
+      v = nv, cap *= 2;
+    }
+    v[k++] = d;
+    p = *end ? end + 1 : end;
+  }
+  *out = v;
+  *n = k;
+  return 0;
+}
+
+static int parse_shape(const char *s, act_tensor_t *t) {
+  int nd = 0;
+  const char *p = s;
+  while (*p) {
+    char *end;
+    long long d = strtoll(p, &end, 10);
+    if (end == p || (*end && *end != ',') || d < 0)
+      return die(EXIT_USAGE, "bad --shape '%s' (expected d0,d1,... >= 0)", s);
+    if (nd == ACT_MAX_DIMS)
+      return die(EXIT_USAGE, "--shape '%s' has more than %d dimensions", s,
+                 ACT_MAX_DIMS);
+    t->dims[nd++] = d;
+    p = *end ? end + 1 : end;
+  }
+  t->ndim = nd;
+  return 0;
+}
+
+static void *read_file(const char *path, size_t *bytes) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    size_t r = fread(buf + n, 1, cap - n, f);
+    n += r;
+    if (n < cap)
+      break;
+    char *nb = realloc(buf, cap * 2);
+    if (!nb) {
+      free(buf);
+      buf = NULL;
+      break;
+    }
+    buf = nb, cap *= 2;
+  }
+  bool err = ferror(f);
+  fclose(f);
+  if (err) {
+    free(buf);
+    return NULL;
+  }
+  *bytes = n;
+  return buf;
+}
+
+/* ---- actc run -------------------------------------------------------------- */
+
+static const char usage_run[] =
+    "usage: actc run OP [options] (--values v1,v2,... | --in FILE)\n"
+    "\n"
+    "Runs one op and prints the result, one value per line (%.9g), or writes\n"
+    "it raw (little-endian, the dtype's format) to --out.\n"
+    "\n"
+    "  --device D        cpu, opencl[:N], vulkan[:N] or auto (default auto;\n"
+    "                    $ACTKIT_DEVICE is honoured by auto)\n"
+    "  --dtype T         f32 (default), f16 or bf16; for one_hot the output\n"
+    "                    dtype (f32, f16, bf16 or i32), the input being i32\n"
+    "  --shape d0,d1,..  the input's shape (default: [number of values])\n"
+    "  --axis N|all      the axis of an axis op or prelu's channel axis\n"
+    "  --param NAME=V    set a parameter (repeatable); see actc list OP\n"
+    "  --preset P        jax, keras2, axon, kaun or torch defaults; --param\n"
+    "                    and --axis override it\n"
+    "  --values LIST     comma-separated input values (nan, inf accepted)\n"
+    "  --in FILE         raw input of the dtype (one_hot: i32)\n"
+    "  --out FILE        write the output raw instead of printing it\n"
+    "  --where LIST      softmax/log_softmax/softmin mask (0/1), x's shape\n"
+    "  --alpha LIST      prelu slopes: one per channel, or one value\n"
+    "  --b LIST          logsumexp scale factors, x's shape or its last axis\n"
+    "  --mean LIST       standardize mean, x's shape with the axis as 1\n"
+    "  --variance LIST   standardize variance, likewise\n"
+    "\n"
+    "logsumexp with --param return_sign=1 prints 'value<TAB>sign' lines.\n";
+
+typedef struct {
+  act_arg_kind_t kind;
+  const char *opt;
+  const char *text;
+} extra_arg_t;
+
+/* Builds a tensor for an extra operand from a value list. Shapes: the
+ * full x shape when the counts match; for mean/variance, x's shape with
+ * the axis set to 1; otherwise a 1-D tensor (broadcast on the last axis,
+ * or prelu's channels). */
+static int make_extra(const extra_arg_t *e, const act_tensor_t *x, int axis,
+                      act_dtype_t dtype, act_arg_t *arg, void **storage) {
+  double *v;
+  size_t n;
+  int rc = parse_list(e->text, &v, &n);
+  if (rc)
+    return rc;
+  act_tensor_t t = *x;
+  t.data = NULL;
+  int64_t nx = act_tensor_numel(x);
+  if ((int64_t)n == nx) {
+    /* x's own shape */
+  } else if ((e->kind == ACT_ARG_MEAN || e->kind == ACT_ARG_VARIANCE) &&
+             x->ndim > 0) {
+    int a = axis < 0 ? axis + x->ndim : axis;
+    if (a >= 0 && a < x->ndim)
+      t.dims[a] = 1;
+    if ((int64_t)n != act_tensor_numel(&t)) {
+      t.ndim = 1;
+      t.dims[0] = (int64_t)n;
+    }
+  } else {
+    t.ndim = 1;
+    t.dims[0] = (int64_t)n;
+  }
+  t.dtype = e->kind == ACT_ARG_WHERE ? ACT_U8 : dtype;
+  size_t es = act_dtype_size(t.dtype);
+  void *buf = malloc(n * es + 1);
+  if (!buf) {
+    free(v);
+    return die(1, "out of memory");
+  }
+  for (size_t i = 0; i < n; i++) {
+    float f = (float)v[i];
+    if (t.dtype == ACT_U8) {
+      ((unsigned char *)buf)[i] = v[i] != 0.0;
+    } else if (act_convert(ACT_F32, &f, t.dtype, (char *)buf + i * es, 1)) {
+      free(v);
+      free(buf);
+      return fail(e->opt, ACT_BAD_DTYPE);
+    }
+  }
+  free(v);
+  t.data = buf;
+  arg->kind = e->kind;
+  arg->tensor = t;
+  *storage = buf;
+  return 0;
+}
+
+static void print_value(act_dtype_t t, const void *data, int64_t i) {
+  if (t == ACT_I32) {
+    printf("%d", ((const int32_t *)data)[i]);
+    return;
+  }
+  float f;
+  act_convert(t, (const char *)data + (size_t)i * act_dtype_size(t), ACT_F32,
+              &f, 1);
+  printf("%.9g", f);
+}
+
+static int cmd_run(int argc, char **argv) {
+  const char *opname = NULL, *device = "auto", *values = NULL, *in = NULL;
+  const char *out = NULL, *shape = NULL, *axis_s = NULL, *preset_s = NULL;
+  const char *params[64];
+  int nparams = 0;
+  act_dtype_t dtype = ACT_F32;
+  extra_arg_t extras[5];
+  int nextra = 0;
+  static const struct {
+    const char *opt;
+    act_arg_kind_t kind;
+  } extra_opts[] = {{"--where", ACT_ARG_WHERE},
+                    {"--alpha", ACT_ARG_ALPHA},
+                    {"--b", ACT_ARG_B},
+                    {"--mean", ACT_ARG_MEAN},
+                    {"--variance", ACT_ARG_VARIANCE}};
+
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (is_help(a)) {
+      fputs(usage_run, stdout);
+      return 0;
+    }
+    if (a[0] != '-') {
+      if (opname)
+        return die(EXIT_USAGE, "run: unexpected argument '%s' (one op only)",
+                   a);
+      opname = a;
+      continue;
+    }
+    if (i + 1 >= argc)
+      return die(EXIT_USAGE, "run: option %s needs a value", a);
+    const char *v = argv[++i];
+    if (strcmp(a, "--device") == 0)
+      device = v;
+    else if (strcmp(a, "--dtype") == 0) {
+      if (act_dtype_parse(v, &dtype))
+        return die(EXIT_USAGE, "run: %s", act_last_error());
+    } else if (strcmp(a, "--shape") == 0)
+      shape = v;
+    else if (strcmp(a, "--axis") == 0)
+      axis_s = v;
+    else if (strcmp(a, "--param") == 0) {
+      if (nparams == 64)
+        return die(EXIT_USAGE, "run: too many --param");
+      params[nparams++] = v;
+    } else if (strcmp(a, "--preset") == 0)
+      preset_s = v;
+    else if (strcmp(a, "--values") == 0)
+      values = v;
+    else if (strcmp(a, "--in") == 0)
+      in = v;
+    else if (strcmp(a, "--out") == 0)
+      out = v;
+    else {
+      bool found = false;
+      for (size_t k = 0; k < sizeof extra_opts / sizeof *extra_opts; k++)
+        if (strcmp(a, extra_opts[k].opt) == 0) {
+          for (int q = 0; q < nextra; q++)
+            if (extras[q].kind == extra_opts[k].kind)
+              return die(EXIT_USAGE, "run: %s given twice", a);
+          extras[nextra++] = (extra_arg_t){extra_opts[k].kind, a, v};
+          found = true;
+        }
+      if (!found)
+        return die(EXIT_USAGE, "run: unknown option '%s' (see actc run "
+                   "--help)", a);
+    }
+  }
+  if (!opname)
+    return die(EXIT_USAGE, "run: which op? (actc list shows them)");
+  if (!values == !in)
+    return die(EXIT_USAGE, "run: give exactly one of --values and --in");
+
+  act_op_desc_t *desc = NULL;
+  act_status_t st = act_op_desc_create_by_name(opname, &desc);
+  if (st)
+    return fail("run", st);
+  int rc = 0;
+  void *xbuf = NULL, *ybuf = NULL, *sbuf = NULL, *extra_bufs[5] = {0};
+  act_context_t *ctx = NULL;
+  act_arg_t args[ACT_ARG_COUNT];
+  size_t nargs = 0;
+  act_op_t op = act_op_desc_op(desc);
+  act_dtype_t xtype = op == ACT_OP_ONE_HOT ? ACT_I32 : dtype;
+  act_tensor_t x = act_tensor_make(xtype, 0, NULL, NULL);
+
+  if (preset_s) {
+    act_preset_t p;
+    if ((st = act_preset_parse(preset_s, &p)) ||
+        (st = act_op_desc_set_preset(desc, p))) {
+      rc = fail("run --preset", st);
+      goto done;
+    }
+  }
+  for (int i = 0; i < nparams; i++) {
+    char name[64];
+    const char *eq = strchr(params[i], '=');
+    if (!eq || eq == params[i] || (size_t)(eq - params[i]) >= sizeof name) {
+      rc = die(EXIT_USAGE, "run: --param expects NAME=VALUE, got '%s'",
+               params[i]);
+      goto done;
+    }
+    memcpy(name, params[i], (size_t)(eq - params[i]));
+    name[eq - params[i]] = '\0';
+    char *end;
+    double val = strtod(eq + 1, &end);
+    if (end == eq + 1 || *end) {
+      rc = die(EXIT_USAGE, "run: --param %s: '%s' is not a number", name,
+               eq + 1);
+      goto done;
+    }
+    if ((st = act_op_desc_set_param(desc, name, val))) {
+      rc = fail("run --param", st);
+      goto done;
+    }
+  }
+  if (axis_s) {
+    char *end;
+    long ax = strcmp(axis_s, "all") == 0 ? ACT_AXIS_ALL
+                                         : strtol(axis_s, &end, 10);
+    if (strcmp(axis_s, "all") != 0 && (end == axis_s || *end)) {
+      rc = die(EXIT_USAGE, "run: bad --axis '%s'", axis_s);
+      goto done;
+    }
+    if ((st = act_op_desc_set_axis(desc, (int)ax))) {
+      rc = fail("run --axis", st);
+      goto done;
+    }
+  }
+
+  /* The input. */
+  size_t es = act_dtype_size(xtype), n = 0;
+  if (values) {
+    double *v;
+    if ((rc = parse_list(values, &v, &n)))
+      goto done;
+    xbuf = malloc(n * es + 1);
+    if (!xbuf) {
+      free(v);
+      rc = die(1, "out of memory");
+      goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+      if (xtype == ACT_I32) {
+        if (v[i] != floor(v[i]) || fabs(v[i]) > 2147483647.0) {
+          free(v);
+          rc = die(EXIT_USAGE, "run: one_hot index %.17g is not an int32",
+                   v[i]);
+          goto done;
+        }
+        ((int32_t *)xbuf)[i] = (int32_t)v[i];
+      } else {
+        /* Through float, so that f16/bf16 inputs round once from the
+         * shortest decimal a user typed (exact for representable ones). */
+        double d = v[i];
+        act_convert(ACT_F32, &(float){(float)d}, xtype, (char *)xbuf + i * es,
+                    1);
+      }
+    }
+    free(v);
+  } else {
+    size_t bytes;
+    xbuf = read_file(in, &bytes);
+    if (!xbuf) {
+      rc = die(1, "run: cannot read --in '%s': %s", in, strerror(errno));
+      goto done;
+    }
+    if (bytes % es) {
+      rc = die(1, "run: --in '%s' holds %zu bytes, not a whole number of %s "
+               "elements", in, bytes, act_dtype_name(xtype));
+      goto done;
+    }
+    n = bytes / es;
+  }
+  x.data = xbuf;
+  if (shape) {
+    if ((rc = parse_shape(shape, &x)))
+      goto done;
+    if ((size_t)act_tensor_numel(&x) != n) {
+      rc = die(EXIT_USAGE, "run: --shape %s holds %lld elements but %zu were "
+               "given", shape, (long long)act_tensor_numel(&x), n);
+      goto done;
+    }
+  } else {
+    x.ndim = 1;
+    x.dims[0] = (int64_t)n;
+  }
+
+  /* The output's shape follows from the op. */
+  act_tensor_t y = x;
+  y.dtype = dtype;
+  int axis = act_op_desc_get_axis(desc);
+  double pv = 0;
+  if (op == ACT_OP_ONE_HOT) {
+    double nc = NAN;
+    act_op_desc_get_param(desc, "num_classes", &nc);
+    if (isnan(nc)) {
+      rc = die(EXIT_USAGE, "run: one_hot needs --param num_classes=N");
+      goto done;
+    }
+    int a = axis < 0 ? axis + x.ndim + 1 : axis;
+    if (a < 0 || a > x.ndim || x.ndim >= ACT_MAX_DIMS) {
+      rc = die(EXIT_USAGE, "run: one_hot axis %d is out of range", axis);
+      goto done;
+    }
+    y.ndim = x.ndim + 1;
+    for (int i = 0, j = 0; i < y.ndim; i++)
+      y.dims[i] = i == a ? (int64_t)nc : x.dims[j++];
+  } else if (op == ACT_OP_GLU || op == ACT_OP_LOGSUMEXP) {
+    int a = axis < 0 ? axis + x.ndim : axis;
+    bool keep = op == ACT_OP_LOGSUMEXP &&
+                !act_op_desc_get_param(desc, "keepdims", &pv) && pv != 0.0;
+    if (axis == ACT_AXIS_ALL) {
+      y.ndim = keep ? x.ndim : 0;
+      for (int i = 0; i < y.ndim; i++)
+        y.dims[i] = 1;
+    } else if (a >= 0 && a < x.ndim) {
+      if (op == ACT_OP_GLU)
+        y.dims[a] = x.dims[a] / 2 + x.dims[a] % 2; /* odd: the library says */
+      else if (keep)
+        y.dims[a] = 1;
+      else {
+        y.ndim--;
+        for (int i = a; i < y.ndim; i++)
+          y.dims[i] = x.dims[i + 1];
+      }
+    }
+  }
+  int64_t ny = act_tensor_numel(&y);
+  size_t yes = act_dtype_size(dtype);
+  ybuf = malloc((size_t)ny * yes + 1);
+  if (!ybuf) {
+    rc = die(1, "out of memory");
+    goto done;
+  }
+  y.data = ybuf;
+  args[nargs++] = (act_arg_t){ACT_ARG_X, x};
+  args[nargs++] = (act_arg_t){ACT_ARG_Y, y};
+  bool want_sign = op == ACT_OP_LOGSUMEXP &&
+                   !act_op_desc_get_param(desc, "return_sign", &pv) &&
+                   pv != 0.0;
+  if (want_sign) {
+    sbuf = malloc((size_t)ny * yes + 1);
+    if (!sbuf) {
+      rc = die(1, "out of memory");
+      goto done;
+    }
+    act_tensor_t s = y;
+    s.data = sbuf;
+    args[nargs++] = (act_arg_t){ACT_ARG_SIGN, s};
+  }
+  for (int i = 0; i < nextra; i++)
+    if ((rc = make_extra(&extras[i], &x, axis, dtype, &args[nargs++],
+                         &extra_bufs[i])))
+      goto done;
+
+  if ((st = act_context_create(device, &ctx))) {
+    rc = fail("run --device", st);
+    goto done;
+  }
+  if ((st = act_forward_host(ctx, desc, nargs, args))) {
+    rc = fail(opname, st);
+    goto done;
+  }
+  if (out) {
+    FILE *f = fopen(out, "wb");
+    if (!f || fwrite(ybuf, yes, (size_t)ny, f) != (size_t)ny) {
+      if (f)
+        fclose(f);
+      rc = die(1, "run: cannot write --out '%s': %s", out, strerror(errno));
+      goto done;
+    }
+    if (fclose(f)) {
+      rc = die(1, "run: cannot write --out '%s': %s", out, strerror(errno));
+      goto done;
+    }
+  } else {
+    for (int64_t i = 0; i < ny; i++) {
+      print_value(dtype, ybuf, i);
+      if (want_sign) {
+        putchar('\t');
+        print_value(dtype, sbuf, i);
+      }
+      putchar('\n');
+    }
+  }
+done:
+  act_context_destroy(ctx);
+  act_op_desc_destroy(desc);
+  free(xbuf);
+  free(ybuf);
+  free(sbuf);
+  for (int i = 0; i < 5; i++)
+    free(extra_bufs[i]);
+  return rc;
+}
+
+/* ---- actc verify ----------------------------------------------------------- */
+
+static const char usage_verify[] =
+    "usage: actc verify [OP...] [--device D] [--dtype T]...\n"
+    "\n"
+    "Runs ops on a device and on the double-precision reference over a sweep\n"
+    "of inputs (special values, a dense grid, random magnitudes from 1e-8 to\n"
+    "1e4 of both signs) and prints the maximum error per op and dtype, in\n"
+    "ulps of the output type. Exits 1 if any op breaks SPEC section 4:\n"
+    "2 ulp for element-wise f32, 4 ulp for axis ops, 1 ulp for f16/bf16.\n"
+    "\n"
+    "  --device D   the device to check (default auto)\n"
+    "  --dtype T    f32, f16 or bf16 (repeatable; default all three)\n"
+    "  OP...        ops to check (default: every op)\n";
+
+/* Deterministic inputs: xorshift, so runs are reproducible. */
+static uint32_t rng_state = 0x9e3779b9u;
+static uint32_t rng(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 17;
+  rng_state ^= rng_state << 5;
+  return rng_state;
+}
+
+/* The element-wise sweep: specials, a grid over [-20, 20], and random
+ * log-uniform magnitudes in [1e-8, 1e4] of both signs. */
+static float *sweep(size_t *n) {
+  static const float special[] = {
+      0.0f, -0.0f, 1e-45f, -1e-45f, 1.17549435e-38f, -1.17549435e-38f,
+      1e-30f, -1e-30f, 1e-8f, -1e-8f, 0.5f, -0.5f, 1.0f, -1.0f, 2.0f, -2.0f,
+      6.0f, -6.0f, 10.0f, -10.0f, 20.0f, -20.0f, 88.7f, -88.7f, 100.0f,
+      -100.0f, 1e4f, -1e4f, 1e30f, -1e30f, 3.40282347e38f, -3.40282347e38f,
+      INFINITY, -INFINITY, NAN};
+  size_t ns = sizeof special / sizeof *special, ngrid = 4001, nrand = 20000;
+  float *x = malloc((ns + ngrid + nrand) * sizeof *x);
+  if (!x)
+    return NULL;
+  size_t k = 0;
+  for (size_t i = 0; i < ns; i++)
+    x[k++] = special[i];
+  for (size_t i = 0; i < ngrid; i++)
+    x[k++] = -20.0f + 40.0f * (float)i / (float)(ngrid - 1);
+  for (size_t i = 0; i < nrand; i++) {
+    double u = (rng() >> 8) * (1.0 / 16777216.0);
+    double m = pow(10.0, -8.0 + 12.0 * u);
+    x[k++] = (float)((rng() & 1) ? -m : m);
+  }
+  *n = k;
+  return x;
+}
+
+/* Runs desc over args on the device and the reference; returns the max
+ * ulp error of y (and sign) or a negative number after printing an error. */
+static double compare_run(act_context_t *ctx, const act_op_desc_t *desc,
+                          act_arg_t *args, size_t nargs, int yi, int si) {
+  act_tensor_t *y = &args[yi].tensor;
+  int64_t ny = act_tensor_numel(y);
+  size_t bytes = (size_t)ny * act_dtype_size(y->dtype);
+  void *dev = malloc(bytes + 1), *sdev = NULL;
+  void *ref = y->data;
+  if (!dev)
+    return -1;
+  act_status_t st = act_reference_forward(desc, nargs, args);
+  void *sref = si >= 0 ? args[si].tensor.data : NULL;
+  if (!st) {
+    y->data = dev;
+    if (si >= 0) {
+      sdev = malloc(bytes + 1);
+      args[si].tensor.data = sdev;
+    }
+    st = act_forward_host(ctx, desc, nargs, args);
+    y->data = ref;
+    if (si >= 0)
+      args[si].tensor.data = sref;
+  }
+  double worst = 0;
+  if (st) {
+    fprintf(stderr, "actc: verify %s: %s\n",
+            act_op_info(act_op_desc_op(desc))->name, act_last_error());
+    worst = -1;
+  } else {
+    for (int64_t i = 0; i < ny; i++) {
+      float a, b;
+      size_t es = act_dtype_size(y->dtype);
+      act_convert(y->dtype, (char *)dev + i * es, ACT_F32, &a, 1);
+      act_convert(y->dtype, (char *)ref + i * es, ACT_F32, &b, 1);
+      double e = act_ulp_error(y->dtype, a, b);
+      if (e > worst)
+        worst = e;
+      if (sdev) {
+        act_convert(y->dtype, (char *)sdev + i * es, ACT_F32, &a, 1);
+        act_convert(y->dtype, (char *)sref + i * es, ACT_F32, &b, 1);
+        e = act_ulp_error(y->dtype, a, b);
+        if (e > worst)
+          worst = e;
+      }
+    }
+  }
+  free(dev);
+  free(sdev);
+  return worst;
+}
+
+/* Verifies one op on one dtype; returns the max ulp error (< 0: error). */
+static double verify_op(act_context_t *ctx, act_op_t op, act_dtype_t dt,
+                        const float *sx, size_t sn) {
+  act_op_desc_t *desc;
+  if (act_op_desc_create(op, &desc))
+    return -1;
+  const act_op_info_t *info = act_op_info(op);
+  size_t es = act_dtype_size(dt);
+  double worst = -1;
+  void *x = NULL, *y = NULL, *aux = NULL, *aux2 = NULL;
+  act_arg_t args[4];
+  size_t nargs = 2;
+  int si = -1;
+  /* Axis ops: 61 rows of 257 random values in [-30, 30] along the last
+   * axis (glu: an even 258), one_hot: 1000 indices, some out of range. */
+  int64_t rows = 61, cols = op == ACT_OP_GLU ? 258 : 257;
+  if (op == ACT_OP_THRESHOLD) {
+    act_op_desc_set_param(desc, "threshold", 0.5);
+    act_op_desc_set_param(desc, "value", -2.0);
+  }
+  if (op == ACT_OP_ONE_HOT)
+    act_op_desc_set_param(desc, "num_classes", 10);
+  if (info->kind == ACT_KIND_ELTWISE) {
+    int64_t d[1] = {(int64_t)sn};
+    x = malloc(sn * es);
+    y = malloc(sn * es);
+    if (!x || !y)
+      goto done;
+    act_convert(ACT_F32, sx, dt, x, sn);
+    args[0] = (act_arg_t){ACT_ARG_X, act_tensor_make(dt, 1, d, x)};
+    args[1] = (act_arg_t){ACT_ARG_Y, act_tensor_make(dt, 1, d, y)};
+  } else if (op == ACT_OP_ONE_HOT) {
+    int64_t d[1] = {1000}, dy[2] = {1000, 10};
+    int32_t *ix = malloc(1000 * sizeof *ix);
+    x = ix;
+    y = malloc(10000 * es);
+    if (!x || !y)
+      goto done;
+    for (int i = 0; i < 1000; i++)
+      ix[i] = (int32_t)(rng() % 14) - 2;
+    args[0] = (act_arg_t){ACT_ARG_X, act_tensor_make(ACT_I32, 1, d, x)};
+    args[1] = (act_arg_t){ACT_ARG_Y, act_tensor_make(dt, 2, dy, y)};
+  } else {
+    int64_t d[2] = {rows, cols}, dy[2] = {rows, cols};
+    size_t n = (size_t)(rows * cols);
+    float *fx = malloc(n * sizeof *fx);
+    x = malloc(n * es);
+    y = malloc(n * es);
+    if (!fx || !x || !y) {
+      free(fx);
+      goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+      fx[i] = (float)(((rng() >> 8) * (1.0 / 16777216.0)) * 60.0 - 30.0);
+    act_convert(ACT_F32, fx, dt, x, n);
+    free(fx);
+    if (op == ACT_OP_GLU)
+      dy[1] = cols / 2;
+    if (op == ACT_OP_LOGSUMEXP)
+      dy[1] = 1;
+    args[0] = (act_arg_t){ACT_ARG_X, act_tensor_make(dt, 2, d, x)};
+    args[1] = (act_arg_t){ACT_ARG_Y, act_tensor_make(dt, op == ACT_OP_LOGSUMEXP
+                                                             ? 1 : 2, dy, y)};
+    if (op == ACT_OP_SOFTMAX || op == ACT_OP_LOG_SOFTMAX ||
+        op == ACT_OP_SOFTMIN) {
+      unsigned char *m = malloc(n);
+      aux = m;
+      if (!m)
+        goto done;
+      for (size_t i = 0; i < n; i++)
+        m[i] = (rng() % 8) != 0; /* about one in eight masked out */
+      for (int64_t c = 0; c < cols; c++)
+        m[c] = 0; /* a fully masked row */
+      args[nargs++] =
+          (act_arg_t){ACT_ARG_WHERE, act_tensor_make(ACT_U8, 2, d, m)};
+    }
+    if (op == ACT_OP_LOGSUMEXP) {
+      act_op_desc_set_param(desc, "return_sign", 1);
+      aux = malloc((size_t)rows * es);
+      float *fb = malloc(n * sizeof *fb);
+      aux2 = malloc(n * es);
+      if (!aux || !fb || !aux2) {
+        free(fb);
+        goto done;
+      }
+      for (size_t i = 0; i < n; i++)
+        fb[i] = (float)((rng() % 5) * 0.5 - 0.5); /* some 0, some < 0 */
+      act_convert(ACT_F32, fb, dt, aux2, n);
+      free(fb);
+      si = (int)nargs;
+      args[nargs++] =
+          (act_arg_t){ACT_ARG_SIGN, act_tensor_make(dt, 1, dy, aux)};
+      args[nargs++] = (act_arg_t){ACT_ARG_B, act_tensor_make(dt, 2, d, aux2)};
+    }
+  }
+  worst = compare_run(ctx, desc, args, nargs, 1, si);
+done:
+  free(x);
+  free(y);
+  free(aux);
+  free(aux2);
+  act_op_desc_destroy(desc);
+  return worst;
+}
+
+static int cmd_verify(int argc, char **argv) {
+  const char *device = "auto";
+  act_op_t ops[ACT_OP_COUNT];
+  int nops = 0, ndt = 0;
+  act_dtype_t dts[3];
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (is_help(a)) {
+      fputs(usage_verify, stdout);
+      return 0;
+    }
+    if (strcmp(a, "--device") == 0 || strcmp(a, "--dtype") == 0) {
+      if (i + 1 >= argc)
+        return die(EXIT_USAGE, "verify: option %s needs a value", a);
+      const char *v = argv[++i];
+      if (a[2] == 'd' && a[3] == 'e') {
+        device = v;
+      } else {
+        act_dtype_t t;
+        if (act_dtype_parse(v, &t) || t == ACT_I32 || t == ACT_U8)
+          return die(EXIT_USAGE, "verify: --dtype must be f32, f16 or bf16");
+        if (ndt < 3)
+          dts[ndt++] = t;
+      }
+      continue;
+    }
+    if (a[0] == '-')
+      return die(EXIT_USAGE, "verify: unknown option '%s'", a);
+    act_op_t op;
+    if (act_op_lookup(a, &op))
+      return die(EXIT_USAGE, "verify: %s", act_last_error());
+    if (nops < ACT_OP_COUNT)
+      ops[nops++] = op;
+  }
+  if (!nops)
+    for (int op = 0; op < ACT_OP_COUNT; op++)
+      ops[nops++] = (act_op_t)op;
+  if (!ndt) {
+    dts[0] = ACT_F32, dts[1] = ACT_F16, dts[2] = ACT_BF16;
+    ndt = 3;
+  }
+  act_context_t *ctx;
+  act_status_t st = act_context_create(device, &ctx);
+  if (st)
+    return fail("verify --device", st);
+  act_device_info_t info;
+  act_context_get_device(ctx, &info);
+  size_t sn;
+  float *sx = sweep(&sn);
+  if (!sx) {
+    act_context_destroy(ctx);
+    return die(1, "out of memory");
+  }
+  printf("device %s: %s (%s)\n", info.name, info.description,
+         act_backend_name(info.backend));
+  printf("%-16s", "op");
+  for (int d = 0; d < ndt; d++)
+    printf(" %10s", act_dtype_name(dts[d]));
+  printf("   max ulp (bound)\n");
+  int bad = 0;
+  for (int i = 0; i < nops; i++) {
+    const act_op_info_t *oi = act_op_info(ops[i]);
+    printf("%-16s", oi->name);
+    for (int d = 0; d < ndt; d++) {
+      double bound = dts[d] != ACT_F32               ? 1.0
+                     : oi->kind == ACT_KIND_ELTWISE ? 2.0
+                                                    : 4.0;
+      double e = verify_op(ctx, ops[i], dts[d], sx, sn);
+      if (e < 0) {
+        printf(" %10s", "ERROR");
+        bad++;
+      } else {
+        printf(" %8.2f%s", e, e > bound ? " !" : "  ");
+        bad += e > bound;
+      }
+    }
+    printf("\n");
+  }
+  printf("%s: %d of %d op/dtype pairs outside SPEC section 4\n",
+         bad ? "FAIL" : "PASS", bad, nops * ndt);
+  free(sx);
+  act_context_destroy(ctx);
+  return bad ? 1 : 0;
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+static const char usage_main[] =
+    "usage: actc COMMAND [options]\n"
+    "\n"
+    "actkit's tool: activation ops on every OpenCL and Vulkan device,\n"
+    "checked against a double-precision CPU reference.\n"
+    "\n"
+    "commands:\n"
+    "  devices   list the devices found, best first\n"
+    "  list      list every op, its aliases, parameters and defaults\n"
+    "  run       run one op on values or a raw file\n"
+    "  verify    check a device against the reference (SPEC section 4)\n"
+    "\n"
+    "actc COMMAND --help describes each. actc --version prints the version.\n";
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fputs(usage_main, stderr);
+    return EXIT_USAGE;
+  }
+  const char *cmd = argv[1];
+  if (is_help(cmd) || strcmp(cmd, "help") == 0) {
+    fputs(usage_main, stdout);
+    return 0;
+  }
+  if (strcmp(cmd, "--version") == 0) {
+    printf("actc %s\n", act_version());
+    return 0;
+  }
+  if (strcmp(cmd, "devices") == 0)
+    return cmd_devices(argc - 1, argv + 1);
+  if (strcmp(cmd, "list") == 0)
+    return cmd_list(argc - 1, argv + 1);
+  if (strcmp(cmd, "run") == 0)
+    return cmd_run(argc - 1, argv + 1);
+  if (strcmp(cmd, "verify") == 0)
+    return cmd_verify(argc - 1, argv + 1);
+  return die(EXIT_USAGE, "unknown command '%s' (actc --help lists them)",
+             cmd);
+}

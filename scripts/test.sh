@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Sets everything up and runs the tests: installs the Debian packages,
+# builds (normal and AddressSanitizer + UBSan), runs ctest on both.
+# Usage: scripts/test.sh [--no-deps] [--no-asan]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+deps=1 asan=1
+for a in "$@"; do
+  case "$a" in
+    --no-deps) deps=0 ;;
+    --no-asan) asan=0 ;;
+    *) echo "usage: scripts/test.sh [--no-deps] [--no-asan]" >&2; exit 2 ;;
+  esac
+done
+[ "$deps" = 1 ] && scripts/deps.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+ctest --test-dir build --output-on-failure -j"$jobs"
+if [ "$asan" = 1 ]; then
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DACTKIT_SANITIZE=ON >/dev/null
+  cmake --build build-asan -j"$jobs"
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -j"$jobs"
+fi

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# test_actc.sh ACTC - the command-line tool: help, list, devices, run (values,
+# raw files, shapes, axes, params, presets, extra operands) and its errors.
+set -u
+actc="$1"
+pass=0 fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+# expect_out "EXPECTED" CMD... : stdout equals EXPECTED, exit 0
+expect_out() {
+  local want="$1"; shift
+  local got
+  got=$("$@" 2>"$tmp/err"); local rc=$?
+  if [ $rc -eq 0 ] && [ "$got" = "$want" ]; then ok; else
+    bad "$* -> rc=$rc, got [$got], want [$want], stderr: $(cat "$tmp/err")"; fi
+}
+# expect_err RC PATTERN CMD... : exits RC and stderr matches PATTERN
+expect_err() {
+  local want_rc="$1" pat="$2"; shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
+  if [ $rc -eq "$want_rc" ] && grep -qE "$pat" "$tmp/err"; then ok; else
+    bad "$* -> rc=$rc (want $want_rc), stderr [$(cat "$tmp/err")] !~ /$pat/"; fi
+}
+
+# Help everywhere.
+for c in "" devices list run verify; do
+  if $actc $c --help >"$tmp/h" 2>&1 && grep -q usage "$tmp/h"; then ok; else bad "actc $c --help"; fi
+done
+expect_err 2 "unknown command" $actc frobnicate
+
+# list: every op of the catalogue and every alias, with defaults.
+$actc list >"$tmp/list" || bad "actc list failed"
+for op in relu relu6 leaky_relu prelu elu selu celu gelu silu sigmoid \
+          log_sigmoid tanh hard_sigmoid hard_silu hard_tanh softplus softsign \
+          mish squareplus sparse_plus sparse_sigmoid exp linear gelu_quick \
+          hard_shrink soft_shrink tanh_shrink threshold clip softmax \
+          log_softmax logsumexp softmin glu standardize one_hot \
+          gelu_approx swish logistic hard_swish soft_sign exponential \
+          identity clipped_relu; do
+  if grep -qE "(^|[ ,(])$op([ ,)]|$)" "$tmp/list"; then ok; else bad "list lacks $op"; fi
+done
+grep -q "negative_slope = 0.01" "$tmp/list" && ok || bad "list lacks leaky default"
+grep -q "num_classes (required)" "$tmp/list" && ok || bad "list lacks required mark"
+expect_err 1 "unknown op 'nope'" $actc list nope
+
+# devices: the reference is always there and auto picks something.
+$actc devices >"$tmp/dev" && grep -q "^. cpu " "$tmp/dev" && grep -q '^\*' "$tmp/dev" && ok || bad "devices"
+
+# run: values, shapes, params, presets, aliases.
+expect_out $'0\n0\n0\n5\n10' $actc run relu --device cpu --values -10,-5,0,5,10
+expect_out $'0\n0\n0\n0\n10' $actc run relu --device cpu --param threshold=5 --values -10,-5,0,5,10
+expect_out $'0.200000003\n0.400000006' $actc run hard_sigmoid --device cpu --preset axon --values 0,1
+expect_out $'0.25\n0.5' $actc run hard_sigmoid --device cpu --preset axon --param beta=0.25 --values 0,1.25
+expect_out $'-0.158808008\n0.841192007' $actc run gelu_approx --device cpu --values -1,1
+expect_out $'-0.268941432\n0.731058598' $actc run swish --device cpu --values -1,1
+expect_out $'nan\ninf\n0' $actc run softplus --device cpu --values nan,inf,-inf
+expect_out $'0.5\n0.5\n0.5\n0.5' $actc run softmax --device cpu --shape 2,2 --axis 0 --values 1,2,1,2
+expect_out $'0\n1' $actc run softmax --device cpu --values 1,2 --where 0,1
+expect_out $'3.40760589' $actc run logsumexp --device cpu --values 1,2,3 --axis all
+expect_out $'-0.693147182\t-1' $actc run logsumexp --device cpu --values 0,0 --b 0.5,-1 --param return_sign=1 --axis all
+expect_out $'0.731058598' $actc run glu --device cpu --values 1,1
+expect_out $'0\n1\n0\n0' $actc run one_hot --device cpu --dtype i32 --param num_classes=2 --values 1,-1
+expect_out $'-1\n-0.5' $actc run prelu --device cpu --shape 1,2 --alpha 1,0.5 --values -1,-1
+expect_out $'1\n0.5\n0.5\n1' $actc run hard_tanh --device cpu --dtype bf16 --values 3,0.5,0.5,1
+expect_out $'0.333251953' $actc run linear --device cpu --dtype f16 --values 0.33333333
+
+# raw files: f32 in, f32 out, bytes preserved.
+printf '\x00\x00\x80\xbf\x00\x00\x80\x3f' >"$tmp/in.f32"   # -1, 1
+$actc run relu --device cpu --in "$tmp/in.f32" --out "$tmp/out.f32" && ok || bad "run --in/--out"
+if [ "$(od -An -tx1 "$tmp/out.f32" | tr -d ' \n')" = "000000000000803f" ]; then ok; else bad "raw output $(od -An -tx1 "$tmp/out.f32")"; fi
+
+# Errors: each names the problem, exit 1 (library) or 2 (usage).
+expect_err 1 "celu: parameter 'alpha' = 0" $actc run celu --device cpu --param alpha=0 --values 1
+expect_err 1 "glu: axis -1 has odd length 3" $actc run glu --device cpu --values 1,2,3
+expect_err 1 "unknown op 'nope'" $actc run nope --values 1
+expect_err 1 "no parameter 'foo'" $actc run relu --param foo=1 --values 1
+expect_err 1 "unknown preset 'pytorch'" $actc run relu --preset pytorch --values 1
+expect_err 1 "device 'vulkan:9'" $actc run relu --device vulkan:9 --values 1
+expect_err 1 "threshold: parameter 'threshold' is required" $actc run threshold --device cpu --values 1
+expect_err 2 "exactly one of --values and --in" $actc run relu
+expect_err 2 "cannot parse a number" $actc run relu --values 1,x
+expect_err 2 "holds 4 elements but 3" $actc run relu --shape 2,2 --values 1,2,3
+expect_err 2 "unknown option" $actc run relu --bogus 1 --values 1
+expect_err 2 "needs a value" $actc run relu --values
+expect_err 1 "cannot read --in" $actc run relu --in "$tmp/missing"
+printf 'abc' >"$tmp/odd"
+expect_err 1 "not a whole number" $actc run relu --in "$tmp/odd"
+expect_err 2 "dtype" $actc run relu --dtype f64 --values 1
+ACTKIT_DEVICE=nonsense expect_err 1 "ACTKIT_DEVICE='nonsense'" $actc run relu --values 1
+
+# verify on the reference itself passes (0 ulp) and exits 0.
+$actc verify relu gelu softmax --device cpu >"$tmp/v" && grep -q PASS "$tmp/v" && ok || bad "verify on cpu"
+
+echo "test_actc: $pass passed, $fail failed"
+[ $fail -eq 0 ] && [ $pass -gt 0 ]
