@@ -316,7 +316,8 @@ typedef struct act_arg {
  * - glu: y is x with the axis halved (odd axis length: ACT_BAD_SHAPE).
  * - one_hot: x is i32 of shape S, y is S with num_classes inserted at the
  *   axis; y's dtype is any of f32/f16/bf16/i32.
- * x and y must have the same dtype except for one_hot.
+ * x and y must have the same dtype except for one_hot; alpha, b, mean and
+ * variance have x's dtype too.
  */
 
 /* ------------------------------------------------------------------------ */

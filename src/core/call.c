@@ -247,8 +247,10 @@ act_status_t act__call_prepare(const act_op_desc_t *desc, size_t nargs,
       return act__shape_mismatch(op, "y", y, &want);
     const act_tensor_t *b = c->arg[ACT_ARG_B], *s = c->arg[ACT_ARG_SIGN];
     if (b) {
-      if (!act__is_float(b->dtype))
-        return act__fail(ACT_BAD_DTYPE, "logsumexp: b must be a float tensor");
+      if (b->dtype != x->dtype)
+        return act__fail(ACT_BAD_DTYPE, "logsumexp: b is %s but x is %s (they "
+                         "must match)", act_dtype_name(b->dtype),
+                         act_dtype_name(x->dtype));
       if ((st = act__check_broadcast(op, "b", b, x)))
         return st;
     }
@@ -291,8 +293,10 @@ act_status_t act__call_prepare(const act_op_desc_t *desc, size_t nargs,
     const act_tensor_t *a = c->arg[ACT_ARG_ALPHA];
     if (!a)
       return ACT_OK;
-    if (!act__is_float(a->dtype))
-      return act__fail(ACT_BAD_DTYPE, "prelu: alpha must be a float tensor");
+    if (a->dtype != x->dtype)
+      return act__fail(ACT_BAD_DTYPE, "prelu: alpha is %s but x is %s (they "
+                       "must match)", act_dtype_name(a->dtype),
+                       act_dtype_name(x->dtype));
     int64_t na = act_tensor_numel(a);
     if (na == 1)
       return ACT_OK;
@@ -327,9 +331,10 @@ act_status_t act__call_prepare(const act_op_desc_t *desc, size_t nargs,
       const act_tensor_t *m = c->arg[k];
       if (!m)
         continue;
-      if (!act__is_float(m->dtype))
-        return act__fail(ACT_BAD_DTYPE, "standardize: %s must be a float "
-                         "tensor", act__arg_names[k]);
+      if (m->dtype != x->dtype)
+        return act__fail(ACT_BAD_DTYPE, "standardize: %s is %s but x is %s "
+                         "(they must match)", act__arg_names[k],
+                         act_dtype_name(m->dtype), act_dtype_name(x->dtype));
       if ((st = act__check_broadcast(op, act__arg_names[k], m, x)))
         return st;
     }

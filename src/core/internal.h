@@ -192,3 +192,79 @@ const act__backend_t *const *act__backend_table(void);
 act_status_t act__reference_run(const act__call_t *call);
 
 #endif /* ACT_INTERNAL_H */
+
+/* ---- device plans (plan.c, plan_axis.c) ----------------------------------- */
+
+/*
+ * What a device backend runs for a call: a short list of kernel
+ * dispatches, each naming its kernel file, kernel, build defines, buffer
+ * arguments, work-group memory and scalars in the order of the kernel's
+ * ARGS X-macro (kernels/opencl/README.md). Backend-neutral: the OpenCL and
+ * Vulkan backends both execute plans, so each op's launch logic is written
+ * once.
+ */
+#define ACT__MAX_DISPATCH 4
+#define ACT__MAX_BUFS 6
+#define ACT__MAX_SCALARS 20
+
+typedef struct act__dispatch {
+  const char *file;   /* "eltwise.cl" */
+  const char *kernel; /* "act_eltwise" */
+  int op;             /* -D ACT_OP (an act_op_t) */
+  int dtype;          /* -D ACT_DTYPE: 0 f32, 1 f16, 2 bf16 */
+  int nbuf;
+  act_buffer_t *buf[ACT__MAX_BUFS];
+  int nlocal;
+  uint32_t local_bytes[2];
+  int nscalar;
+  struct {
+    int is_float;
+    union {
+      uint32_t u;
+      float f;
+    } v;
+  } scalar[ACT__MAX_SCALARS];
+  uint32_t global[3]; /* work-items per dimension (a multiple of local) */
+  uint32_t local[3];  /* work-group size; 0 in local[0]: the driver picks */
+  int dims;
+} act__dispatch_t;
+
+typedef struct act__plan {
+  int n;
+  act__dispatch_t d[ACT__MAX_DISPATCH];
+} act__plan_t;
+
+/* Device limits a plan must respect. */
+typedef struct act__limits {
+  uint32_t max_group_size;     /* largest work-group */
+  uint32_t max_groups[3];      /* largest dispatch, in work-groups */
+} act__limits_t;
+
+/* Builds the plan for a prepared device call; ACT_UNSUPPORTED with a
+ * message for what the kernels cannot do. */
+act_status_t act__plan_build(const act__call_t *call,
+                             const act__limits_t *limits, act__plan_t *plan);
+/* Axis ops (plan_axis.c). */
+act_status_t act__plan_axis(const act__call_t *call,
+                            const act__limits_t *limits, act__plan_t *plan);
+
+/* Dispatch building helpers. */
+void act__disp_buf(act__dispatch_t *d, const act_tensor_t *t);
+void act__disp_u32(act__dispatch_t *d, uint32_t v);
+void act__disp_f32(act__dispatch_t *d, float v);
+/* A double parameter as (hi, lo) floats. */
+void act__disp_param(act__dispatch_t *d, double v);
+/* Element offset of a tensor (its byte offset / element size), or an error
+ * when it does not fit in 32 bits. */
+act_status_t act__elem_offset(const act_tensor_t *t, uint32_t *off);
+int act__dtype_code(act_dtype_t t);
+
+/* ---- kernel sources (kernels.c) ------------------------------------------ */
+
+/* The text of a kernel file: embedded at build time, or read from
+ * $ACTKIT_KERNEL_DIR when set (development). *text is malloc'd. */
+act_status_t act__kernel_source(const char *file, char **text, size_t *size);
+/* The full source of a program: defines, prelude, act_math.cl and the
+ * file, each after a #line directive. *src is malloc'd. */
+act_status_t act__program_source(const char *prelude, const char *file,
+                                 int op, int dtype, char **src);

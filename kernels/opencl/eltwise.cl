@@ -1,0 +1,282 @@
+/*
+ * eltwise.cl - every element-wise op of SPEC 2.1, one kernel shell.
+ *
+ * Needs: -D ACT_OP=<act_op_t value> -D ACT_DTYPE=0|1|2, the ACT_OP_<NAME>
+ * defines, act_prelude_*.cl and act_math.cl before it (the runtime
+ * assembles them: README.md).
+ *
+ * Parameters arrive as (hi, lo) float pairs (p.x + p.y is the host's double
+ * value to about 2^-48), and are used at that precision where the result
+ * is sensitive to them: a product with x is formed exactly with fma
+ * (act_mul_dd) before anything amplifies its error.
+ *
+ * NaN in gives NaN out for every op (tested once, in the shell).
+ */
+
+/* x * (p.x + p.y), with the product's own rounding only. */
+float act_mul_p(float x, float2 p) { return fma(p.x, x, p.y * x); }
+
+/* x * (p.x + p.y) as an unevaluated (hi, lo) pair: exact hi*x via fma. */
+float2 act_mul_dd(float x, float2 p) {
+  float h = p.x * x;
+  float l = fma(p.x, x, -h) + p.y * x;
+  float s = h + l;
+  return (float2)(s, l - (s - h));
+}
+
+/* x > p.x + p.y for a float x (|p.y| <= ulp(p.x)/2). */
+int act_gt_p(float x, float2 p) {
+  return x > p.x || (x == p.x && p.y < 0.0f);
+}
+
+/* x < p.x + p.y. */
+int act_lt_p(float x, float2 p) {
+  return x < p.x || (x == p.x && p.y > 0.0f);
+}
+
+/* (x - p) rounded once: Knuth's two-sum gives x - p.x exactly as s + e,
+ * then the low part joins before the single final rounding. */
+float act_sub_p(float x, float2 p) {
+  float s = x - p.x;
+  float bb = s - x;
+  float e = (x - (s - bb)) + (-p.x - bb);
+  return isinf(s) ? s : s + (e - p.y);
+}
+
+/* x - tanh(x). Near 0 it cancels, so for |x| <= 1 it is x^3 P(x^2), P a
+ * degree-9 Chebyshev fit of (x - tanh x)/x^3 on x^2 in [0, 1] (relative
+ * error 1.3e-11; computed with mpmath.chebyfit, see
+ * gen/gen_math_coeffs.py). Beyond, (|x| - 1) + 2/(e^(2|x|) + 1): two
+ * positive terms, no cancellation. */
+float act_tanh_shrink(float x) {
+  float a = fabs(x);
+  if (a <= 1.0f) {
+    float t = x * x;
+    float p = -1.645079101e-05f;
+    p = fma(p, t, 1.228446636e-04f);
+    p = fma(p, t, -4.778967123e-04f);
+    p = fma(p, t, 1.384797739e-03f);
+    p = fma(p, t, -3.563045757e-03f);
+    p = fma(p, t, 8.855802938e-03f);
+    p = fma(p, t, -2.186837979e-02f);
+    p = fma(p, t, 5.396816880e-02f);
+    p = fma(p, t, -1.333333254e-01f);
+    p = fma(p, t, 3.333333433e-01f);
+    return x * t * p;
+  }
+  float r = a >= 12.0f ? a - 1.0f : (a - 1.0f) + 2.0f / (am_exp(2.0f * a) + 1.0f);
+  return copysign(r, x);
+}
+
+/* sigmoid(z) for z = z.x + z.y given in double-float. */
+float act_sigmoid_dd(float2 z) {
+  if (z.x >= 0.0f)
+    return 1.0f / (1.0f + am_exp_dd(-z.x, -z.y));
+  float e = am_exp_dd(z.x, z.y);
+  return e / (1.0f + e);
+}
+
+/* x * s(x) where s -> 0 as x -> -inf: a zero of x's sign at the limit. */
+float act_mul_lim(float x, float s) {
+  return (isinf(x) && s == 0.0f) ? copysign(0.0f, x) : x * s;
+}
+
+float act_clamp(float x, float lo, float hi) {
+  return x < lo ? lo : (x > hi ? hi : x);
+}
+
+#define SELU_LAMBDA_HI 1.05070102214813232421875f
+#define SELU_LAMBDA_LO -1.4760e-09f
+#define SELU_LA_HI 1.7580993175506591796875f   /* lambda*alpha */
+#define SELU_LA_LO 2.3296e-08f
+
+float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
+#if ACT_OP == ACT_OP_RELU
+  /* p0 negative_slope, p1 max_value, p2 threshold (Keras semantics). */
+  float r;
+  if (act_gt_p(x, p2))
+    r = x;
+  else if (p0.x == 0.0f)
+    r = 0.0f;
+  else if (isinf(x))
+    r = p0.x * x;
+  else
+    r = act_mul_p(act_sub_p(x, p2), p0);
+  return act_gt_p(r, p1) ? p1.x : r;
+#elif ACT_OP == ACT_OP_RELU6
+  return act_clamp(x, 0.0f, 6.0f);
+#elif ACT_OP == ACT_OP_LEAKY_RELU || ACT_OP == ACT_OP_PRELU
+  return x >= 0.0f ? x : act_mul_p(x, p0);
+#elif ACT_OP == ACT_OP_ELU
+  return x > 0.0f ? x : act_mul_p(am_expm1(x), p0);
+#elif ACT_OP == ACT_OP_SELU
+  return x > 0.0f ? act_mul_p(x, (float2)(SELU_LAMBDA_HI, SELU_LAMBDA_LO))
+                  : act_mul_p(am_expm1(x), (float2)(SELU_LA_HI, SELU_LA_LO));
+#elif ACT_OP == ACT_OP_CELU
+  if (x > 0.0f)
+    return x;
+  if (p0.x == 1.0f && p0.y == 0.0f)
+    return am_expm1(x);
+  /* z = x / alpha in double-float: the fma residual is exact. */
+  float zh = x / p0.x;
+  float zl = (fma(-zh, p0.x, x) - zh * p0.y) / p0.x;
+  if (isinf(zh))
+    zl = 0.0f;
+  float e = am_expm1(zh);
+  e = fma(zl, e + 1.0f, e);
+  return act_mul_p(e, p0);
+#elif ACT_OP == ACT_OP_GELU
+  return p0.x != 0.0f ? am_gelu_tanh(x) : am_gelu_erf(x);
+#elif ACT_OP == ACT_OP_SILU
+  if (p0.x == 1.0f && p0.y == 0.0f)
+    return act_mul_lim(x, am_sigmoid(x));
+  return act_mul_lim(x, act_sigmoid_dd(act_mul_dd(x, p0)));
+#elif ACT_OP == ACT_OP_SIGMOID
+  return am_sigmoid(x);
+#elif ACT_OP == ACT_OP_LOG_SIGMOID
+  return am_log_sigmoid(x);
+#elif ACT_OP == ACT_OP_TANH
+  return am_tanh(x);
+#elif ACT_OP == ACT_OP_HARD_SIGMOID || ACT_OP == ACT_OP_HARD_SILU
+  /* alpha*x + beta with one rounding: exact product, exact sum error. */
+  float h;
+  if (p0.x == 0.0f) {
+    h = act_clamp(p1.x, 0.0f, 1.0f);
+  } else {
+    float ph = p0.x * x;
+    float pl = fma(p0.x, x, -ph) + p0.y * x;
+    float s = ph + p1.x;
+    float bb = s - ph;
+    float se = (ph - (s - bb)) + (p1.x - bb);
+    h = isinf(x) ? ph : s + (se + pl + p1.y);
+    h = act_clamp(h, 0.0f, 1.0f);
+  }
+#if ACT_OP == ACT_OP_HARD_SIGMOID
+  return h;
+#else
+  return act_mul_lim(x, h);
+#endif
+#elif ACT_OP == ACT_OP_HARD_TANH
+  return act_clamp(x, -1.0f, 1.0f);
+#elif ACT_OP == ACT_OP_SOFTPLUS
+  /* p0 beta, p1 threshold: beta*x > threshold gives x (torch). */
+  if (p0.x == 1.0f && p0.y == 0.0f)
+    return act_gt_p(x, p1) ? x : am_softplus(x);
+  float2 z = act_mul_dd(x, p0);
+  if (act_gt_p(z.x + z.y, p1))
+    return x;
+  float sp;
+  if (z.x > 0.0f) /* z + log1p(e^-z) */
+    sp = z.x + (z.y + am_log1p(am_exp_dd(-z.x, -z.y)));
+  else
+    sp = am_log1p(am_exp_dd(z.x, z.y));
+  /* divide by beta with one correction step */
+  float q = sp / p0.x;
+  q = q + (fma(-q, p0.x, sp) - q * p0.y) / p0.x;
+  return isinf(sp) ? sp / p0.x : q;
+#elif ACT_OP == ACT_OP_SOFTSIGN
+  return isinf(x) ? copysign(1.0f, x) : x / (fabs(x) + 1.0f);
+#elif ACT_OP == ACT_OP_MISH
+  return act_mul_lim(x, am_tanh(am_softplus(x)));
+#elif ACT_OP == ACT_OP_SQUAREPLUS
+  /* (x + sqrt(x^2 + b))/2; for x < 0 the conjugate b/(2(r - x)). Scaled
+   * by 2^-64 for huge |x| so that x^2 cannot overflow. */
+  float ax = fabs(x);
+  if (isinf(x))
+    return x > 0.0f ? x : 0.0f;
+  float r;
+  if (ax > 0x1p60f) {
+    r = ax; /* b/x^2 is far below an ulp */
+  } else {
+    float x2 = x * x;
+    float x2l = fma(x, x, -x2);
+    float t = x2 + p0.x;
+    float tl = (x2 - t) + p0.x + x2l + p0.y;
+    if (fabs(x2) < fabs(p0.x))
+      tl = (p0.x - t) + x2 + x2l + p0.y;
+    r = sqrt(t);
+    /* one Newton step on the residual makes sqrt correctly rounded-ish
+     * even where the built-in is not */
+    r = r + (fma(-r, r, t) + tl) / (2.0f * r);
+    if (t == 0.0f)
+      r = 0.0f;
+  }
+  if (x >= 0.0f)
+    return 0.5f * (x + r);
+  /* b / (2 (r - x)), the quotient corrected once by its fma residual */
+  float den = r - x;
+  if (den == 0.0f || isinf(den))
+    return 0.0f;
+  float q = p0.x / den;
+  q = q + (fma(-q, den, p0.x) + p0.y) / den;
+  return 0.5f * q;
+#elif ACT_OP == ACT_OP_SPARSE_PLUS
+  if (x <= -1.0f)
+    return 0.0f;
+  if (x >= 1.0f)
+    return x;
+  float t = x + 1.0f;
+  return 0.25f * t * t;
+#elif ACT_OP == ACT_OP_SPARSE_SIGMOID
+  return x <= -1.0f ? 0.0f : (x >= 1.0f ? 1.0f : 0.5f * (x + 1.0f));
+#elif ACT_OP == ACT_OP_EXP
+  return am_exp(x);
+#elif ACT_OP == ACT_OP_LINEAR
+  return x;
+#elif ACT_OP == ACT_OP_GELU_QUICK
+  /* 1.702 as (hi, lo): 1.70200002193450927734375 - 2.1934509e-08 */
+  return act_mul_lim(x, act_sigmoid_dd(act_mul_dd(
+                            x, (float2)(1.70200002193450927734375f,
+                                        -2.19345092773437500e-08f))));
+#elif ACT_OP == ACT_OP_HARD_SHRINK
+  return (act_gt_p(x, p0) || act_lt_p(x, -p0)) ? x : 0.0f;
+#elif ACT_OP == ACT_OP_SOFT_SHRINK
+  if (act_gt_p(x, p0))
+    return act_sub_p(x, p0);
+  if (act_lt_p(x, -p0))
+    return act_sub_p(x, -p0);
+  return 0.0f;
+#elif ACT_OP == ACT_OP_TANH_SHRINK
+  return act_tanh_shrink(x);
+#elif ACT_OP == ACT_OP_THRESHOLD
+  return act_gt_p(x, p0) ? x : p1.x;
+#elif ACT_OP == ACT_OP_CLIP
+  return act_lt_p(x, p0) ? p0.x : (act_gt_p(x, p1) ? p1.x : x);
+#else
+#error "eltwise.cl: ACT_OP is not an element-wise op"
+#endif
+}
+
+#define ACT_ELTWISE_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                          \
+  IN(STYPE, x) SEP() OUT(STYPE, y) SEP() SCALAR(uint, n) SEP()                \
+  SCALAR(uint, xoff) SEP() SCALAR(uint, yoff) SEP()                           \
+  SCALAR(float, p0h) SEP() SCALAR(float, p0l) SEP()                           \
+  SCALAR(float, p1h) SEP() SCALAR(float, p1l) SEP()                           \
+  SCALAR(float, p2h) SEP() SCALAR(float, p2l) SEP()                           \
+  SCALAR(float, p3h) SEP() SCALAR(float, p3l)
+
+/* y[yoff + i] = op(x[xoff + i]) for i < n, grid-stride. */
+ACT_KERNEL(act_eltwise, ACT_ELTWISE_ARGS) {
+  float2 p0 = (float2)(p0h, p0l), p1 = (float2)(p1h, p1l);
+  float2 p2 = (float2)(p2h, p2l), p3 = (float2)(p3h, p3l);
+  uint stride = (uint)get_global_size(0);
+  for (uint i = (uint)get_global_id(0); i < n; i += stride) {
+    float v = LOAD(x, xoff + i);
+    STORE(y, yoff + i, v != v ? v : act_op(v, p0, p1, p2, p3));
+  }
+}
+
+#define ACT_PRELU_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                            \
+  IN(STYPE, x) SEP() IN(STYPE, alpha) SEP() OUT(STYPE, y) SEP()               \
+  SCALAR(uint, n) SEP() SCALAR(uint, xoff) SEP() SCALAR(uint, aoff) SEP()     \
+  SCALAR(uint, yoff) SEP() SCALAR(uint, inner) SEP() SCALAR(uint, channels)
+
+/* prelu with a slope tensor: element i uses alpha[(i / inner) % channels]. */
+ACT_KERNEL(act_prelu, ACT_PRELU_ARGS) {
+  uint stride = (uint)get_global_size(0);
+  for (uint i = (uint)get_global_id(0); i < n; i += stride) {
+    float v = LOAD(x, xoff + i);
+    float a = LOAD(alpha, aoff + (i / inner) % channels);
+    STORE(y, yoff + i, v >= 0.0f || v != v ? v : a * v);
+  }
+}

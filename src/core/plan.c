@@ -1,0 +1,118 @@
+/*
+ * plan.c - from a validated call to kernel dispatches (see internal.h),
+ * for the element-wise kernels; plan_axis.c has the axis ops.
+ *
+ * Element-wise kernels walk the tensor with a grid-stride loop, so one
+ * dispatch of at most limits->max_groups[0] work-groups covers any tensor
+ * of up to 2^32 - 1 elements.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+int act__dtype_code(act_dtype_t t) {
+  return t == ACT_F32 ? 0 : t == ACT_F16 ? 1 : t == ACT_BF16 ? 2 : -1;
+}
+
+void act__disp_buf(act__dispatch_t *d, const act_tensor_t *t) {
+  d->buf[d->nbuf++] = t->buffer;
+}
+
+void act__disp_u32(act__dispatch_t *d, uint32_t v) {
+  d->scalar[d->nscalar].is_float = 0;
+  d->scalar[d->nscalar++].v.u = v;
+}
+
+void act__disp_f32(act__dispatch_t *d, float v) {
+  d->scalar[d->nscalar].is_float = 1;
+  d->scalar[d->nscalar++].v.f = v;
+}
+
+void act__disp_param(act__dispatch_t *d, double v) {
+  float hi = (float)v;
+  float lo = isfinite(hi) ? (float)(v - (double)hi) : 0.0f;
+  act__disp_f32(d, hi);
+  act__disp_f32(d, lo);
+}
+
+act_status_t act__elem_offset(const act_tensor_t *t, uint32_t *off) {
+  size_t e = t->offset / act_dtype_size(t->dtype);
+  if (e > UINT32_MAX)
+    return act__fail(ACT_UNSUPPORTED, "a tensor offset of %zu elements is "
+                     "beyond what device kernels address (2^32 - 1)", e);
+  *off = (uint32_t)e;
+  return ACT_OK;
+}
+
+/* A 1-D launch of `items` work-items in groups of `group`, capped so that
+ * grid-stride kernels cover the rest. */
+static void act__launch_1d(act__dispatch_t *d, uint64_t items, uint32_t group,
+                           const act__limits_t *lim) {
+  if (group > lim->max_group_size)
+    group = lim->max_group_size;
+  uint64_t groups = (items + group - 1) / group;
+  uint64_t cap = lim->max_groups[0] ? lim->max_groups[0] : 65535;
+  if (cap > 65535)
+    cap = 65535; /* plenty for grid-stride loops, and portable */
+  if (groups > cap)
+    groups = cap;
+  if (groups == 0)
+    groups = 1;
+  d->dims = 1;
+  d->global[0] = (uint32_t)(groups * group);
+  d->local[0] = group;
+  d->global[1] = d->global[2] = d->local[1] = d->local[2] = 1;
+}
+
+act_status_t act__plan_build(const act__call_t *c, const act__limits_t *lim,
+                             act__plan_t *plan) {
+  memset(plan, 0, sizeof *plan);
+  const act_op_desc_t *desc = c->desc;
+  if (act_op_info(desc->op)->kind != ACT_KIND_ELTWISE)
+    return act__plan_axis(c, lim, plan);
+  if (c->n > UINT32_MAX)
+    return act__fail(ACT_UNSUPPORTED, "%s: %lld elements is more than one "
+                     "device call handles (2^32 - 1)",
+                     act_op_info(desc->op)->name, (long long)c->n);
+  if (c->n == 0)
+    return ACT_OK;
+  const act_tensor_t *x = c->arg[ACT_ARG_X], *y = c->arg[ACT_ARG_Y];
+  const act_tensor_t *alpha = c->arg[ACT_ARG_ALPHA];
+  uint32_t xo, yo, ao = 0;
+  act_status_t st;
+  if ((st = act__elem_offset(x, &xo)) || (st = act__elem_offset(y, &yo)))
+    return st;
+  act__dispatch_t *d = &plan->d[plan->n++];
+  d->file = "eltwise.cl";
+  d->op = desc->op;
+  d->dtype = act__dtype_code(x->dtype);
+  if (desc->op == ACT_OP_PRELU && alpha) {
+    /* Slopes from a tensor: one per channel, or one for all (channels =
+     * inner = 1 make every element read slope 0). */
+    bool one = act_tensor_numel(alpha) == 1;
+    if ((st = act__elem_offset(alpha, &ao)))
+      return st;
+    d->kernel = "act_prelu";
+    act__disp_buf(d, x);
+    act__disp_buf(d, alpha);
+    act__disp_buf(d, y);
+    act__disp_u32(d, (uint32_t)c->n);
+    act__disp_u32(d, xo);
+    act__disp_u32(d, ao);
+    act__disp_u32(d, yo);
+    act__disp_u32(d, one ? 1u : (uint32_t)c->inner);
+    act__disp_u32(d, one ? 1u : (uint32_t)c->len);
+  } else {
+    d->kernel = "act_eltwise";
+    act__disp_buf(d, x);
+    act__disp_buf(d, y);
+    act__disp_u32(d, (uint32_t)c->n);
+    act__disp_u32(d, xo);
+    act__disp_u32(d, yo);
+    for (int i = 0; i < ACT_MAX_PARAMS; i++)
+      act__disp_param(d, desc->p[i]);
+  }
+  act__launch_1d(d, (uint64_t)c->n, 256, lim);
+  return ACT_OK;
+}

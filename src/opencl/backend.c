@@ -1,0 +1,512 @@
+/*
+ * backend.c - the OpenCL backend.
+ *
+ * The ICD loader (libOpenCL.so.1) is opened at run time with dlopen, so a
+ * machine without OpenCL runs actkit fine: this backend then lists no
+ * devices. Programs are built from kernels/opencl (embedded) once per
+ * (file, op, dtype) and context, and kept in memory; kernels are created
+ * per dispatch, because cl_kernel argument state must not be shared
+ * between threads. Queues are in-order; every enqueue is asynchronous and
+ * returns the cl_event of its last command.
+ */
+#define CL_TARGET_OPENCL_VERSION 120
+#include "../core/internal.h"
+
+#include <CL/cl.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the entry points we use, loaded from the ICD loader ------------------- */
+
+#define ACT_CL_FUNCS(X)                                                       \
+  X(clGetPlatformIDs)                                                         \
+  X(clGetPlatformInfo)                                                        \
+  X(clGetDeviceIDs)                                                           \
+  X(clGetDeviceInfo)                                                          \
+  X(clCreateContext)                                                          \
+  X(clReleaseContext)                                                         \
+  X(clCreateCommandQueue)                                                     \
+  X(clReleaseCommandQueue)                                                    \
+  X(clCreateBuffer)                                                           \
+  X(clReleaseMemObject)                                                       \
+  X(clEnqueueWriteBuffer)                                                     \
+  X(clEnqueueReadBuffer)                                                      \
+  X(clCreateProgramWithSource)                                                \
+  X(clBuildProgram)                                                           \
+  X(clGetProgramBuildInfo)                                                    \
+  X(clReleaseProgram)                                                         \
+  X(clCreateKernel)                                                           \
+  X(clReleaseKernel)                                                          \
+  X(clSetKernelArg)                                                           \
+  X(clGetKernelWorkGroupInfo)                                                 \
+  X(clEnqueueNDRangeKernel)                                                   \
+  X(clEnqueueBarrierWithWaitList)                                             \
+  X(clFlush)                                                                  \
+  X(clFinish)                                                                 \
+  X(clWaitForEvents)                                                          \
+  X(clGetEventInfo)                                                           \
+  X(clReleaseEvent)
+
+static struct {
+#define ACT_CL_PTR_(f) __typeof__(&f) f;
+  ACT_CL_FUNCS(ACT_CL_PTR_)
+#undef ACT_CL_PTR_
+} cl;
+
+static const char *cl_err(cl_int e) {
+  switch (e) {
+#define E_(x)                                                                 \
+  case x:                                                                     \
+    return #x;
+    E_(CL_DEVICE_NOT_FOUND) E_(CL_DEVICE_NOT_AVAILABLE)
+    E_(CL_COMPILER_NOT_AVAILABLE) E_(CL_MEM_OBJECT_ALLOCATION_FAILURE)
+    E_(CL_OUT_OF_RESOURCES) E_(CL_OUT_OF_HOST_MEMORY)
+    E_(CL_BUILD_PROGRAM_FAILURE) E_(CL_INVALID_VALUE)
+    E_(CL_INVALID_DEVICE) E_(CL_INVALID_CONTEXT)
+    E_(CL_INVALID_COMMAND_QUEUE) E_(CL_INVALID_MEM_OBJECT)
+    E_(CL_INVALID_BUILD_OPTIONS) E_(CL_INVALID_PROGRAM)
+    E_(CL_INVALID_KERNEL_NAME) E_(CL_INVALID_KERNEL)
+    E_(CL_INVALID_ARG_INDEX) E_(CL_INVALID_ARG_VALUE)
+    E_(CL_INVALID_ARG_SIZE) E_(CL_INVALID_KERNEL_ARGS)
+    E_(CL_INVALID_WORK_DIMENSION) E_(CL_INVALID_WORK_GROUP_SIZE)
+    E_(CL_INVALID_WORK_ITEM_SIZE) E_(CL_INVALID_GLOBAL_OFFSET)
+    E_(CL_INVALID_EVENT_WAIT_LIST) E_(CL_INVALID_EVENT)
+    E_(CL_INVALID_BUFFER_SIZE) E_(CL_INVALID_GLOBAL_WORK_SIZE)
+    E_(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST)
+#undef E_
+  }
+  return "an OpenCL error";
+}
+
+static act_status_t cl_fail(cl_int e, const char *what) {
+  act_status_t st = e == CL_MEM_OBJECT_ALLOCATION_FAILURE ||
+                            e == CL_OUT_OF_HOST_MEMORY ||
+                            e == CL_OUT_OF_RESOURCES
+                        ? ACT_OUT_OF_MEMORY
+                        : ACT_BACKEND;
+  return act__fail(st, "opencl: %s failed: %s (%d)", what, cl_err(e), (int)e);
+}
+
+static bool cl_load(void) {
+  static const char *const names[] = {"libOpenCL.so.1", "libOpenCL.so"};
+  void *h = NULL;
+  for (size_t i = 0; i < 2 && !h; i++)
+    h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+  if (!h)
+    return false;
+#define ACT_CL_LOAD_(f)                                                       \
+  *(void **)&cl.f = dlsym(h, #f);                                             \
+  if (!cl.f) {                                                                \
+    dlclose(h);                                                               \
+    return false;                                                             \
+  }
+  ACT_CL_FUNCS(ACT_CL_LOAD_)
+#undef ACT_CL_LOAD_
+  return true; /* kept open for the life of the process */
+}
+
+/* ---- devices ------------------------------------------------------------- */
+
+typedef struct {
+  cl_platform_id platform;
+  cl_device_id device;
+  act__limits_t limits;
+} cl_dev_t;
+
+static const act__backend_t act__opencl_backend;
+
+static void dev_str(cl_device_id d, cl_device_info what, char *buf,
+                    size_t n) {
+  buf[0] = '\0';
+  if (cl.clGetDeviceInfo(d, what, n, buf, NULL) != CL_SUCCESS)
+    buf[0] = '\0';
+  buf[n - 1] = '\0';
+}
+
+static act_status_t ocl_enumerate(void) {
+  if (!cl_load())
+    return ACT_OK;
+  cl_uint np = 0;
+  if (cl.clGetPlatformIDs(0, NULL, &np) != CL_SUCCESS || np == 0)
+    return ACT_OK;
+  cl_platform_id plats[16];
+  if (np > 16)
+    np = 16;
+  if (cl.clGetPlatformIDs(np, plats, NULL) != CL_SUCCESS)
+    return ACT_OK;
+  int index = 0;
+  for (cl_uint p = 0; p < np; p++) {
+    cl_uint nd = 0;
+    cl_device_id devs[16];
+    if (cl.clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 16, devs, &nd) !=
+        CL_SUCCESS)
+      continue;
+    if (nd > 16)
+      nd = 16;
+    for (cl_uint k = 0; k < nd; k++) {
+      cl_dev_t *h = calloc(1, sizeof *h);
+      if (!h)
+        return ACT_OK;
+      h->platform = plats[p];
+      h->device = devs[k];
+      act_device_info_t info;
+      memset(&info, 0, sizeof info);
+      snprintf(info.name, sizeof info.name, "opencl:%d", index++);
+      char dn[150], pn[100], ext[4096];
+      dev_str(devs[k], CL_DEVICE_NAME, dn, sizeof dn);
+      pn[0] = '\0';
+      cl.clGetPlatformInfo(plats[p], CL_PLATFORM_NAME, sizeof pn, pn, NULL);
+      pn[sizeof pn - 1] = '\0';
+      snprintf(info.description, sizeof info.description, "%s (%s)", dn, pn);
+      dev_str(devs[k], CL_DRIVER_VERSION, info.driver_version,
+              sizeof info.driver_version);
+      dev_str(devs[k], CL_DEVICE_EXTENSIONS, ext, sizeof ext);
+      cl_device_type type = 0;
+      cl_bool unified = CL_FALSE;
+      cl.clGetDeviceInfo(devs[k], CL_DEVICE_TYPE, sizeof type, &type, NULL);
+      cl.clGetDeviceInfo(devs[k], CL_DEVICE_HOST_UNIFIED_MEMORY,
+                         sizeof unified, &unified, NULL);
+      info.type = (type & CL_DEVICE_TYPE_GPU)
+                      ? (unified ? ACT_DEVICE_INTEGRATED_GPU
+                                 : ACT_DEVICE_DISCRETE_GPU)
+                  : (type & CL_DEVICE_TYPE_CPU) ? ACT_DEVICE_CPU_DRIVER
+                                                : ACT_DEVICE_ACCELERATOR;
+      info.backend = ACT_BACKEND_OPENCL;
+      info.fp16 = strstr(ext, "cl_khr_fp16") != NULL;
+      info.bf16 = 0;
+      cl_ulong mem = 0, alloc = 0;
+      cl.clGetDeviceInfo(devs[k], CL_DEVICE_GLOBAL_MEM_SIZE, sizeof mem, &mem,
+                         NULL);
+      cl.clGetDeviceInfo(devs[k], CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof alloc,
+                         &alloc, NULL);
+      info.memory_bytes = mem;
+      info.max_alloc_bytes = alloc;
+      size_t wg = 256;
+      cl.clGetDeviceInfo(devs[k], CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg,
+                         &wg, NULL);
+      h->limits.max_group_size = wg > 1024 ? 1024 : (uint32_t)wg;
+      h->limits.max_groups[0] = h->limits.max_groups[1] =
+          h->limits.max_groups[2] = UINT32_MAX;
+      act__device_add(&act__opencl_backend, &info, h);
+    }
+  }
+  return ACT_OK;
+}
+
+/* ---- contexts and the program cache -------------------------------------- */
+
+typedef struct cl_prog {
+  struct cl_prog *next;
+  const char *file; /* static strings from plans */
+  int op, dtype;
+  cl_program program;
+} cl_prog_t;
+
+typedef struct {
+  const act__device_t *dev;
+  cl_dev_t *h;
+  cl_context context;
+  pthread_mutex_t lock; /* guards progs */
+  cl_prog_t *progs;
+} cl_state_t;
+
+static act_status_t ocl_context_create(const act__device_t *dev, void **out) {
+  cl_state_t *s = calloc(1, sizeof *s);
+  if (!s)
+    return act__fail(ACT_OUT_OF_MEMORY, "opencl: out of memory");
+  s->dev = dev;
+  s->h = dev->handle;
+  cl_int e;
+  cl_context_properties props[] = {CL_CONTEXT_PLATFORM,
+                                   (cl_context_properties)s->h->platform, 0};
+  s->context = cl.clCreateContext(props, 1, &s->h->device, NULL, NULL, &e);
+  if (!s->context) {
+    free(s);
+    return cl_fail(e, "clCreateContext");
+  }
+  pthread_mutex_init(&s->lock, NULL);
+  *out = s;
+  return ACT_OK;
+}
+
+static void ocl_context_destroy(void *st) {
+  cl_state_t *s = st;
+  for (cl_prog_t *p = s->progs, *n; p; p = n) {
+    n = p->next;
+    cl.clReleaseProgram(p->program);
+    free(p);
+  }
+  pthread_mutex_destroy(&s->lock);
+  cl.clReleaseContext(s->context);
+  free(s);
+}
+
+/* Builds (or finds) the program of a dispatch. The lock is held during a
+ * build so that two threads never build the same variant twice. */
+static act_status_t get_program(cl_state_t *s, const act__dispatch_t *d,
+                                cl_program *out) {
+  pthread_mutex_lock(&s->lock);
+  for (cl_prog_t *p = s->progs; p; p = p->next)
+    if (p->op == d->op && p->dtype == d->dtype &&
+        strcmp(p->file, d->file) == 0) {
+      *out = p->program;
+      pthread_mutex_unlock(&s->lock);
+      return ACT_OK;
+    }
+  char *src = NULL;
+  act_status_t st = act__program_source("act_prelude_opencl.cl", d->file,
+                                        d->op, d->dtype, &src);
+  cl_prog_t *p = NULL;
+  if (st)
+    goto out;
+  cl_int e;
+  const char *srcs[1] = {src};
+  cl_program prog = cl.clCreateProgramWithSource(s->context, 1, srcs, NULL, &e);
+  if (!prog) {
+    st = cl_fail(e, "clCreateProgramWithSource");
+    goto out;
+  }
+  e = cl.clBuildProgram(prog, 1, &s->h->device, "-cl-std=CL1.2", NULL, NULL);
+  if (e != CL_SUCCESS) {
+    size_t n = 0;
+    cl.clGetProgramBuildInfo(prog, s->h->device, CL_PROGRAM_BUILD_LOG, 0,
+                             NULL, &n);
+    char *log = malloc(n + 1);
+    if (log) {
+      if (cl.clGetProgramBuildInfo(prog, s->h->device, CL_PROGRAM_BUILD_LOG,
+                                   n, log, NULL) != CL_SUCCESS)
+        n = 0;
+      log[n] = '\0';
+    }
+    st = act__fail(ACT_BUILD, "opencl: building %s (op %s, dtype %d) for %s "
+                   "failed: %s\n%s", d->file, act_op_info(d->op)->name,
+                   d->dtype, s->dev->info.name, cl_err(e), log ? log : "");
+    free(log);
+    cl.clReleaseProgram(prog);
+    goto out;
+  }
+  p = calloc(1, sizeof *p);
+  if (!p) {
+    cl.clReleaseProgram(prog);
+    st = act__fail(ACT_OUT_OF_MEMORY, "opencl: out of memory");
+    goto out;
+  }
+  p->file = d->file;
+  p->op = d->op;
+  p->dtype = d->dtype;
+  p->program = prog;
+  p->next = s->progs;
+  s->progs = p;
+  *out = prog;
+out:
+  pthread_mutex_unlock(&s->lock);
+  free(src);
+  return st;
+}
+
+static act_status_t ocl_supports(void *st, const act__call_t *c) {
+  cl_state_t *s = st;
+  act__plan_t plan; /* planning checks what the kernels can do */
+  return act__plan_build(c, &s->h->limits, &plan);
+}
+
+/* ---- buffers and queues -------------------------------------------------- */
+
+static act_status_t ocl_buffer_create(void *st, size_t bytes, void **buf) {
+  cl_state_t *s = st;
+  cl_int e;
+  cl_mem m = cl.clCreateBuffer(s->context, CL_MEM_READ_WRITE, bytes, NULL, &e);
+  if (!m)
+    return cl_fail(e, "clCreateBuffer");
+  *buf = m;
+  return ACT_OK;
+}
+
+static void ocl_buffer_destroy(void *st, void *buf) {
+  (void)st;
+  cl.clReleaseMemObject((cl_mem)buf);
+}
+
+typedef struct {
+  cl_state_t *s;
+  cl_command_queue q;
+} cl_queue_t;
+
+static act_status_t ocl_queue_create(void *st, void **out) {
+  cl_state_t *s = st;
+  cl_queue_t *q = calloc(1, sizeof *q);
+  if (!q)
+    return act__fail(ACT_OUT_OF_MEMORY, "opencl: out of memory");
+  cl_int e;
+  q->s = s;
+  q->q = cl.clCreateCommandQueue(s->context, s->h->device, 0, &e);
+  if (!q->q) {
+    free(q);
+    return cl_fail(e, "clCreateCommandQueue");
+  }
+  *out = q;
+  return ACT_OK;
+}
+
+static void ocl_queue_destroy(void *qq) {
+  cl_queue_t *q = qq;
+  cl.clReleaseCommandQueue(q->q);
+  free(q);
+}
+
+static act_status_t ocl_write(void *qq, void *buf, size_t off, size_t bytes,
+                              const void *src, void **ev) {
+  cl_queue_t *q = qq;
+  cl_event e = NULL;
+  cl_int r = cl.clEnqueueWriteBuffer(q->q, (cl_mem)buf, CL_FALSE, off, bytes,
+                                     src, 0, NULL, &e);
+  if (r != CL_SUCCESS)
+    return cl_fail(r, "clEnqueueWriteBuffer");
+  *ev = e;
+  return ACT_OK;
+}
+
+static act_status_t ocl_read(void *qq, void *buf, size_t off, size_t bytes,
+                             void *dst, void **ev) {
+  cl_queue_t *q = qq;
+  cl_event e = NULL;
+  cl_int r = cl.clEnqueueReadBuffer(q->q, (cl_mem)buf, CL_FALSE, off, bytes,
+                                    dst, 0, NULL, &e);
+  if (r != CL_SUCCESS)
+    return cl_fail(r, "clEnqueueReadBuffer");
+  *ev = e;
+  return ACT_OK;
+}
+
+/* Enqueues one dispatch; *ev receives its event. */
+static act_status_t run_dispatch(cl_queue_t *q, const act__dispatch_t *d,
+                                 cl_event *ev) {
+  cl_program prog;
+  act_status_t st = get_program(q->s, d, &prog);
+  if (st)
+    return st;
+  cl_int e;
+  cl_kernel k = cl.clCreateKernel(prog, d->kernel, &e);
+  if (!k)
+    return cl_fail(e, "clCreateKernel");
+  cl_uint a = 0;
+  for (int i = 0; i < d->nbuf && e == CL_SUCCESS; i++) {
+    cl_mem m = (cl_mem)d->buf[i]->handle;
+    e = cl.clSetKernelArg(k, a++, sizeof m, &m);
+  }
+  for (int i = 0; i < d->nlocal && e == CL_SUCCESS; i++)
+    e = cl.clSetKernelArg(k, a++, d->local_bytes[i], NULL);
+  for (int i = 0; i < d->nscalar && e == CL_SUCCESS; i++)
+    e = cl.clSetKernelArg(k, a++, 4, &d->scalar[i].v);
+  if (e != CL_SUCCESS) {
+    cl.clReleaseKernel(k);
+    return cl_fail(e, "clSetKernelArg");
+  }
+  size_t global[3], local[3];
+  for (int i = 0; i < 3; i++)
+    global[i] = d->global[i], local[i] = d->local[i];
+  size_t kwg = 0;
+  cl.clGetKernelWorkGroupInfo(k, q->s->h->device, CL_KERNEL_WORK_GROUP_SIZE,
+                              sizeof kwg, &kwg, NULL);
+  size_t group = local[0] * local[1] * local[2];
+  if (kwg && group > kwg) {
+    if (d->nlocal || d->dims != 1) {
+      cl.clReleaseKernel(k);
+      return act__fail(ACT_UNSUPPORTED, "opencl: kernel %s needs work-groups "
+                       "of %zu but %s allows %zu", d->kernel, group,
+                       q->s->dev->info.name, kwg);
+    }
+    /* Grid-stride kernels: any smaller group works. */
+    global[0] = global[0] / local[0] * kwg;
+    local[0] = kwg;
+  }
+  e = cl.clEnqueueNDRangeKernel(q->q, k, (cl_uint)d->dims, NULL, global,
+                                local[0] ? local : NULL, 0, NULL, ev);
+  cl.clReleaseKernel(k); /* the queue keeps it alive while it runs */
+  if (e != CL_SUCCESS)
+    return cl_fail(e, "clEnqueueNDRangeKernel");
+  return ACT_OK;
+}
+
+static act_status_t ocl_forward(void *qq, const act__call_t *c, void **ev) {
+  cl_queue_t *q = qq;
+  act__plan_t plan;
+  act_status_t st = act__plan_build(c, &q->s->h->limits, &plan);
+  if (st)
+    return st;
+  cl_event last = NULL;
+  for (int i = 0; i < plan.n; i++) {
+    if (last)
+      cl.clReleaseEvent(last);
+    last = NULL;
+    if ((st = run_dispatch(q, &plan.d[i], &last)))
+      return st; /* earlier dispatches of an in-order queue are harmless */
+  }
+  *ev = last; /* NULL for an empty plan: already complete */
+  return ACT_OK;
+}
+
+static act_status_t ocl_wait_event(void *qq, void *ev) {
+  cl_queue_t *q = qq;
+  cl_event e = ev;
+  cl_int r = cl.clEnqueueBarrierWithWaitList(q->q, 1, &e, NULL);
+  return r == CL_SUCCESS ? ACT_OK : cl_fail(r, "clEnqueueBarrierWithWaitList");
+}
+
+static act_status_t ocl_flush(void *qq) {
+  cl_int r = cl.clFlush(((cl_queue_t *)qq)->q);
+  return r == CL_SUCCESS ? ACT_OK : cl_fail(r, "clFlush");
+}
+
+static act_status_t ocl_finish(void *qq) {
+  cl_int r = cl.clFinish(((cl_queue_t *)qq)->q);
+  return r == CL_SUCCESS ? ACT_OK : cl_fail(r, "clFinish");
+}
+
+static act_status_t ocl_event_wait(void *ev) {
+  cl_event e = ev;
+  cl_int r = cl.clWaitForEvents(1, &e);
+  if (r != CL_SUCCESS)
+    return cl_fail(r, "clWaitForEvents");
+  cl_int status = CL_COMPLETE;
+  cl.clGetEventInfo(e, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status,
+                    &status, NULL);
+  return status < 0 ? cl_fail(status, "a command") : ACT_OK;
+}
+
+static int ocl_event_done(void *ev) {
+  cl_int status = CL_COMPLETE;
+  cl.clGetEventInfo((cl_event)ev, CL_EVENT_COMMAND_EXECUTION_STATUS,
+                    sizeof status, &status, NULL);
+  return status == CL_COMPLETE || status < 0;
+}
+
+static void ocl_event_release(void *ev) { cl.clReleaseEvent((cl_event)ev); }
+
+static const act__backend_t act__opencl_backend = {
+    .name = "opencl",
+    .enumerate = ocl_enumerate,
+    .context_create = ocl_context_create,
+    .context_destroy = ocl_context_destroy,
+    .supports = ocl_supports,
+    .buffer_create = ocl_buffer_create,
+    .buffer_destroy = ocl_buffer_destroy,
+    .buffer_host_ptr = NULL,
+    .queue_create = ocl_queue_create,
+    .queue_destroy = ocl_queue_destroy,
+    .write = ocl_write,
+    .read = ocl_read,
+    .forward = ocl_forward,
+    .wait_event = ocl_wait_event,
+    .flush = ocl_flush,
+    .finish = ocl_finish,
+    .event_wait = ocl_event_wait,
+    .event_done = ocl_event_done,
+    .event_release = ocl_event_release,
+};
+
+const act__backend_t *act__opencl_backend_get(void) {
+  return &act__opencl_backend;
+}
