@@ -14,11 +14,15 @@
  */
 
 /* x * (p.x + p.y), with the product's own rounding only. */
-float act_mul_p(float x, float2 p) { return fma(p.x, x, p.y * x); }
+float act_mul_p(float x, float2 p) {
+  return isinf(x) ? p.x * x : fma(p.x, x, p.y * x);
+}
 
 /* x * (p.x + p.y) as an unevaluated (hi, lo) pair: exact hi*x via fma. */
 float2 act_mul_dd(float x, float2 p) {
   float h = p.x * x;
+  if (isinf(h))
+    return (float2)(h, 0.0f);
   float l = fma(p.x, x, -h) + p.y * x;
   float s = h + l;
   return (float2)(s, l - (s - h));
@@ -51,7 +55,10 @@ float act_sub_p(float x, float2 p) {
 float act_tanh_shrink(float x) {
   float a = fabs(x);
   if (a <= 1.0f) {
+    /* x^3 as a double-float, P's leading coefficient 1/3 as one too, so
+     * the only large errors left are the last Horner roundings. */
     float t = x * x;
+    float tl = fma(x, x, -t);
     float p = -1.645079101e-05f;
     p = fma(p, t, 1.228446636e-04f);
     p = fma(p, t, -4.778967123e-04f);
@@ -61,19 +68,16 @@ float act_tanh_shrink(float x) {
     p = fma(p, t, -2.186837979e-02f);
     p = fma(p, t, 5.396816880e-02f);
     p = fma(p, t, -1.333333254e-01f);
-    p = fma(p, t, 3.333333433e-01f);
-    return x * t * p;
+    /* 1/3 = 0.3333333432674407958984375 - 9.934107481e-09 */
+    float ph = fma(p, t, 0.3333333432674407958984375f);
+    float pe = fma(p, t, 0.3333333432674407958984375f - ph) +
+               fma(p, tl, -9.934107481e-09f);
+    float ch = x * t;
+    float cl = fma(x, t, -ch) + x * tl;
+    return fma(ch, ph, fma(ch, pe, cl * ph));
   }
   float r = a >= 12.0f ? a - 1.0f : (a - 1.0f) + 2.0f / (am_exp(2.0f * a) + 1.0f);
   return copysign(r, x);
-}
-
-/* sigmoid(z) for z = z.x + z.y given in double-float. */
-float act_sigmoid_dd(float2 z) {
-  if (z.x >= 0.0f)
-    return 1.0f / (1.0f + am_exp_dd(-z.x, -z.y));
-  float e = am_exp_dd(z.x, z.y);
-  return e / (1.0f + e);
 }
 
 /* x * s(x) where s -> 0 as x -> -inf: a zero of x's sign at the limit. */
@@ -128,9 +132,8 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
 #elif ACT_OP == ACT_OP_GELU
   return p0.x != 0.0f ? am_gelu_tanh(x) : am_gelu_erf(x);
 #elif ACT_OP == ACT_OP_SILU
-  if (p0.x == 1.0f && p0.y == 0.0f)
-    return act_mul_lim(x, am_sigmoid(x));
-  return act_mul_lim(x, act_sigmoid_dd(act_mul_dd(x, p0)));
+  /* x * sigmoid(beta x), beta x carried as a double-float */
+  return am_mul_sigmoid(x, act_mul_dd(x, p0));
 #elif ACT_OP == ACT_OP_SIGMOID
   return am_sigmoid(x);
 #elif ACT_OP == ACT_OP_LOG_SIGMOID
@@ -138,19 +141,16 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
 #elif ACT_OP == ACT_OP_TANH
   return am_tanh(x);
 #elif ACT_OP == ACT_OP_HARD_SIGMOID || ACT_OP == ACT_OP_HARD_SILU
-  /* alpha*x + beta with one rounding: exact product, exact sum error. */
+  /* alpha (x + beta/alpha): p0 alpha, p1 the offset beta/alpha, p2 beta
+   * (the plan computes the offset in double). The offset form is exact
+   * where the ramp starts: x + 3 = 0 at x = -3 for (1/6, 1/2). */
   float h;
-  if (p0.x == 0.0f) {
-    h = act_clamp(p1.x, 0.0f, 1.0f);
-  } else {
-    float ph = p0.x * x;
-    float pl = fma(p0.x, x, -ph) + p0.y * x;
-    float s = ph + p1.x;
-    float bb = s - ph;
-    float se = (ph - (s - bb)) + (p1.x - bb);
-    h = isinf(x) ? ph : s + (se + pl + p1.y);
-    h = act_clamp(h, 0.0f, 1.0f);
-  }
+  if (p0.x == 0.0f && p0.y == 0.0f)
+    h = act_clamp(p2.x, 0.0f, 1.0f);
+  else if (isinf(x))
+    h = act_clamp(p0.x * x, 0.0f, 1.0f);
+  else
+    h = act_clamp(act_mul_p(act_sub_p(x, -p1), p0), 0.0f, 1.0f);
 #if ACT_OP == ACT_OP_HARD_SIGMOID
   return h;
 #else
@@ -177,7 +177,18 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
 #elif ACT_OP == ACT_OP_SOFTSIGN
   return isinf(x) ? copysign(1.0f, x) : x / (fabs(x) + 1.0f);
 #elif ACT_OP == ACT_OP_MISH
-  return act_mul_lim(x, am_tanh(am_softplus(x)));
+  /* tanh(log(1 + t)) = t(t + 2)/(t(t + 2) + 2) with t = e^x, so
+   * mish(x) = x sigmoid(v), v = log(t(t + 2)/2) = x + log1p(t/2), carried
+   * as the double-float (x, log1p(t/2)); am_mul_sigmoid keeps tiny
+   * results exact down to the denormals. For x > 10, v = 2x - ln 2 to far
+   * better than sigmoid's sensitivity there. */
+  if (x > 10.0f)
+    return am_mul_sigmoid(x, (float2)(2.0f * x - 0.693147182f, 0.0f));
+  float l = am_log1p(0.5f * am_exp(x));
+  float vh = x + l;
+  float vl = isinf(x) ? 0.0f
+                      : (fabs(x) >= fabs(l) ? l - (vh - x) : x - (vh - l));
+  return am_mul_sigmoid(x, (float2)(vh, vl));
 #elif ACT_OP == ACT_OP_SQUAREPLUS
   /* (x + sqrt(x^2 + b))/2; for x < 0 the conjugate b/(2(r - x)). Scaled
    * by 2^-64 for huge |x| so that x^2 cannot overflow. */
@@ -186,7 +197,12 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
     return x > 0.0f ? x : 0.0f;
   float r;
   if (ax > 0x1p60f) {
-    r = ax; /* b/x^2 is far below an ulp */
+    /* sqrt(x^2 + b) = |x| to far below an ulp: x or b/(4|x|) */
+    if (x > 0.0f)
+      return x;
+    float q = p0.x / ax;
+    q = q + (fma(-q, ax, p0.x) + p0.y) / ax;
+    return 0.25f * q;
   } else {
     float x2 = x * x;
     float x2l = fma(x, x, -x2);
@@ -225,9 +241,8 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   return x;
 #elif ACT_OP == ACT_OP_GELU_QUICK
   /* 1.702 as (hi, lo): 1.70200002193450927734375 - 2.1934509e-08 */
-  return act_mul_lim(x, act_sigmoid_dd(act_mul_dd(
-                            x, (float2)(1.70200002193450927734375f,
-                                        -2.19345092773437500e-08f))));
+  float2 c = (float2)(1.70200002193450927734375f, -2.19345092773437500e-08f);
+  return am_mul_sigmoid(x, act_mul_dd(x, c));
 #elif ACT_OP == ACT_OP_HARD_SHRINK
   return (act_gt_p(x, p0) || act_lt_p(x, -p0)) ? x : 0.0f;
 #elif ACT_OP == ACT_OP_SOFT_SHRINK

@@ -110,8 +110,15 @@ act_status_t act__plan_build(const act__call_t *c, const act__limits_t *lim,
     act__disp_u32(d, (uint32_t)c->n);
     act__disp_u32(d, xo);
     act__disp_u32(d, yo);
+    double q[ACT_MAX_PARAMS];
+    memcpy(q, desc->p, sizeof q);
+    if (desc->op == ACT_OP_HARD_SIGMOID || desc->op == ACT_OP_HARD_SILU) {
+      /* The kernel evaluates alpha (x + beta/alpha): see eltwise.cl. */
+      q[2] = desc->p[1];
+      q[1] = desc->p[0] != 0.0 ? desc->p[1] / desc->p[0] : 0.0;
+    }
     for (int i = 0; i < ACT_MAX_PARAMS; i++)
-      act__disp_param(d, desc->p[i]);
+      act__disp_param(d, q[i]);
   }
   act__launch_1d(d, (uint64_t)c->n, 256, lim);
   return ACT_OK;

@@ -72,6 +72,18 @@ static double tanh_shrink_d(double x) {
   return x * x2 * s;
 }
 
+/* min(1, max(0, alpha x + beta)), evaluated as alpha (x + beta/alpha): the
+ * same function, but exact where the ramp starts for the usual parameters
+ * (x + 3 = 0 at x = -3 for alpha = 1/6, beta = 1/2, whereas alpha x + beta
+ * with alpha = double(1/6) is 5.5e-17 there). */
+static double hard_sigmoid_d(double x, double alpha, double beta) {
+  if (alpha == 0.0)
+    return clamp_d(beta, 0.0, 1.0);
+  if (isinf(x))
+    return clamp_d(alpha * x, 0.0, 1.0);
+  return clamp_d(alpha * (x + beta / alpha), 0.0, 1.0);
+}
+
 static double gelu_d(double x, bool approximate) {
   if (isinf(x))
     return x > 0 ? x : -0.0;
@@ -115,13 +127,9 @@ static double eltwise_d(act_op_t op, const double *p, double x) {
   case ACT_OP_TANH:
     return tanh(x);
   case ACT_OP_HARD_SIGMOID:
-    return p[0] == 0.0 ? clamp_d(p[1], 0.0, 1.0)
-                       : clamp_d(p[0] * x + p[1], 0.0, 1.0);
-  case ACT_OP_HARD_SILU: {
-    double h = p[0] == 0.0 ? clamp_d(p[1], 0.0, 1.0)
-                           : clamp_d(p[0] * x + p[1], 0.0, 1.0);
-    return mul_lim(x, h);
-  }
+    return hard_sigmoid_d(x, p[0], p[1]);
+  case ACT_OP_HARD_SILU:
+    return mul_lim(x, hard_sigmoid_d(x, p[0], p[1]));
   case ACT_OP_HARD_TANH:
     return clamp_d(x, -1.0, 1.0);
   case ACT_OP_SOFTPLUS: {
