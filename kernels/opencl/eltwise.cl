@@ -127,7 +127,7 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   if (isinf(zh))
     zl = 0.0f;
   float e = am_expm1(zh);
-  e = fma(zl, e + 1.0f, e);
+  e = isinf(e) ? e : fma(zl, e + 1.0f, e);
   return act_mul_p(e, p0);
 #elif ACT_OP == ACT_OP_GELU
   return p0.x != 0.0f ? am_gelu_tanh(x) : am_gelu_erf(x);
@@ -193,8 +193,8 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   /* (x + sqrt(x^2 + b))/2; for x < 0 the conjugate b/(2(r - x)). Scaled
    * by 2^-64 for huge |x| so that x^2 cannot overflow. */
   float ax = fabs(x);
-  if (isinf(x))
-    return x > 0.0f ? x : 0.0f;
+  if (isinf(x) || (p0.x == 0.0f && p0.y == 0.0f))
+    return x > 0.0f ? x : 0.0f; /* b = 0: (x + |x|)/2 */
   float r;
   if (ax > 0x1p60f) {
     /* sqrt(x^2 + b) = |x| to far below an ulp: x or b/(4|x|) */

@@ -490,11 +490,14 @@ act_status_t act_forward_host(act_context_t *ctx, const act_op_desc_t *desc,
     if (bytes)
       st = act_buffer_read(q, bufs[k], 0, bytes, t->data, NULL);
   }
-  act_status_t fin = act_queue_finish(q);
-  if (!st)
-    st = fin;
+  /* Keep the first failure's message: the calls below reset it. */
   char msg[1024];
   snprintf(msg, sizeof msg, "%s", act_last_error());
+  act_status_t fin = act_queue_finish(q);
+  if (!st && fin) {
+    st = fin;
+    snprintf(msg, sizeof msg, "%s", act_last_error());
+  }
   act_queue_destroy(q);
   for (int k = 0; k < ACT_ARG_COUNT; k++)
     act_buffer_destroy(bufs[k]);

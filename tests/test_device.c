@@ -1,0 +1,410 @@
+/*
+ * test_device.c - every device backend against the CPU reference (SPEC 4).
+ *
+ * For each device other than the reference (every OpenCL and Vulkan device
+ * found), runs every op on f32, f16 and bf16 over a sweep of inputs
+ * (special values, huge magnitudes, denormals, a dense grid, random
+ * magnitudes from 1e-8 to 1e4) with several parameter sets, and compares
+ * each element with the reference in ulps of the output type. Then: odd
+ * sizes (1, 3, 1000003), in place, tensors at an offset in their buffer,
+ * axis ops along the first, middle and last axis of 3-D tensors, and
+ * prelu with a per-channel slope tensor.
+ *
+ * Bounds (SPEC 4, one table): element-wise f32 2 ulp; axis ops f32 4 ulp;
+ * f16 and bf16 1 ulp of the type.
+ *
+ * A backend listed in $ACTKIT_REQUIRE_BACKENDS (comma-separated, e.g.
+ * "opencl,vulkan"; CI sets it) that has no device fails the test instead of
+ * being skipped.
+ */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double bound(act_op_t op, act_dtype_t t) {
+  if (t != ACT_F32)
+    return 1.0; /* compute in f32, round once to the 16-bit type */
+  return act_op_info(op)->kind == ACT_KIND_ELTWISE ? 2.0 : 4.0;
+}
+
+/* Parameter sets per op ("" = defaults); the rest use defaults only. */
+static const struct {
+  const char *op, *params;
+} param_sets[] = {
+    {"relu", "negative_slope=0.1,max_value=6,threshold=1"},
+    {"relu", "threshold=-0.3,negative_slope=0.2"},
+    {"leaky_relu", "negative_slope=0.3"},
+    {"prelu", "alpha=-0.7"},
+    {"elu", "alpha=0.3"},
+    {"celu", "alpha=0.5"},
+    {"celu", "alpha=-2"},
+    {"celu", "alpha=3"},
+    {"gelu", "approximate=1"},
+    {"silu", "beta=1.5"},
+    {"silu", "beta=-0.3"},
+    {"hard_sigmoid", "alpha=0.2,beta=0.5"},
+    {"hard_sigmoid", "alpha=0.2,beta=0.2"},
+    {"hard_silu", "alpha=0.2,beta=0.5"},
+    {"softplus", "beta=2,threshold=20"},
+    {"softplus", "beta=0.5"},
+    {"squareplus", "b=0"},
+    {"squareplus", "b=0.3"},
+    {"hard_shrink", "lambda=0.1"},
+    {"soft_shrink", "lambda=0.1"},
+    {"threshold", "threshold=-0.001,value=7"},
+    {"clip", "min=-0.25,max=0.7"},
+};
+
+static uint32_t rng_state = 12345u;
+static uint32_t rng(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 17;
+  rng_state ^= rng_state << 5;
+  return rng_state;
+}
+
+static float *make_sweep(size_t *n) {
+  static const float special[] = {
+      0.0f, -0.0f, 1e-45f, -1e-45f, 1e-40f, -1e-40f, 1.17549435e-38f,
+      -1.17549435e-38f, 1e-30f, -1e-30f, 1e-8f, -1e-8f, 1e-4f, -1e-4f, 0.5f,
+      -0.5f, 1.0f, -1.0f, 3.0f, -3.0f, 6.0f, -6.0f, 10.0f, -10.0f, 20.0f,
+      -20.0f, 88.7f, -88.7f, 89.0f, -89.0f, 100.0f, -100.0f, 104.0f, -104.0f,
+      1e4f, -1e4f, 1e30f, -1e30f, 3.40282347e38f, -3.40282347e38f, INFINITY,
+      -INFINITY, NAN};
+  size_t ns = sizeof special / sizeof *special, ngrid = 2001, nrand = 8000;
+  float *x = malloc((ns + ngrid + nrand) * sizeof *x);
+  size_t k = 0;
+  for (size_t i = 0; i < ns; i++)
+    x[k++] = special[i];
+  for (size_t i = 0; i < ngrid; i++)
+    x[k++] = -15.0f + 30.0f * (float)i / (float)(ngrid - 1);
+  for (size_t i = 0; i < nrand; i++) {
+    double u = (rng() >> 8) * (1.0 / 16777216.0);
+    double m = pow(10.0, -8.0 + 12.0 * u);
+    x[k++] = (float)((rng() & 1) ? -m : m);
+  }
+  *n = k;
+  return x;
+}
+
+static act_op_desc_t *make_desc(const char *op, const char *params) {
+  act_op_desc_t *d = NULL;
+  if (act_op_desc_create_by_name(op, &d))
+    return NULL;
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", params);
+  char *save = NULL;
+  for (char *kv = strtok_r(buf, ",", &save); kv;
+       kv = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(kv, '=');
+    if (!eq)
+      continue;
+    *eq = '\0';
+    if (act_op_desc_set_param(d, kv, strtod(eq + 1, NULL))) {
+      act_op_desc_destroy(d);
+      return NULL;
+    }
+  }
+  return d;
+}
+
+/* Max ulp error of dev vs ref over n elements of dtype t; reports the
+ * worst element. */
+static double max_err(act_dtype_t t, const void *dev, const void *ref,
+                      const void *x, act_dtype_t xt, size_t n, size_t *worst) {
+  double w = 0;
+  size_t es = act_dtype_size(t), xs = act_dtype_size(xt);
+  *worst = 0;
+  for (size_t i = 0; i < n; i++) {
+    float a, b;
+    act_convert(t, (const char *)dev + i * es, ACT_F32, &a, 1);
+    act_convert(t, (const char *)ref + i * es, ACT_F32, &b, 1);
+    double e = act_ulp_error(t, a, b);
+    if (e > w) {
+      w = e;
+      *worst = i;
+    }
+  }
+  (void)x, (void)xs;
+  return w;
+}
+
+/* Element-wise op over the sweep: device vs reference. */
+static void check_eltwise(act_context_t *ctx, const char *dev, const char *op,
+                          const char *params, const float *sx, size_t n) {
+  static const act_dtype_t dts[] = {ACT_F32, ACT_F16, ACT_BF16};
+  act_op_desc_t *d = make_desc(op, params);
+  CHECK(d != NULL, "%s %s: descriptor: %s", op, params, act_last_error());
+  if (!d)
+    return;
+  for (int k = 0; k < 3; k++) {
+    act_dtype_t t = dts[k];
+    size_t es = act_dtype_size(t);
+    void *x = malloc(n * es), *yr = malloc(n * es), *yd = malloc(n * es);
+    act_convert(ACT_F32, sx, t, x, n);
+    int64_t dims[1] = {(int64_t)n};
+    act_arg_t a[2] = {{ACT_ARG_X, act_tensor_make(t, 1, dims, x)},
+                      {ACT_ARG_Y, act_tensor_make(t, 1, dims, yr)}};
+    CHECK_OK(act_reference_forward(d, 2, a));
+    a[1].tensor.data = yd;
+    act_status_t st = act_forward_host(ctx, d, 2, a);
+    CHECK(st == ACT_OK, "%s: %s %s %s: %s", dev, op, params,
+          act_dtype_name(t), act_last_error());
+    if (!st) {
+      size_t wi;
+      double e = max_err(t, yd, yr, x, t, n, &wi);
+      float xi, got, want;
+      act_convert(t, (char *)x + wi * es, ACT_F32, &xi, 1);
+      act_convert(t, (char *)yd + wi * es, ACT_F32, &got, 1);
+      act_convert(t, (char *)yr + wi * es, ACT_F32, &want, 1);
+      CHECK(e <= bound(act_op_desc_op(d), t),
+            "%s: %s(%s) %s: %.2f ulp at x = %.9g: got %.9g, want %.9g", dev,
+            op, params, act_dtype_name(t), e, xi, got, want);
+    }
+    free(x), free(yr), free(yd);
+  }
+  act_op_desc_destroy(d);
+}
+
+/* Runs desc with operands built by the caller on device and reference;
+ * compares output `yi` (and `si` if >= 0). */
+static void compare(act_context_t *ctx, const char *dev, const char *what,
+                    act_op_desc_t *d, act_arg_t *a, size_t na, int yi,
+                    int si) {
+  act_tensor_t *y = &a[yi].tensor;
+  size_t ny = (size_t)act_tensor_numel(y), es = act_dtype_size(y->dtype);
+  void *ref = y->data, *dv = malloc(ny * es + 1), *sref = NULL, *sdv = NULL;
+  CHECK_OK(act_reference_forward(d, na, a));
+  if (si >= 0) {
+    sref = a[si].tensor.data;
+    sdv = malloc(ny * es + 1);
+    a[si].tensor.data = sdv;
+  }
+  y->data = dv;
+  act_status_t st = act_forward_host(ctx, d, na, a);
+  CHECK(st == ACT_OK, "%s: %s: %s", dev, what, act_last_error());
+  if (!st) {
+    size_t wi;
+    double e = max_err(y->dtype, dv, ref, NULL, y->dtype, ny, &wi);
+    if (sdv) {
+      size_t wj;
+      double e2 = max_err(y->dtype, sdv, sref, NULL, y->dtype, ny, &wj);
+      if (e2 > e)
+        e = e2;
+    }
+    CHECK(e <= bound(act_op_desc_op(d), y->dtype), "%s: %s: %.2f ulp at "
+          "element %zu", dev, what, e, wi);
+  }
+  y->data = ref;
+  if (si >= 0)
+    a[si].tensor.data = sref;
+  free(dv);
+  free(sdv);
+}
+
+/* Axis ops on a 3-D tensor [5, 6, 7] along each axis, every dtype. */
+static void check_axis(act_context_t *ctx, const char *dev) {
+  static const act_dtype_t dts[] = {ACT_F32, ACT_F16, ACT_BF16};
+  static const char *ops[] = {"softmax", "log_softmax", "softmin",
+                              "logsumexp", "glu", "standardize"};
+  int64_t dims[3] = {6, 8, 10};
+  size_t n = 6 * 8 * 10;
+  float fx[480];
+  uint8_t mask[480];
+  for (size_t i = 0; i < n; i++) {
+    fx[i] = (float)(((rng() >> 8) * (1.0 / 16777216.0)) * 40.0 - 20.0);
+    mask[i] = (rng() % 5) != 0;
+  }
+  fx[3] = 1e30f; /* a huge logit */
+  for (size_t o = 0; o < sizeof ops / sizeof *ops; o++)
+    for (int axis = 0; axis < 3; axis++)
+      for (int k = 0; k < 3; k++) {
+        act_dtype_t t = dts[k];
+        size_t es = act_dtype_size(t);
+        act_op_desc_t *d = make_desc(ops[o], "");
+        CHECK_OK(act_op_desc_set_axis(d, axis - 3 + (axis == 1 ? 3 : 0)));
+        void *x = malloc(n * es), *y = malloc(n * es);
+        act_convert(ACT_F32, fx, t, x, n);
+        int64_t yd[3] = {dims[0], dims[1], dims[2]};
+        int ynd = 3;
+        if (strcmp(ops[o], "glu") == 0)
+          yd[axis] /= 2;
+        if (strcmp(ops[o], "logsumexp") == 0)
+          yd[axis] = 1;
+        act_arg_t a[3] = {{ACT_ARG_X, act_tensor_make(t, 3, dims, x)},
+                          {ACT_ARG_Y, act_tensor_make(t, ynd, yd, y)}};
+        size_t na = 2;
+        if (strcmp(ops[o], "logsumexp") == 0)
+          CHECK_OK(act_op_desc_set_param(d, "keepdims", 1));
+        if (strcmp(ops[o], "softmax") == 0 || strcmp(ops[o], "log_softmax") == 0)
+          a[na++] = (act_arg_t){ACT_ARG_WHERE,
+                                act_tensor_make(ACT_U8, 3, dims, mask)};
+        char what[128];
+        snprintf(what, sizeof what, "%s axis %d %s", ops[o], axis,
+                 act_dtype_name(t));
+        compare(ctx, dev, what, d, a, na, 1, -1);
+        free(x), free(y);
+        act_op_desc_destroy(d);
+      }
+  /* one_hot, axis first and last, f32 and i32 outputs. */
+  int32_t idx[12] = {0, 1, 2, 3, 4, -1, 5, 9, 2, 2, 100, 0};
+  for (int axis = 0; axis < 2; axis++)
+    for (int k = 0; k < 2; k++) {
+      act_dtype_t t = k ? ACT_I32 : ACT_F32;
+      act_op_desc_t *d = make_desc("one_hot", "num_classes=6");
+      CHECK_OK(act_op_desc_set_axis(d, axis ? -1 : 0));
+      int64_t xd[2] = {3, 4}, yd[3] = {3, 4, 4};
+      if (axis)
+        yd[2] = 6;
+      else
+        yd[0] = 6, yd[1] = 3, yd[2] = 4;
+      void *y = malloc(6 * 12 * 4);
+      act_arg_t a[2] = {{ACT_ARG_X, act_tensor_make(ACT_I32, 2, xd, idx)},
+                        {ACT_ARG_Y, act_tensor_make(t, 3, yd, y)}};
+      compare(ctx, dev, axis ? "one_hot axis -1" : "one_hot axis 0", d, a, 2,
+              1, -1);
+      free(y);
+      act_op_desc_destroy(d);
+    }
+  /* logsumexp over all axes with b and return_sign. */
+  {
+    act_op_desc_t *d = make_desc("logsumexp", "return_sign=1");
+    CHECK_OK(act_op_desc_set_axis(d, ACT_AXIS_ALL));
+    float b[480], y = 0, s = 0;
+    for (size_t i = 0; i < n; i++)
+      b[i] = (float)((int)(rng() % 5) - 2);
+    act_arg_t a[4] = {{ACT_ARG_X, act_tensor_make(ACT_F32, 3, dims, fx)},
+                      {ACT_ARG_Y, act_tensor_make(ACT_F32, 0, NULL, &y)},
+                      {ACT_ARG_SIGN, act_tensor_make(ACT_F32, 0, NULL, &s)},
+                      {ACT_ARG_B, act_tensor_make(ACT_F32, 3, dims, b)}};
+    compare(ctx, dev, "logsumexp all axes, b, sign", d, a, 4, 1, 2);
+    act_op_desc_destroy(d);
+  }
+  /* prelu with a per-channel slope tensor on [2, 3, 5]. */
+  {
+    act_op_desc_t *d = make_desc("prelu", "");
+    int64_t xd[3] = {2, 3, 5}, ad[1] = {3};
+    float alpha[3] = {0.25f, -1.5f, 0.0f}, y[30];
+    act_arg_t a[3] = {{ACT_ARG_X, act_tensor_make(ACT_F32, 3, xd, fx)},
+                      {ACT_ARG_Y, act_tensor_make(ACT_F32, 3, xd, y)},
+                      {ACT_ARG_ALPHA, act_tensor_make(ACT_F32, 1, ad, alpha)}};
+    compare(ctx, dev, "prelu per-channel alpha", d, a, 3, 1, -1);
+    act_op_desc_destroy(d);
+  }
+}
+
+/* Sizes 1, 3 and 1000003; in place; a tensor at an offset. Uses device
+ * buffers and the asynchronous calls directly. */
+static void check_buffers(act_context_t *ctx, const char *dev) {
+  static const size_t sizes[] = {1, 3, 1000003};
+  act_queue_t *q;
+  CHECK_OK(act_queue_create(ctx, &q));
+  act_op_desc_t *d = make_desc("gelu", "");
+  for (size_t s = 0; s < 3; s++) {
+    size_t n = sizes[s], off = 16; /* elements before the tensor */
+    float *x = malloc(n * 4), *y = malloc(n * 4), *r = malloc(n * 4);
+    for (size_t i = 0; i < n; i++)
+      x[i] = (float)(((rng() >> 8) * (1.0 / 16777216.0)) * 20.0 - 10.0);
+    int64_t dims[1] = {(int64_t)n};
+    act_arg_t ra[2] = {{ACT_ARG_X, act_tensor_make(ACT_F32, 1, dims, x)},
+                       {ACT_ARG_Y, act_tensor_make(ACT_F32, 1, dims, r)}};
+    CHECK_OK(act_reference_forward(d, 2, ra));
+    act_buffer_t *b;
+    CHECK_OK(act_buffer_create(ctx, (n + off + 8) * 4, &b));
+    float guard[8] = {42, 42, 42, 42, 42, 42, 42, 42}, gback[8];
+    float junk[16] = {0};
+    CHECK_OK(act_buffer_write(q, b, 0, sizeof junk, junk, NULL));
+    CHECK_OK(act_buffer_write(q, b, (off + n) * 4, sizeof guard, guard, NULL));
+    CHECK_OK(act_buffer_write(q, b, off * 4, n * 4, x, NULL));
+    /* In place: x and y are the same tensor of the same buffer. */
+    act_tensor_t t = act_tensor_make(ACT_F32, 1, dims, NULL);
+    t.buffer = b;
+    t.offset = off * 4;
+    act_arg_t da[2] = {{ACT_ARG_X, t}, {ACT_ARG_Y, t}};
+    act_event_t *ev = NULL;
+    CHECK_OK(act_forward(q, d, 2, da, &ev));
+    CHECK_OK(act_buffer_read(q, b, off * 4, n * 4, y, NULL));
+    CHECK_OK(act_buffer_read(q, b, (off + n) * 4, sizeof gback, gback, NULL));
+    CHECK_OK(act_queue_finish(q));
+    CHECK(ev && act_event_done(ev), "%s: event not done after finish", dev);
+    CHECK_OK(act_event_wait(ev));
+    act_event_destroy(ev);
+    size_t wi;
+    double e = max_err(ACT_F32, y, r, x, ACT_F32, n, &wi);
+    CHECK(e <= 2.0, "%s: gelu in place, n = %zu, offset %zu: %.2f ulp", dev,
+          n, off, e);
+    CHECK(memcmp(guard, gback, sizeof guard) == 0,
+          "%s: n = %zu: elements after the tensor were overwritten", dev, n);
+    act_buffer_destroy(b);
+    free(x), free(y), free(r);
+  }
+  act_op_desc_destroy(d);
+  act_queue_destroy(q);
+}
+
+int main(void) {
+  const char *req = getenv("ACTKIT_REQUIRE_BACKENDS");
+  size_t nd = act_device_count();
+  int seen[ACT_BACKEND_COUNT] = {0};
+  size_t n;
+  float *sx = make_sweep(&n);
+  for (size_t i = 0; i < nd; i++) {
+    act_device_info_t info;
+    CHECK_OK(act_device_get_info(i, &info));
+    if (info.backend == ACT_BACKEND_CPU)
+      continue;
+    seen[info.backend] = 1;
+    printf("device %s: %s\n", info.name, info.description);
+    act_context_t *ctx;
+    act_status_t st = act_context_create(info.name, &ctx);
+    CHECK(st == ACT_OK, "%s: context: %s", info.name, act_last_error());
+    if (st)
+      continue;
+    int before = act_test_failures;
+    for (int op = 0; op < ACT_OP_COUNT; op++) {
+      const act_op_info_t *oi = act_op_info((act_op_t)op);
+      if (oi->kind != ACT_KIND_ELTWISE)
+        continue;
+      const char *dflt = op == ACT_OP_THRESHOLD ? "threshold=0.5,value=-2" : "";
+      check_eltwise(ctx, info.name, oi->name, dflt, sx, n);
+    }
+    for (size_t k = 0; k < sizeof param_sets / sizeof *param_sets; k++)
+      check_eltwise(ctx, info.name, param_sets[k].op, param_sets[k].params,
+                    sx, n);
+    check_axis(ctx, info.name);
+    check_buffers(ctx, info.name);
+    printf("device %s: %s\n", info.name,
+           act_test_failures == before ? "ok" : "FAILED");
+    act_context_destroy(ctx);
+  }
+  free(sx);
+  int tested = 0;
+  for (int b = 1; b < ACT_BACKEND_COUNT; b++)
+    tested += seen[b];
+  /* Backends CI expects must be there: a missing one fails, not skips. */
+  for (int b = 1; b < ACT_BACKEND_COUNT; b++) {
+    const char *name = act_backend_name((act_backend_t)b);
+    bool required = false;
+    if (req) {
+      const char *p = strstr(req, name);
+      required = p != NULL;
+    }
+    if (!seen[b]) {
+      if (required)
+        CHECK(false, "backend %s is required ($ACTKIT_REQUIRE_BACKENDS=%s) "
+              "but has no device here", name, req);
+      else
+        printf("SKIP %s: no device (set ACTKIT_REQUIRE_BACKENDS to make "
+               "this a failure)\n", name);
+    }
+  }
+  if (!tested && act_test_failures == 0) {
+    printf("SKIP test_device: no OpenCL or Vulkan device here\n");
+    return 77; /* ctest SKIP_RETURN_CODE */
+  }
+  return act_test_finish("test_device");
+}
