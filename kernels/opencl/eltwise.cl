@@ -22,19 +22,19 @@ float act_mul_p(float x, float2 p) {
 float2 act_mul_dd(float x, float2 p) {
   float h = p.x * x;
   if (isinf(h))
-    return (float2)(h, 0.0f);
+    return am_f2(h, 0.0f);
   float l = fma(p.x, x, -h) + p.y * x;
   float s = h + l;
-  return (float2)(s, l - (s - h));
+  return am_f2(s, l - (s - h));
 }
 
 /* x > p.x + p.y for a float x (|p.y| <= ulp(p.x)/2). */
-int act_gt_p(float x, float2 p) {
+bool act_gt_p(float x, float2 p) {
   return x > p.x || (x == p.x && p.y < 0.0f);
 }
 
 /* x < p.x + p.y. */
-int act_lt_p(float x, float2 p) {
+bool act_lt_p(float x, float2 p) {
   return x < p.x || (x == p.x && p.y > 0.0f);
 }
 
@@ -77,12 +77,12 @@ float act_tanh_shrink(float x) {
     return fma(ch, ph, fma(ch, pe, cl * ph));
   }
   float r = a >= 12.0f ? a - 1.0f : (a - 1.0f) + 2.0f / (am_exp(2.0f * a) + 1.0f);
-  return copysign(r, x);
+  return am_copysign(r, x);
 }
 
 /* x * s(x) where s -> 0 as x -> -inf: a zero of x's sign at the limit. */
 float act_mul_lim(float x, float s) {
-  return (isinf(x) && s == 0.0f) ? copysign(0.0f, x) : x * s;
+  return (isinf(x) && s == 0.0f) ? am_copysign(0.0f, x) : x * s;
 }
 
 float act_clamp(float x, float lo, float hi) {
@@ -114,8 +114,8 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
 #elif ACT_OP == ACT_OP_ELU
   return x > 0.0f ? x : act_mul_p(am_expm1(x), p0);
 #elif ACT_OP == ACT_OP_SELU
-  return x > 0.0f ? act_mul_p(x, (float2)(SELU_LAMBDA_HI, SELU_LAMBDA_LO))
-                  : act_mul_p(am_expm1(x), (float2)(SELU_LA_HI, SELU_LA_LO));
+  return x > 0.0f ? act_mul_p(x, am_f2(SELU_LAMBDA_HI, SELU_LAMBDA_LO))
+                  : act_mul_p(am_expm1(x), am_f2(SELU_LA_HI, SELU_LA_LO));
 #elif ACT_OP == ACT_OP_CELU
   if (x > 0.0f)
     return x;
@@ -175,7 +175,7 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   q = q + (fma(-q, p0.x, sp) - q * p0.y) / p0.x;
   return isinf(sp) ? sp / p0.x : q;
 #elif ACT_OP == ACT_OP_SOFTSIGN
-  return isinf(x) ? copysign(1.0f, x) : x / (fabs(x) + 1.0f);
+  return isinf(x) ? am_copysign(1.0f, x) : x / (fabs(x) + 1.0f);
 #elif ACT_OP == ACT_OP_MISH
   /* tanh(log(1 + t)) = t(t + 2)/(t(t + 2) + 2) with t = e^x, so
    * mish(x) = x sigmoid(v), v = log(t(t + 2)/2) = x + log1p(t/2), carried
@@ -183,12 +183,12 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
    * results exact down to the denormals. For x > 10, v = 2x - ln 2 to far
    * better than sigmoid's sensitivity there. */
   if (x > 10.0f)
-    return am_mul_sigmoid(x, (float2)(2.0f * x - 0.693147182f, 0.0f));
+    return am_mul_sigmoid(x, am_f2(2.0f * x - 0.693147182f, 0.0f));
   float l = am_log1p(0.5f * am_exp(x));
   float vh = x + l;
   float vl = isinf(x) ? 0.0f
                       : (fabs(x) >= fabs(l) ? l - (vh - x) : x - (vh - l));
-  return am_mul_sigmoid(x, (float2)(vh, vl));
+  return am_mul_sigmoid(x, am_f2(vh, vl));
 #elif ACT_OP == ACT_OP_SQUAREPLUS
   /* (x + sqrt(x^2 + b))/2; for x < 0 the conjugate b/(2(r - x)). Scaled
    * by 2^-64 for huge |x| so that x^2 cannot overflow. */
@@ -196,7 +196,7 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   if (isinf(x) || (p0.x == 0.0f && p0.y == 0.0f))
     return x > 0.0f ? x : 0.0f; /* b = 0: (x + |x|)/2 */
   float r;
-  if (ax > 0x1p60f) {
+  if (ax > 1.152921504606846976e18f /* 2^60 */) {
     /* sqrt(x^2 + b) = |x| to far below an ulp: x or b/(4|x|) */
     if (x > 0.0f)
       return x;
@@ -241,7 +241,7 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   return x;
 #elif ACT_OP == ACT_OP_GELU_QUICK
   /* 1.702 as (hi, lo): 1.70200002193450927734375 - 2.1934509e-08 */
-  float2 c = (float2)(1.70200002193450927734375f, -2.19345092773437500e-08f);
+  float2 c = am_f2(1.70200002193450927734375f, -2.19345092773437500e-08f);
   return am_mul_sigmoid(x, act_mul_dd(x, c));
 #elif ACT_OP == ACT_OP_HARD_SHRINK
   return (act_gt_p(x, p0) || act_lt_p(x, -p0)) ? x : 0.0f;
@@ -272,10 +272,10 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
 
 /* y[yoff + i] = op(x[xoff + i]) for i < n, grid-stride. */
 ACT_KERNEL(act_eltwise, ACT_ELTWISE_ARGS) {
-  float2 p0 = (float2)(p0h, p0l), p1 = (float2)(p1h, p1l);
-  float2 p2 = (float2)(p2h, p2l), p3 = (float2)(p3h, p3l);
-  uint stride = (uint)get_global_size(0);
-  for (uint i = (uint)get_global_id(0); i < n; i += stride) {
+  float2 p0 = am_f2(p0h, p0l), p1 = am_f2(p1h, p1l);
+  float2 p2 = am_f2(p2h, p2l), p3 = am_f2(p3h, p3l);
+  uint stride = convert_uint(get_global_size(0));
+  for (uint i = convert_uint(get_global_id(0)); i < n; i += stride) {
     float v = LOAD(x, xoff + i);
     STORE(y, yoff + i, v != v ? v : act_op(v, p0, p1, p2, p3));
   }
@@ -288,8 +288,8 @@ ACT_KERNEL(act_eltwise, ACT_ELTWISE_ARGS) {
 
 /* prelu with a slope tensor: element i uses alpha[(i / inner) % channels]. */
 ACT_KERNEL(act_prelu, ACT_PRELU_ARGS) {
-  uint stride = (uint)get_global_size(0);
-  for (uint i = (uint)get_global_id(0); i < n; i += stride) {
+  uint stride = convert_uint(get_global_size(0));
+  for (uint i = convert_uint(get_global_id(0)); i < n; i += stride) {
     float v = LOAD(x, xoff + i);
     float a = LOAD(alpha, aoff + (i / inner) % channels);
     STORE(y, yoff + i, v >= 0.0f || v != v ? v : a * v);
