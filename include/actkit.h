@@ -385,6 +385,16 @@ ACT_API void act_context_destroy(act_context_t *ctx);
 ACT_API act_status_t act_context_get_device(const act_context_t *ctx,
                                             act_device_info_t *info);
 
+/* What a context has compiled: kernels built from source, and kernels
+ * loaded from the on-disk program cache (SPEC 3). */
+typedef struct act_context_stats {
+  uint64_t programs_built;  /* compiled from source by the driver */
+  uint64_t programs_loaded; /* taken from the on-disk cache */
+} act_context_stats_t;
+
+ACT_API act_status_t act_context_get_stats(const act_context_t *ctx,
+                                           act_context_stats_t *stats);
+
 /* Device memory of `bytes` bytes (> 0), uninitialised. */
 ACT_API act_status_t act_buffer_create(act_context_t *ctx, size_t bytes,
                                        act_buffer_t **buf);

@@ -1,5 +1,7 @@
 #include "testutil.h"
 
+#include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,4 +65,106 @@ act_status_t act_test_run1d(act_context_t *ctx, const char *op,
   free(yb);
   act_op_desc_destroy(desc);
   return st;
+}
+
+act_status_t act_test_desc(const char *op, const char *params,
+                           act_op_desc_t **desc) {
+  act_op_desc_t *d = NULL;
+  act_status_t st = act_op_desc_create_by_name(op, &d);
+  *desc = NULL;
+  if (st)
+    return st;
+  /* Two passes: the preset first, then everything else in order. */
+  for (int pass = 0; pass < 2 && !st && params && *params; pass++) {
+    char *copy = strdup(params), *save = NULL;
+    if (!copy) {
+      st = ACT_OUT_OF_MEMORY;
+      break;
+    }
+    for (char *kv = strtok_r(copy, ",", &save); kv && !st;
+         kv = strtok_r(NULL, ",", &save)) {
+      char *eq = strchr(kv, '=');
+      if (!eq) {
+        st = ACT_BAD_PARAM;
+        break;
+      }
+      *eq = '\0';
+      const char *val = eq + 1;
+      bool is_preset = strcmp(kv, "preset") == 0;
+      if (is_preset != (pass == 0))
+        continue;
+      if (is_preset) {
+        act_preset_t p;
+        st = act_preset_parse(val, &p);
+        if (!st)
+          st = act_op_desc_set_preset(d, p);
+      } else if (strcmp(kv, "axis") == 0) {
+        st = act_op_desc_set_axis(
+            d, strcmp(val, "all") == 0 ? ACT_AXIS_ALL : atoi(val));
+      } else {
+        char *end;
+        double v = strtod(val, &end);
+        st = *val && !*end ? act_op_desc_set_param(d, kv, v) : ACT_BAD_PARAM;
+      }
+    }
+    free(copy);
+  }
+  if (st) {
+    act_op_desc_destroy(d);
+    return st;
+  }
+  *desc = d;
+  return ACT_OK;
+}
+
+/* Precision p (significant bits), smallest normal exponent emin and largest
+ * exponent emax of each floating type. */
+static void act_test_format(act_dtype_t t, int *p, int *emin, int *emax) {
+  switch (t) {
+  case ACT_F16:
+    *p = 11, *emin = -14, *emax = 15;
+    break;
+  case ACT_BF16:
+    *p = 8, *emin = -126, *emax = 127;
+    break;
+  default:
+    *p = 24, *emin = -126, *emax = 127;
+    break;
+  }
+}
+
+long double act_test_round(act_dtype_t t, long double v) {
+  if (isnan(v) || isinf(v) || v == 0.0L)
+    return v;
+  int p, emin, emax, e;
+  act_test_format(t, &p, &emin, &emax);
+  long double a = fabsl(v);
+  frexpl(a, &e); /* a = m 2^e, m in [0.5, 1): the leading bit is 2^(e-1) */
+  e -= 1;
+  if (e < emin)
+    e = emin; /* below the normals the quantum stays 2^(emin-p+1) */
+  /* a / quantum: exact in long double (64-bit significand, p <= 24, and the
+   * scaling is by a power of two). */
+  long double q = ldexpl(a, p - 1 - e);
+  long double whole = floorl(q), frac = q - whole;
+  if (frac > 0.5L || (frac == 0.5L && fmodl(whole, 2.0L) == 1.0L))
+    whole += 1.0L;
+  long double r = ldexpl(whole, e - (p - 1));
+  if (r >= ldexpl(1.0L, emax + 1))
+    r = INFINITY;
+  return v < 0 ? -r : r;
+}
+
+long double act_test_ulp(act_dtype_t t, long double v) {
+  int p, emin, emax, e;
+  act_test_format(t, &p, &emin, &emax);
+  if (v == 0.0L || isinf(v) || isnan(v))
+    e = v == 0.0L ? emin : emax;
+  else {
+    frexpl(fabsl(v), &e);
+    e -= 1;
+  }
+  if (e < emin)
+    e = emin;
+  return ldexpl(1.0L, e - (p - 1));
 }

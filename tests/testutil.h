@@ -44,4 +44,22 @@ act_status_t act_test_run1d(act_context_t *ctx, const char *op,
                             const char *params, act_dtype_t dtype,
                             const float *x, float *y, int64_t n);
 
+/* Creates a descriptor for op (a name or alias) and applies "k=v,k=v"
+ * params (may be NULL or ""). "preset=NAME" is applied first, whatever its
+ * place in the list, so that explicit parameters override it (the SPEC's
+ * rule); "axis=N" (or "axis=all") goes to act_op_desc_set_axis. On failure
+ * *desc is NULL and the status of the failing call is returned. */
+act_status_t act_test_desc(const char *op, const char *params,
+                           act_op_desc_t **desc);
+
+/* v rounded once, to nearest even, to dtype (f32, f16 or bf16), with
+ * overflow to infinity and gradual underflow. Written from the formats'
+ * definitions with integer arithmetic on long double, independently of the
+ * library, so that tests can check the library's rounding against it. */
+long double act_test_round(act_dtype_t dtype, long double v);
+
+/* Spacing of dtype's values at |v| (the subnormal spacing below the
+ * smallest normal), as SPEC 4 defines an ulp. Independent of the library. */
+long double act_test_ulp(act_dtype_t dtype, long double v);
+
 #endif

@@ -15,6 +15,8 @@
 
 /* x * (p.x + p.y), with the product's own rounding only. */
 float act_mul_p(float x, float2 p) {
+  if (p.x == 0.0f)
+    return 0.0f; /* a zero factor wins, even against inf */
   return isinf(x) ? p.x * x : fma(p.x, x, p.y * x);
 }
 
@@ -133,6 +135,8 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   return p0.x != 0.0f ? am_gelu_tanh(x) : am_gelu_erf(x);
 #elif ACT_OP == ACT_OP_SILU
   /* x * sigmoid(beta x), beta x carried as a double-float */
+  if (p0.x == 0.0f)
+    return 0.5f * x;
   return am_mul_sigmoid(x, act_mul_dd(x, p0));
 #elif ACT_OP == ACT_OP_SIGMOID
   return am_sigmoid(x);
@@ -292,6 +296,6 @@ ACT_KERNEL(act_prelu, ACT_PRELU_ARGS) {
   for (uint i = convert_uint(get_global_id(0)); i < n; i += stride) {
     float v = LOAD(x, xoff + i);
     float a = LOAD(alpha, aoff + (i / inner) % channels);
-    STORE(y, yoff + i, v >= 0.0f || v != v ? v : a * v);
+    STORE(y, yoff + i, v >= 0.0f || v != v ? v : (a == 0.0f ? 0.0f : a * v));
   }
 }

@@ -160,6 +160,8 @@ struct act__backend {
   act_status_t (*event_wait)(void *ev);
   int (*event_done)(void *ev);
   void (*event_release)(void *ev);
+  /* Optional: program statistics of a context. */
+  void (*stats)(void *state, act_context_stats_t *stats);
 };
 
 /* Registers a device (from a backend's enumerate). */
@@ -258,6 +260,20 @@ void act__disp_param(act__dispatch_t *d, double v);
  * when it does not fit in 32 bits. */
 act_status_t act__elem_offset(const act_tensor_t *t, uint32_t *off);
 int act__dtype_code(act_dtype_t t);
+
+/* ---- the on-disk program cache (cache.c) ---------------------------------- */
+
+/* A 128-bit key over parts (strings; NULL is ""), with the format version. */
+void act__cache_key(const char *const *parts, size_t nparts, uint64_t key[2]);
+/* The cache directory; false when disabled (ACTKIT_CACHE_DIR=off) or when
+ * no location is known. */
+bool act__cache_dir(char *buf, size_t n);
+/* A cached payload (malloc'd) for the key, or false on any miss. */
+bool act__cache_load(const char *backend, const uint64_t key[2], void **data,
+                     size_t *size);
+/* Stores a payload atomically; failures are silent (a later rebuild). */
+void act__cache_store(const char *backend, const uint64_t key[2],
+                      const void *data, size_t size);
 
 /* ---- kernel sources (kernels.c) ------------------------------------------ */
 

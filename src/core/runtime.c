@@ -136,9 +136,12 @@ static act_status_t act__find(const char *name, size_t *index, int depth) {
     const char *env = getenv("ACTKIT_DEVICE");
     if (depth == 0 && env && *env && strcmp(env, "auto") != 0) {
       act_status_t st = act__find(env, index, 1);
-      if (st)
+      if (st) {
+        char why[512]; /* act__fail overwrites the message being quoted */
+        snprintf(why, sizeof why, "%s", act_last_error());
         return act__fail(st, "ACTKIT_DEVICE='%s' names no device here: %s",
-                         env, act_last_error());
+                         env, why);
+      }
       return ACT_OK;
     }
     act__best(ACT_BACKEND_COUNT, index);
@@ -215,6 +218,18 @@ act_status_t act_context_get_device(const act_context_t *ctx,
     return act__fail(ACT_NULL_POINTER, "act_context_get_device: NULL "
                      "argument");
   *info = ctx->device->info;
+  return ACT_OK;
+}
+
+act_status_t act_context_get_stats(const act_context_t *ctx,
+                                   act_context_stats_t *stats) {
+  act__clear_error();
+  if (!ctx || !stats)
+    return act__fail(ACT_NULL_POINTER, "act_context_get_stats: NULL "
+                     "argument");
+  memset(stats, 0, sizeof *stats);
+  if (ctx->device->backend->stats)
+    ctx->device->backend->stats(ctx->state, stats);
   return ACT_OK;
 }
 

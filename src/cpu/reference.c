@@ -45,6 +45,9 @@ static double mul_lim(double x, double s) {
   return x * s;
 }
 
+/* a * x for x < 0: a zero slope gives 0 even at x = -inf. */
+static double slope_d(double a, double x) { return a == 0.0 ? 0.0 : a * x; }
+
 static double clamp_d(double x, double lo, double hi) {
   return x < lo ? lo : x > hi ? hi : x;
 }
@@ -109,7 +112,7 @@ static double eltwise_d(act_op_t op, const double *p, double x) {
     return clamp_d(x, 0.0, 6.0);
   case ACT_OP_LEAKY_RELU:
   case ACT_OP_PRELU:
-    return x >= 0 ? x : p[0] * x;
+    return x >= 0 ? x : slope_d(p[0], x);
   case ACT_OP_ELU:
     return x > 0 ? x : p[0] * expm1(x);
   case ACT_OP_SELU:
@@ -119,7 +122,7 @@ static double eltwise_d(act_op_t op, const double *p, double x) {
   case ACT_OP_GELU:
     return gelu_d(x, p[0] != 0.0);
   case ACT_OP_SILU:
-    return mul_lim(x, sigmoid_d(p[0] * x));
+    return p[0] == 0.0 ? 0.5 * x : mul_lim(x, sigmoid_d(p[0] * x));
   case ACT_OP_SIGMOID:
     return sigmoid_d(x);
   case ACT_OP_LOG_SIGMOID:
@@ -196,7 +199,7 @@ static void run_eltwise(const act__call_t *c) {
         int64_t ch = ((base + i) / c->inner) % c->len;
         double a = act__load(alpha->dtype, alpha->data, ch);
         double v = buf[i];
-        buf[i] = isnan(v) ? v : v >= 0 ? v : a * v;
+        buf[i] = isnan(v) ? v : v >= 0 ? v : slope_d(a, v);
       }
     } else {
       for (int64_t i = 0; i < m; i++)

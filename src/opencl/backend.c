@@ -36,6 +36,8 @@
   X(clCreateProgramWithSource)                                                \
   X(clBuildProgram)                                                           \
   X(clGetProgramBuildInfo)                                                    \
+  X(clGetProgramInfo)                                                         \
+  X(clCreateProgramWithBinary)                                                \
   X(clReleaseProgram)                                                         \
   X(clCreateKernel)                                                           \
   X(clReleaseKernel)                                                          \
@@ -208,8 +210,9 @@ typedef struct {
   const act__device_t *dev;
   cl_dev_t *h;
   cl_context context;
-  pthread_mutex_t lock; /* guards progs */
+  pthread_mutex_t lock; /* guards progs and the counters */
   cl_prog_t *progs;
+  uint64_t built, loaded;
 } cl_state_t;
 
 static act_status_t ocl_context_create(const act__device_t *dev, void **out) {
@@ -243,6 +246,101 @@ static void ocl_context_destroy(void *st) {
   free(s);
 }
 
+#define ACT_CL_OPTIONS "-cl-std=CL1.2"
+
+/* A program from the on-disk cache, or NULL on a miss (any failure). */
+static cl_program load_cached(cl_state_t *s, const uint64_t key[2]) {
+  void *bin;
+  size_t size;
+  if (!act__cache_load("opencl", key, &bin, &size))
+    return NULL;
+  const unsigned char *bins[1] = {bin};
+  cl_int e, bs;
+  cl_program prog = cl.clCreateProgramWithBinary(s->context, 1, &s->h->device,
+                                                 &size, bins, &bs, &e);
+  free(bin);
+  if (!prog)
+    return NULL;
+  if (bs != CL_SUCCESS || cl.clBuildProgram(prog, 1, &s->h->device,
+                                            ACT_CL_OPTIONS, NULL,
+                                            NULL) != CL_SUCCESS) {
+    cl.clReleaseProgram(prog); /* a foreign or damaged binary: rebuild */
+    return NULL;
+  }
+  return prog;
+}
+
+/* Saves a built program's binary in the on-disk cache. */
+static void store_cached(cl_state_t *s, cl_program prog,
+                         const uint64_t key[2]) {
+  size_t size = 0;
+  if (cl.clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof size, &size,
+                          NULL) != CL_SUCCESS || size == 0)
+    return;
+  unsigned char *bin = malloc(size);
+  unsigned char *bins[1] = {bin};
+  if (bin && cl.clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bins, bins,
+                                 NULL) == CL_SUCCESS)
+    act__cache_store("opencl", key, bin, size);
+  free(bin);
+  (void)s;
+}
+
+/* Builds a dispatch's program: from the disk cache when it holds it, else
+ * from source (then stored there). Build errors carry the driver's log,
+ * whose locations are the kernel files' own (the #line directives). */
+static act_status_t build_program(cl_state_t *s, const act__dispatch_t *d,
+                                  const char *src, cl_program *out) {
+  const act_device_info_t *info = &s->dev->info;
+  const char *parts[] = {"opencl", info->description, info->driver_version,
+                         act_version(), d->file, ACT_CL_OPTIONS, src};
+  uint64_t key[2];
+  act__cache_key(parts, sizeof parts / sizeof *parts, key);
+  cl_program prog = load_cached(s, key);
+  if (prog) {
+    s->loaded++;
+    *out = prog;
+    return ACT_OK;
+  }
+  cl_int e;
+  const char *srcs[1] = {src};
+  prog = cl.clCreateProgramWithSource(s->context, 1, srcs, NULL, &e);
+  if (!prog)
+    return cl_fail(e, "clCreateProgramWithSource");
+  e = cl.clBuildProgram(prog, 1, &s->h->device, ACT_CL_OPTIONS, NULL, NULL);
+  if (e != CL_SUCCESS) {
+    size_t n = 0;
+    cl.clGetProgramBuildInfo(prog, s->h->device, CL_PROGRAM_BUILD_LOG, 0,
+                             NULL, &n);
+    char *log = malloc(n + 1);
+    if (log) {
+      if (cl.clGetProgramBuildInfo(prog, s->h->device, CL_PROGRAM_BUILD_LOG,
+                                   n, log, NULL) != CL_SUCCESS)
+        n = 0;
+      log[n] = '\0';
+    }
+    act_status_t st = act__fail(ACT_BUILD, "opencl: building %s (op %s, "
+                                "dtype %d) for %s failed: %s\n%s", d->file,
+                                act_op_info(d->op)->name, d->dtype,
+                                info->name, cl_err(e), log ? log : "");
+    free(log);
+    cl.clReleaseProgram(prog);
+    return st;
+  }
+  s->built++;
+  store_cached(s, prog, key);
+  *out = prog;
+  return ACT_OK;
+}
+
+static void ocl_stats(void *st, act_context_stats_t *stats) {
+  cl_state_t *s = st;
+  pthread_mutex_lock(&s->lock);
+  stats->programs_built = s->built;
+  stats->programs_loaded = s->loaded;
+  pthread_mutex_unlock(&s->lock);
+}
+
 /* Builds (or finds) the program of a dispatch. The lock is held during a
  * build so that two threads never build the same variant twice. */
 static act_status_t get_program(cl_state_t *s, const act__dispatch_t *d,
@@ -261,32 +359,9 @@ static act_status_t get_program(cl_state_t *s, const act__dispatch_t *d,
   cl_prog_t *p = NULL;
   if (st)
     goto out;
-  cl_int e;
-  const char *srcs[1] = {src};
-  cl_program prog = cl.clCreateProgramWithSource(s->context, 1, srcs, NULL, &e);
-  if (!prog) {
-    st = cl_fail(e, "clCreateProgramWithSource");
+  cl_program prog = NULL;
+  if ((st = build_program(s, d, src, &prog)))
     goto out;
-  }
-  e = cl.clBuildProgram(prog, 1, &s->h->device, "-cl-std=CL1.2", NULL, NULL);
-  if (e != CL_SUCCESS) {
-    size_t n = 0;
-    cl.clGetProgramBuildInfo(prog, s->h->device, CL_PROGRAM_BUILD_LOG, 0,
-                             NULL, &n);
-    char *log = malloc(n + 1);
-    if (log) {
-      if (cl.clGetProgramBuildInfo(prog, s->h->device, CL_PROGRAM_BUILD_LOG,
-                                   n, log, NULL) != CL_SUCCESS)
-        n = 0;
-      log[n] = '\0';
-    }
-    st = act__fail(ACT_BUILD, "opencl: building %s (op %s, dtype %d) for %s "
-                   "failed: %s\n%s", d->file, act_op_info(d->op)->name,
-                   d->dtype, s->dev->info.name, cl_err(e), log ? log : "");
-    free(log);
-    cl.clReleaseProgram(prog);
-    goto out;
-  }
   p = calloc(1, sizeof *p);
   if (!p) {
     cl.clReleaseProgram(prog);
@@ -505,6 +580,7 @@ static const act__backend_t act__opencl_backend = {
     .event_wait = ocl_event_wait,
     .event_done = ocl_event_done,
     .event_release = ocl_event_release,
+    .stats = ocl_stats,
 };
 
 const act__backend_t *act__opencl_backend_get(void) {
