@@ -395,6 +395,16 @@ typedef struct act_context_stats {
 ACT_API act_status_t act_context_get_stats(const act_context_t *ctx,
                                            act_context_stats_t *stats);
 
+/* The on-disk program cache (SPEC 3): $ACTKIT_CACHE_DIR, else
+ * $XDG_CACHE_HOME/actkit, else ~/.cache/actkit; ACTKIT_CACHE_DIR=off
+ * disables it. Writes the directory into buf ("" when disabled).
+ * ACT_INVALID_ARGUMENT when buf is too small. */
+ACT_API act_status_t act_cache_path(char *buf, size_t size);
+/* Deletes every actkit cache file in that directory (nothing else); the
+ * count removed goes to *removed (may be NULL). Safe while other processes
+ * use the cache: they rebuild what they miss. */
+ACT_API act_status_t act_cache_clear(size_t *removed);
+
 /* Device memory of `bytes` bytes (> 0), uninitialised. */
 ACT_API act_status_t act_buffer_create(act_context_t *ctx, size_t bytes,
                                        act_buffer_t **buf);

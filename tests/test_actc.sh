@@ -27,7 +27,7 @@ expect_err() {
 }
 
 # Help everywhere.
-for c in "" devices list run verify; do
+for c in "" devices list run verify cache; do
   if $actc $c --help >"$tmp/h" 2>&1 && grep -q usage "$tmp/h"; then ok; else bad "actc $c --help"; fi
 done
 expect_err 2 "unknown command" $actc frobnicate
@@ -91,6 +91,17 @@ printf 'abc' >"$tmp/odd"
 expect_err 1 "not a whole number" $actc run relu --in "$tmp/odd"
 expect_err 2 "dtype" $actc run relu --dtype f64 --values 1
 ACTKIT_DEVICE=nonsense expect_err 1 "ACTKIT_DEVICE='nonsense'" $actc run relu --values 1
+
+# cache: where it is, what it holds, clearing it.
+cdir="$tmp/cache"
+ACTKIT_CACHE_DIR="$cdir" $actc run relu --values 1 >/dev/null || bad "run with a cache dir"
+out=$(ACTKIT_CACHE_DIR="$cdir" $actc cache) && echo "$out" | grep -q "^$cdir" && ok || bad "cache shows its dir: $out"
+echo junk >"$cdir/keep-me.txt" 2>/dev/null || mkdir -p "$cdir" && echo junk >"$cdir/keep-me.txt"
+ACTKIT_CACHE_DIR="$cdir" $actc cache --clear >/dev/null && ok || bad "cache --clear"
+[ -f "$cdir/keep-me.txt" ] && ok || bad "cache --clear removed a file that is not ours"
+[ -z "$(ls "$cdir" | grep '\.bin$')" ] && ok || bad "cache --clear left entries"
+out=$(ACTKIT_CACHE_DIR=off $actc cache) && echo "$out" | grep -q "off" && ok || bad "cache off: $out"
+expect_err 2 "unknown option" $actc cache --bogus
 
 # verify on the reference itself passes (0 ulp) and exits 0.
 $actc verify relu gelu softmax --device cpu >"$tmp/v" && grep -q PASS "$tmp/v" && ok || bad "verify on cpu"

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 
 #define EXIT_USAGE 2
 
@@ -898,6 +900,91 @@ static int cmd_verify(int argc, char **argv) {
   return bad ? 1 : 0;
 }
 
+/* ---- actc cache ------------------------------------------------------------ */
+
+static const char usage_cache[] =
+    "usage: actc cache [--clear]\n"
+    "\n"
+    "Shows where the on-disk program cache is ($ACTKIT_CACHE_DIR, else\n"
+    "$XDG_CACHE_HOME/actkit, else ~/.cache/actkit; ACTKIT_CACHE_DIR=off\n"
+    "disables it) and what it holds: entries per backend and their size.\n"
+    "\n"
+    "  --clear   delete every actkit cache file there (nothing else)\n";
+
+static int cmd_cache(int argc, char **argv) {
+  bool clear = false;
+  for (int i = 1; i < argc; i++) {
+    if (is_help(argv[i])) {
+      fputs(usage_cache, stdout);
+      return 0;
+    }
+    if (strcmp(argv[i], "--clear") == 0)
+      clear = true;
+    else
+      return die(EXIT_USAGE, "cache: unknown option '%s'", argv[i]);
+  }
+  char dir[4096];
+  act_status_t st = act_cache_path(dir, sizeof dir);
+  if (st)
+    return fail("cache", st);
+  if (!dir[0]) {
+    printf("the on-disk cache is off (ACTKIT_CACHE_DIR=off, or no HOME)\n");
+    return 0;
+  }
+  if (clear) {
+    size_t n;
+    if ((st = act_cache_clear(&n)))
+      return fail("cache --clear", st);
+    printf("%s: removed %zu entries\n", dir, n);
+    return 0;
+  }
+  printf("%s\n", dir);
+  DIR *d = opendir(dir);
+  if (!d) {
+    printf("  empty (not created yet)\n");
+    return 0;
+  }
+  struct {
+    char name[16];
+    unsigned long count;
+    unsigned long long bytes;
+  } per[8];
+  int nb = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    const char *dash = strchr(e->d_name, '-');
+    size_t len = strlen(e->d_name);
+    if (!dash || len < 4 || strcmp(e->d_name + len - 4, ".bin") != 0 ||
+        (size_t)(dash - e->d_name) >= sizeof per[0].name)
+      continue;
+    char path[8200];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+      continue;
+    int k = 0;
+    while (k < nb && strncmp(per[k].name, e->d_name,
+                             (size_t)(dash - e->d_name)) != 0)
+      k++;
+    if (k == nb) {
+      if (nb == 8)
+        continue;
+      memset(&per[k], 0, sizeof per[k]);
+      memcpy(per[k].name, e->d_name, (size_t)(dash - e->d_name));
+      nb++;
+    }
+    per[k].count++;
+    per[k].bytes += (unsigned long long)sb.st_size;
+  }
+  closedir(d);
+  if (!nb)
+    printf("  empty\n");
+  for (int k = 0; k < nb; k++)
+    printf("  %-8s %lu entries, %.1f KiB\n", per[k].name, per[k].count,
+           per[k].bytes / 1024.0);
+  return 0;
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 static const char usage_main[] =
@@ -911,6 +998,7 @@ static const char usage_main[] =
     "  list      list every op, its aliases, parameters and defaults\n"
     "  run       run one op on values or a raw file\n"
     "  verify    check a device against the reference (SPEC section 4)\n"
+    "  cache     show or clear the on-disk program cache\n"
     "\n"
     "actc COMMAND --help describes each. actc --version prints the version.\n";
 
@@ -936,6 +1024,8 @@ int main(int argc, char **argv) {
     return cmd_run(argc - 1, argv + 1);
   if (strcmp(cmd, "verify") == 0)
     return cmd_verify(argc - 1, argv + 1);
+  if (strcmp(cmd, "cache") == 0)
+    return cmd_cache(argc - 1, argv + 1);
   return die(EXIT_USAGE, "unknown command '%s' (actc --help lists them)",
              cmd);
 }

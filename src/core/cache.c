@@ -27,6 +27,7 @@
  */
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -199,4 +200,63 @@ void act__cache_store(const char *backend, const uint64_t key[2],
   ok = (fclose(f) == 0) && ok;
   if (!ok || rename(tmp, path) != 0)
     remove(tmp);
+}
+
+/* An actkit cache file name: <backend>-<32 hex>.bin, or its temporary. */
+static bool is_cache_file(const char *name) {
+  const char *dash = strchr(name, '-');
+  if (!dash || dash == name)
+    return false;
+  for (const char *p = name; p < dash; p++)
+    if (*p < 'a' || *p > 'z')
+      return false;
+  const char *h = dash + 1;
+  for (int i = 0; i < 32; i++)
+    if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
+      return false;
+  return strncmp(h + 32, ".bin", 4) == 0 &&
+         (h[36] == '\0' || strncmp(h + 36, ".tmp.", 5) == 0);
+}
+
+act_status_t act_cache_path(char *buf, size_t size) {
+  act__clear_error();
+  if (!buf)
+    return act__fail(ACT_NULL_POINTER, "act_cache_path: buf is NULL");
+  char dir[4096];
+  if (!act__cache_dir(dir, sizeof dir))
+    dir[0] = '\0';
+  if (strlen(dir) + 1 > size)
+    return act__fail(ACT_INVALID_ARGUMENT, "act_cache_path: %zu bytes are "
+                     "too few for '%s'", size, dir);
+  memcpy(buf, dir, strlen(dir) + 1);
+  return ACT_OK;
+}
+
+act_status_t act_cache_clear(size_t *removed) {
+  act__clear_error();
+  char dir[4096], path[4400];
+  size_t n = 0;
+  if (removed)
+    *removed = 0;
+  if (!act__cache_dir(dir, sizeof dir))
+    return ACT_OK;
+  DIR *d = opendir(dir);
+  if (!d)
+    return ACT_OK; /* nothing cached yet */
+  struct dirent *e;
+  act_status_t st = ACT_OK;
+  while ((e = readdir(d))) {
+    if (!is_cache_file(e->d_name))
+      continue;
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    if (remove(path) == 0)
+      n++;
+    else if (errno != ENOENT)
+      st = act__fail(ACT_IO, "act_cache_clear: cannot remove %s: %s", path,
+                     strerror(errno));
+  }
+  closedir(d);
+  if (removed)
+    *removed = n;
+  return st;
 }
