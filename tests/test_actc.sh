@@ -27,7 +27,7 @@ expect_err() {
 }
 
 # Help everywhere.
-for c in "" devices list run verify cache; do
+for c in "" devices list run verify cache bench; do
   if $actc $c --help >"$tmp/h" 2>&1 && grep -q usage "$tmp/h"; then ok; else bad "actc $c --help"; fi
 done
 expect_err 2 "unknown command" $actc frobnicate

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define EXIT_USAGE 2
 
@@ -900,6 +901,235 @@ static int cmd_verify(int argc, char **argv) {
   return bad ? 1 : 0;
 }
 
+/* ---- actc bench ------------------------------------------------------------ */
+
+static const char usage_bench[] =
+    "usage: actc bench [OP...] [--device D] [--n N] [--dtype T] [--reps R]\n"
+    "\n"
+    "Throughput of ops on a device: for each op, the median time of R runs\n"
+    "(default 7) over N elements (default 16777216), as Gelem/s and GB/s\n"
+    "(bytes read + written), and as a ratio to a copy (the linear op) timed\n"
+    "in the same run, which is what the device's memory system gives.\n"
+    "Then the latency of one tiny op (upload, op, download, wait) and the\n"
+    "throughput of 1000 tiny ops enqueued back to back vs waited one by one.\n"
+    "Times include the enqueue; the data stays on the device.\n";
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Median seconds of `reps` runs of desc over device tensors x -> y. */
+static double time_op(act_queue_t *q, const act_op_desc_t *desc,
+                      act_arg_t *args, int reps) {
+  double t[64];
+  if (reps > 64)
+    reps = 64;
+  /* One warm-up run builds the kernel. */
+  if (act_forward(q, desc, 2, args, NULL) || act_queue_finish(q))
+    return -1;
+  for (int r = 0; r < reps; r++) {
+    double t0 = now_s();
+    if (act_forward(q, desc, 2, args, NULL) || act_queue_finish(q))
+      return -1;
+    t[r] = now_s() - t0;
+  }
+  qsort(t, (size_t)reps, sizeof *t, cmp_double);
+  return t[reps / 2];
+}
+
+static int cmd_bench(int argc, char **argv) {
+  const char *device = "auto";
+  long long n = 16777216;
+  int reps = 7;
+  act_dtype_t dt = ACT_F32;
+  act_op_t ops[ACT_OP_COUNT];
+  int nops = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (is_help(a)) {
+      fputs(usage_bench, stdout);
+      return 0;
+    }
+    if (a[0] == '-') {
+      if (i + 1 >= argc)
+        return die(EXIT_USAGE, "bench: option %s needs a value", a);
+      const char *v = argv[++i];
+      char *end;
+      if (strcmp(a, "--device") == 0)
+        device = v;
+      else if (strcmp(a, "--n") == 0) {
+        n = strtoll(v, &end, 10);
+        if (*end || n < 1 || n > 4294967295LL)
+          return die(EXIT_USAGE, "bench: bad --n '%s'", v);
+      } else if (strcmp(a, "--reps") == 0) {
+        reps = (int)strtol(v, &end, 10);
+        if (*end || reps < 1 || reps > 64)
+          return die(EXIT_USAGE, "bench: --reps must be 1..64");
+      } else if (strcmp(a, "--dtype") == 0) {
+        if (act_dtype_parse(v, &dt) || dt == ACT_I32 || dt == ACT_U8)
+          return die(EXIT_USAGE, "bench: --dtype must be f32, f16 or bf16");
+      } else
+        return die(EXIT_USAGE, "bench: unknown option '%s'", a);
+      continue;
+    }
+    act_op_t op;
+    if (act_op_lookup(a, &op))
+      return die(EXIT_USAGE, "bench: %s", act_last_error());
+    if (act_op_info(op)->kind != ACT_KIND_ELTWISE && op != ACT_OP_SOFTMAX &&
+        op != ACT_OP_LOG_SOFTMAX)
+      return die(EXIT_USAGE, "bench: %s: only element-wise ops and "
+                 "softmax/log_softmax (rows of 1024) are benchmarked",
+                 act_op_info(op)->name);
+    if (nops < ACT_OP_COUNT)
+      ops[nops++] = op;
+  }
+  if (!nops)
+    for (int op = 0; op < ACT_OP_COUNT; op++)
+      if (act_op_info((act_op_t)op)->kind == ACT_KIND_ELTWISE &&
+          op != ACT_OP_PRELU && op != ACT_OP_THRESHOLD)
+        ops[nops++] = (act_op_t)op;
+  act_context_t *ctx;
+  act_status_t st = act_context_create(device, &ctx);
+  if (st)
+    return fail("bench --device", st);
+  act_device_info_t info;
+  act_context_get_device(ctx, &info);
+  act_queue_t *q = NULL;
+  act_buffer_t *bx = NULL, *by = NULL;
+  size_t es = act_dtype_size(dt), bytes = (size_t)n * es;
+  int rc = 0;
+  if ((st = act_queue_create(ctx, &q)) ||
+      (st = act_buffer_create(ctx, bytes, &bx)) ||
+      (st = act_buffer_create(ctx, bytes, &by))) {
+    rc = fail("bench", st);
+    goto done;
+  }
+  /* Inputs: a spread of values in [-8, 8]. */
+  {
+    float *h = malloc(bytes > 4 * (size_t)n ? bytes : 4 * (size_t)n);
+    if (!h) {
+      rc = die(1, "out of memory");
+      goto done;
+    }
+    for (long long i = 0; i < n; i++)
+      h[i] = (float)((i * 7919 % 16001) - 8000) / 1000.0f;
+    void *hx = malloc(bytes);
+    if (hx)
+      act_convert(ACT_F32, h, dt, hx, (size_t)n);
+    st = hx ? act_buffer_write(q, bx, 0, bytes, hx, NULL) : ACT_OUT_OF_MEMORY;
+    if (!st)
+      st = act_queue_finish(q);
+    free(hx);
+    free(h);
+    if (st) {
+      rc = fail("bench upload", st);
+      goto done;
+    }
+  }
+  printf("device %s: %s\n", info.name, info.description);
+  printf("n = %lld %s elements, median of %d runs\n", n, act_dtype_name(dt),
+         reps);
+  int64_t dims[2] = {n, 1};
+  act_tensor_t tx = act_tensor_make(dt, 1, dims, NULL), ty;
+  tx.buffer = bx;
+  ty = tx;
+  ty.buffer = by;
+  act_arg_t args[2] = {{ACT_ARG_X, tx}, {ACT_ARG_Y, ty}};
+  act_op_desc_t *copy;
+  act_op_desc_create(ACT_OP_LINEAR, &copy);
+  double tc = time_op(q, copy, args, reps);
+  if (tc <= 0) {
+    rc = fail("bench copy", ACT_BACKEND);
+    act_op_desc_destroy(copy);
+    goto done;
+  }
+  printf("%-16s %10s %10s %10s\n", "op", "Gelem/s", "GB/s", "vs copy");
+  printf("%-16s %10.3f %10.2f %10.2f\n", "copy (linear)", n / tc * 1e-9,
+         2.0 * bytes / tc * 1e-9, 1.0);
+  for (int i = 0; i < nops; i++) {
+    act_op_desc_t *d;
+    act_op_desc_create(ops[i], &d);
+    act_arg_t a2[2] = {args[0], args[1]};
+    int64_t rows[2] = {n / 1024, 1024};
+    if (act_op_info(ops[i])->kind == ACT_KIND_AXIS) {
+      if (n < 1024) {
+        act_op_desc_destroy(d);
+        continue;
+      }
+      a2[0].tensor = act_tensor_make(dt, 2, rows, NULL);
+      a2[0].tensor.buffer = bx;
+      a2[1].tensor = a2[0].tensor;
+      a2[1].tensor.buffer = by;
+    }
+    double t = time_op(q, d, a2, reps);
+    if (t <= 0)
+      printf("%-16s %s\n", act_op_info(ops[i])->name, act_last_error());
+    else
+      printf("%-16s %10.3f %10.2f %10.2f\n", act_op_info(ops[i])->name,
+             n / t * 1e-9, 2.0 * bytes / t * 1e-9, tc / t);
+    act_op_desc_destroy(d);
+  }
+  /* Tiny ops: latency, and batched vs waited throughput. */
+  {
+    float hx[16] = {1, 2, 3}, hy[16];
+    int64_t d16[1] = {16};
+    act_tensor_t sx = act_tensor_make(ACT_F32, 1, d16, NULL);
+    sx.buffer = bx;
+    act_tensor_t sy = sx;
+    sy.buffer = by;
+    act_arg_t sa[2] = {{ACT_ARG_X, sx}, {ACT_ARG_Y, sy}};
+    act_op_desc_t *relu;
+    act_op_desc_create(ACT_OP_RELU, &relu);
+    double lat[64];
+    for (int r = 0; r < 21; r++) {
+      double t0 = now_s();
+      act_event_t *ev = NULL;
+      if (act_buffer_write(q, bx, 0, sizeof hx, hx, NULL) ||
+          act_forward(q, relu, 2, sa, NULL) ||
+          act_buffer_read(q, by, 0, sizeof hy, hy, &ev) || act_event_wait(ev)) {
+        act_event_destroy(ev);
+        rc = fail("bench tiny op", ACT_BACKEND);
+        break;
+      }
+      act_event_destroy(ev);
+      lat[r] = now_s() - t0;
+    }
+    qsort(lat, 21, sizeof *lat, cmp_double);
+    double t0 = now_s();
+    for (int r = 0; r < 1000; r++)
+      act_forward(q, relu, 2, sa, NULL);
+    act_queue_finish(q);
+    double batched = now_s() - t0;
+    t0 = now_s();
+    for (int r = 0; r < 1000; r++) {
+      act_event_t *ev = NULL;
+      act_forward(q, relu, 2, sa, &ev);
+      act_event_wait(ev);
+      act_event_destroy(ev);
+    }
+    double waited = now_s() - t0;
+    printf("tiny op round trip (upload, relu, download): %.1f us (median)\n",
+           lat[10] * 1e6);
+    printf("1000 tiny ops: back to back %.2f ms, waited one by one %.2f ms "
+           "(%.1fx)\n", batched * 1e3, waited * 1e3, waited / batched);
+    act_op_desc_destroy(relu);
+  }
+  act_op_desc_destroy(copy);
+done:
+  act_buffer_destroy(bx);
+  act_buffer_destroy(by);
+  act_queue_destroy(q);
+  act_context_destroy(ctx);
+  return rc;
+}
+
 /* ---- actc cache ------------------------------------------------------------ */
 
 static const char usage_cache[] =
@@ -998,6 +1228,7 @@ static const char usage_main[] =
     "  list      list every op, its aliases, parameters and defaults\n"
     "  run       run one op on values or a raw file\n"
     "  verify    check a device against the reference (SPEC section 4)\n"
+    "  bench     throughput and latency of ops on a device\n"
     "  cache     show or clear the on-disk program cache\n"
     "\n"
     "actc COMMAND --help describes each. actc --version prints the version.\n";
@@ -1026,6 +1257,8 @@ int main(int argc, char **argv) {
     return cmd_verify(argc - 1, argv + 1);
   if (strcmp(cmd, "cache") == 0)
     return cmd_cache(argc - 1, argv + 1);
+  if (strcmp(cmd, "bench") == 0)
+    return cmd_bench(argc - 1, argv + 1);
   return die(EXIT_USAGE, "unknown command '%s' (actc --help lists them)",
              cmd);
 }
