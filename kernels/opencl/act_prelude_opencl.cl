@@ -1,8 +1,13 @@
 /*
  * act_prelude_opencl.cl - maps actkit's kernel conventions onto OpenCL C
- * (see README.md beside this file). Needs -D ACT_DTYPE=0|1|2.
+ * (see README.md beside this file). Needs -D ACT_DTYPE=0|1|2|3 (3: int
+ * storage, only for one_hot's i32 output).
  */
 #define ACT_OPENCL 1
+
+/* The linear index of a work-item in a 1-D or 2-D launch. */
+#define ACT_LINEAR_ID()                                                       \
+  convert_uint(get_global_id(0) + get_global_id(1) * get_global_size(0))
 
 /* Kernel signatures from an argument X-macro. */
 #define ACT_CL_IN(T, name) __global const T *restrict name
@@ -35,6 +40,14 @@ ushort act_bf16_bits(float v) {
 #define STYPE ushort
 #define LOAD(p, i) as_float((uint)(p)[i] << 16)
 #define STORE(p, i, v) ((p)[i] = act_bf16_bits(v))
+#elif ACT_DTYPE == 3
+/* i32 storage (one_hot's integer output): values are small integers. */
+#define STYPE int
+#define LOAD(p, i) convert_float((p)[i])
+#define STORE(p, i, v) ((p)[i] = convert_int(v))
 #else
-#error "ACT_DTYPE must be 0 (f32), 1 (f16) or 2 (bf16)"
+#error "ACT_DTYPE must be 0 (f32), 1 (f16), 2 (bf16) or 3 (i32)"
 #endif
+
+/* Byte i of a u8 buffer (masks); the GLSL prelude unpacks it from words. */
+#define LOADU8(w, i) ((w)[i])

@@ -2,9 +2,9 @@
  * plan.c - from a validated call to kernel dispatches (see internal.h),
  * for the element-wise kernels; plan_axis.c has the axis ops.
  *
- * Element-wise kernels walk the tensor with a grid-stride loop, so one
- * dispatch of at most limits->max_groups[0] work-groups covers any tensor
- * of up to 2^32 - 1 elements.
+ * Element-wise kernels take one element per work-item; a launch is 2-D
+ * when one dimension cannot hold enough work-groups, so one dispatch covers
+ * any tensor of up to 2^32 - 1 elements.
  */
 #include "internal.h"
 
@@ -45,24 +45,25 @@ act_status_t act__elem_offset(const act_tensor_t *t, uint32_t *off) {
   return ACT_OK;
 }
 
-/* A 1-D launch of `items` work-items in groups of `group`, capped so that
- * grid-stride kernels cover the rest. */
-static void act__launch_1d(act__dispatch_t *d, uint64_t items, uint32_t group,
-                           const act__limits_t *lim) {
+/* A launch of exactly enough work-items for `items` elements (kernels
+ * bound-check with ACT_LINEAR_ID() < n): 1-D, or 2-D when the device
+ * cannot hold that many work-groups in one dimension. */
+static void act__launch_items(act__dispatch_t *d, uint64_t items,
+                              uint32_t group, const act__limits_t *lim) {
   if (group > lim->max_group_size)
     group = lim->max_group_size;
   uint64_t groups = (items + group - 1) / group;
   uint64_t cap = lim->max_groups[0] ? lim->max_groups[0] : 65535;
-  if (cap > 65535)
-    cap = 65535; /* plenty for grid-stride loops, and portable */
-  if (groups > cap)
-    groups = cap;
   if (groups == 0)
     groups = 1;
-  d->dims = 1;
-  d->global[0] = (uint32_t)(groups * group);
+  uint64_t gx = groups <= cap ? groups : cap;
+  uint64_t gy = (groups + gx - 1) / gx;
+  d->dims = gy > 1 ? 2 : 1;
+  d->global[0] = (uint32_t)(gx * group);
   d->local[0] = group;
-  d->global[1] = d->global[2] = d->local[1] = d->local[2] = 1;
+  d->global[1] = (uint32_t)gy;
+  d->local[1] = 1;
+  d->global[2] = d->local[2] = 1;
 }
 
 act_status_t act__plan_build(const act__call_t *c, const act__limits_t *lim,
@@ -120,6 +121,6 @@ act_status_t act__plan_build(const act__call_t *c, const act__limits_t *lim,
     for (int i = 0; i < ACT_MAX_PARAMS; i++)
       act__disp_param(d, q[i]);
   }
-  act__launch_1d(d, (uint64_t)c->n, 256, lim);
+  act__launch_items(d, (uint64_t)c->n, 256, lim);
   return ACT_OK;
 }

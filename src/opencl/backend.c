@@ -493,9 +493,10 @@ static act_status_t run_dispatch(cl_queue_t *q, const act__dispatch_t *d,
                        "of %zu but %s allows %zu", d->kernel, group,
                        q->s->dev->info.name, kwg);
     }
-    /* Grid-stride kernels: any smaller group works. */
-    global[0] = global[0] / local[0] * kwg;
+    /* Element-wise kernels bound-check their linear index, so a smaller
+     * group over at least as many work-items works. */
     local[0] = kwg;
+    global[0] = (global[0] + kwg - 1) / kwg * kwg;
   }
   e = cl.clEnqueueNDRangeKernel(q->q, k, (cl_uint)d->dims, NULL, global,
                                 local[0] ? local : NULL, 0, NULL, ev);
