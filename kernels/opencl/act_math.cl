@@ -3,85 +3,124 @@
  *
  * Every kernel gets its transcendental functions from here, never from the
  * driver's built-ins: Vulkan allows its exp/log/tanh large errors and
- * OpenCL's vary by vendor.  The functions are correctly rounded or nearly so
- * (the bounds, against the correctly rounded result, are in the table
- * below and are checked by tests/math_cl_accuracy.c over the whole float
- * range: denormal inputs, +-0, +-inf and NaN included).
+ * OpenCL's vary by vendor.  Bounds against the correctly rounded result,
+ * checked by tests/math_cl_accuracy.c over the whole float range (denormal
+ * inputs, +-0, +-inf, NaN -> NaN), with the largest error against the
+ * exact value measured there on PoCL (the difference is the final
+ * rounding; 0.5 would be correct rounding):
  *
- *   am_exp, am_expm1, am_log, am_log1p        <= 1 ulp
- *   am_erf, am_erfc                           <= 1.5 ulp (erfc: relative in
- *                                                its tail, down to underflow)
- *   am_tanh                                   <= 1 ulp
- *   am_sigmoid, am_log_sigmoid, am_softplus   <= 1.5 ulp
- *   am_gelu_erf, am_gelu_tanh                 <= 2 ulp
- *   am_exp_dd (exp of a double-float), am_mul_sigmoid (x * sigmoid of a
- *   double-float)                             <= 1 ulp, <= 1.5 ulp
+ *   function                         bound   measured vs exact
+ *   am_exp(x)  am_expm1(x)           1 ulp   0.52  0.56
+ *   am_log(x)  am_log1p(x)           1 ulp   0.54  0.55
+ *   am_erf(x)  am_erfc(x)          1.5 ulp   0.62  0.67  (erfc relative
+ *                                                   to underflow)
+ *   am_tanh(x)                       1 ulp   0.54
+ *   am_sigmoid(x)                  1.5 ulp   0.52
+ *   am_log_sigmoid(x) am_softplus  1.5 ulp   0.54  0.54
+ *   am_gelu_erf(x) am_gelu_tanh(x)   2 ulp   0.63  0.52
+ *   am_exp_dd(hi, lo)                1 ulp   0.52  e^(hi + lo)
+ *   am_mul_sigmoid(x, float2 v)    1.5 ulp   0.52  x sigmoid(v.x + v.y)
+ *   am_div(a, b)  am_sqrt(x)         1 ulp   0.50  0.50
+ * Helpers, exact or as commented: am_isnan, am_isinf, am_inf, am_nan,
+ * am_copysign, am_ilogb, am_ldexp, am_ldexp_dd, am_fnma (an exact residual
+ * c - a b, fused or not); double-float arithmetic on float2 (x = hi,
+ * y = lo): am_f2, am_two_sum, am_fast_two_sum, am_two_prod, am_dd_add,
+ * am_dd_add_f, am_dd_mul, am_dd_mul_f, am_dd_div.
+ * Names ami_* are internal.
  *
- * The method throughout: reduce the argument exactly (Cody-Waite with an
- * fma), evaluate a short polynomial for the small correction terms in
- * float, and carry the leading terms and every later combination step as
- * an unevaluated double-float pair (hi + lo, built with error-free
- * transformations: Knuth's two-sum, Dekker's fast-two-sum, the fma-based
- * two-product), rounding once at the end.  Results therefore sit within a
- * few hundredths of an ulp of the exact value before that final rounding.
+ * The method throughout: reduce the argument exactly (Cody-Waite), take a
+ * short float polynomial for the small correction terms only, and carry
+ * the leading terms and every later step as an unevaluated double-float
+ * pair (Knuth's two-sum, Dekker's fast-two-sum and product), rounding once
+ * at the end - also into the denormal range (ami_ldexp2_dd).  Before that
+ * rounding the results are within about 2^-27 relative of exact.
  *
  * THE SUBSET.  This file is compiled both by OpenCL drivers (after
- * act_prelude_opencl.cl) and, through the GLSL prelude, by glslang for
+ * act_prelude_opencl.cl) and, after the GLSL prelude, by glslang for
  * Vulkan, so it keeps to what maps 1:1 onto GLSL 4.50:
- *   - plain functions (no static/inline/__kernel), defined before use;
- *     parameters and results are float, int, uint, bool, float2 only; no
- *     pointers, arrays, unions, recursion, goto or loops;
+ *   - plain functions (no static/inline/__kernel), each defined before
+ *     use; parameters and results float, int, uint, bool, float2 only; no
+ *     pointers, arrays, unions, recursion, goto or loops; no file-scope
+ *     variables or constants;
  *   - float2 values are built only with am_f2(hi, lo) and read with .x/.y;
- *   - conversions only through convert_int/convert_uint/convert_float
- *     (int<->float values, int->uint) and bit casts as_uint(float),
- *     as_float(uint) - never C casts, never an implicit float->int;
- *   - built-ins used: fma, fabs, rint (round half to even), nothing else
- *     (no min/max, no exp/log/sqrt/copysign/ldexp built-ins); all
- *     conditionals are ?: on scalar bool conditions; integer shifts are
- *     applied to non-negative values only;
- *   - decimal float literals with an f suffix, each one denoting exactly
- *     the intended float (printed by gen/gen_math_coeffs.py);
- *   - identifiers never contain "__" (reserved in GLSL); internal helpers
- *     are named ami_*, public ones am_*.
- *   - division: a / b is only ever used where a few ulps of error are
- *     harmless (every quotient is corrected with an fma residual), since
- *     OpenCL 1.2 (without -cl-fp32-correctly-rounded-divide-sqrt) and
- *     Vulkan both allow 2.5 ulp for it.
+ *   - conversions only through convert_int(float), convert_uint(int),
+ *     convert_float(int), always on in-range values, and the bit casts
+ *     as_uint(float), as_float(uint) - no C casts, no implicit float->int;
+ *   - built-ins: fma, fabs, rint (round half to even: GLSL roundEven),
+ *     sqrt (in am_sqrt only, whose result is corrected), and the /
+ *     operator (every quotient is corrected by an exact residual, as
+ *     OpenCL 1.2 and Vulkan both allow 2.5 ulp for it); nothing else - no
+ *     min/max/exp/log/copysign/ldexp/isnan built-ins;
+ *   - conditionals are ?: on scalar bool conditions; integer shifts only
+ *     on non-negative values; int/uint literals as in C (0x...u);
+ *   - decimal float literals with an f suffix, each denoting exactly the
+ *     intended float (GLSL has no hexadecimal floats);
+ *   - identifiers never contain "__" (reserved in GLSL);
+ *   - preprocessor: #ifndef/#ifdef/#if/#define only (below).
  *
- * FUSED OPERATIONS.  Every multiply-add whose rounding matters is an
- * explicit fma(); nothing relies on contraction, and nothing breaks if the
- * compiler contracts other a*b+c expressions (OpenCL C's default
- * FP_CONTRACT ON; the tests run with it ON and OFF).  What the error-free
- * transformations do need is that their additions are neither contracted
- * nor reassociated: their temporaries are declared AM_PRECISE, which is
- * empty here and must be defined as `precise` by the GLSL prelude (SPIR-V
- * NoContraction; Mesa and others otherwise treat float math as inexact).
- * GLSL's fma() must be a true fused multiply-add (SPIR-V GLSL.std.450 Fma;
- * Vulkan only guarantees that where the device fuses - true of the GPUs we
- * target and of lavapipe on x86-64 with FMA).
+ * MACROS.  None needs to be passed; each has a default from
+ * __OPENCL_VERSION__ (defined by every OpenCL C compiler, not by glslang):
+ *   AM_PRECISE    empty in OpenCL C, `precise` elsewhere.  Marks the
+ *                 values of the error-free transformations (and the few
+ *                 other places where evaluation order matters), which
+ *                 must be neither contracted nor reassociated: SPIR-V
+ *                 NoContraction.  Without it Mesa, for one, rewrites
+ *                 (x * 2^a) * 2^b as x * 2^(a+b).  OpenCL C never
+ *                 reassociates and contracts only within one expression.
+ *   AM_FMA_FUSED  1 in OpenCL C, whose fma() is correctly rounded; 0
+ *                 elsewhere: SPIR-V's Fma may round like a multiply and
+ *                 an add (lavapipe's does), so exact products are then
+ *                 Dekker's with Veltkamp's split (|operands| < 2^115),
+ *                 and plain fma() is only used where two roundings are
+ *                 harmless (polynomials, small terms).  Either path gives
+ *                 the bounds above; tests/math_cl_accuracy.c checks both,
+ *                 the second with fma(a,b,c) replaced by an unfused a*b+c.
+ * Nothing relies on contraction, and OpenCL C's default FP_CONTRACT ON
+ * changes no result (the test also runs with it OFF).
  *
- * DENORMALS.  No intermediate needs denormal support; denormal results
- * are produced (with at most one extra rounding, well within the bounds)
- * when the device keeps denormals, as PoCL does.  Scaling by 2^k is done
- * with exact power-of-two multiplies (ami_ldexp*), never a built-in.
+ * DENORMALS.  Intermediates never need them; denormal results are
+ * produced, rounded once, where the device keeps denormals (PoCL and
+ * lavapipe do).  Scaling by 2^k is done with exact power-of-two
+ * multiplies (am_ldexp, ami_ldexp2), never a built-in.
  *
- * -D macros: none required.  Optional: AM_PRECISE (see above).
- *
- * Coefficients: every polynomial below is our own weighted minimax fit
- * (Remez exchange in mpmath, coefficients then fixed to float one at a
- * time and refitted), generated by gen/gen_math_coeffs.py beside this
- * file; the fitted function, interval and achieved error are quoted at each
- * use.  Split constants (ln 2, 1/sqrt 2, ...) come from the same script.
- * The erfc form (1 + 2z) e^(z^2) erfc(z) = P((z - K)/(z + K)) is the
- * transformation of W. F. Shepherd and J. G. Laframboise, "Chebyshev
- * approximation of (1 + 2x) exp(x^2) erfc x in 0 <= x < infinity",
- * Math. Comp. 36 (1981) 249-253; the coefficients are ours.
+ * COEFFICIENTS.  Every polynomial is our own weighted minimax fit (Remez
+ * exchange in mpmath, coefficients then fixed to float one at a time and
+ * refitted) generated by gen/gen_math_coeffs.py beside this file, which
+ * also prints the split constants (ln 2, 1/sqrt 2, 2 sqrt(2/pi), 0.044715,
+ * and 1.702 for gelu_quick); the fitted function, interval and achieved
+ * error are quoted at each use.  The erfc form (1 + 2z) e^(z^2) erfc(z) =
+ * P((z - K)/(z + K)) is the transformation of W. F. Shepherd and J. G.
+ * Laframboise, "Chebyshev approximation of (1 + 2x) exp(x^2) erfc x in
+ * 0 <= x < infinity", Math. Comp. 36 (1981) 249-253; its coefficients are
+ * ours too.
  */
 #ifndef ACT_MATH_CL
 #define ACT_MATH_CL
 
+/* The qualifier that forbids contracting and reassociating a value's
+ * operations: nothing to do in OpenCL C (which never reassociates and
+ * does not contract across statements); GLSL's `precise` elsewhere
+ * (SPIR-V NoContraction), without which Mesa, for one, reassociates
+ * x * 2^a * 2^b and breaks the error-free transformations. */
 #ifndef AM_PRECISE
+#ifdef __OPENCL_VERSION__
 #define AM_PRECISE
+#else
+#define AM_PRECISE precise
+#endif
+#endif
+
+/* Whether fma() is a true fused multiply-add.  OpenCL requires it to be
+ * correctly rounded (in software if need be); Vulkan does not (SPIR-V's
+ * Fma may round like a multiply then an add, and lavapipe's does), so
+ * elsewhere the default is the fma-free path: Dekker's product with
+ * Veltkamp's split.  Both paths are exact; the fused one is faster. */
+#ifndef AM_FMA_FUSED
+#ifdef __OPENCL_VERSION__
+#define AM_FMA_FUSED 1
+#else
+#define AM_FMA_FUSED 0
+#endif
 #endif
 
 /* ------------------------------------------------------------------ */
@@ -104,14 +143,16 @@ float am_copysign(float x, float s) {
 /* 2^k for -126 <= k <= 127 (exact, normal). */
 float ami_pow2(int k) { return as_float(convert_uint(k + 127) << 23); }
 
-/* x * 2^k for -252 <= k <= 252, as two exact power-of-two multiplies: the
- * first (by 2^floor(k/2)) cannot leave the normal range for the
- * 0.25 <= |x| < 4 this is used with, so only the second rounds (once) when
- * the result is denormal, and it overflows to inf exactly when x * 2^k
- * does. */
+/* x * 2^k for -252 <= k <= 252, as two power-of-two multiplies, by
+ * 2^floor(k/2) then the rest.  For |x| near 1 the first is exact, so a
+ * denormal result is rounded once and overflow happens exactly when
+ * x * 2^k overflows; for other x the result is still right but for a
+ * possible second rounding far below the final one. */
 float ami_ldexp2(float x, int k) {
   int k1 = ((k + 512) >> 1) - 256;
-  return x * ami_pow2(k1) * ami_pow2(k - k1);
+  AM_PRECISE float y = x * ami_pow2(k1);
+  AM_PRECISE float z = y * ami_pow2(k - k1);
+  return z;
 }
 
 /* x * 2^k for any finite x and any k (clamped to [-378, 378], which
@@ -121,7 +162,8 @@ float ami_ldexp2(float x, int k) {
 float am_ldexp(float x, int k) {
   int kc = k < -378 ? -378 : (k > 378 ? 378 : k);
   int s1 = kc < -252 ? -126 : (kc > 252 ? 126 : 0);
-  return ami_ldexp2(x * ami_pow2(s1), kc - s1);
+  AM_PRECISE float y = x * ami_pow2(s1);
+  return ami_ldexp2(y, kc - s1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -151,11 +193,48 @@ float2 am_fast_two_sum(float a, float b) {
   return am_f2(s, e);
 }
 
+#if AM_FMA_FUSED
 /* p + e == a * b exactly (barring underflow), p = fl(a * b). */
 float2 am_two_prod(float a, float b) {
   AM_PRECISE float p = a * b;
   AM_PRECISE float e = fma(a, b, -p);
   return am_f2(p, e);
+}
+#else
+/* Veltkamp's split: hi + lo == a, each with at most 12 significant bits
+ * (|a| < 2^115). */
+float2 ami_split(float a) {
+  AM_PRECISE float c = 4097.0f * a;
+  AM_PRECISE float hi = c - (c - a);
+  AM_PRECISE float lo = a - hi;
+  return am_f2(hi, lo);
+}
+
+/* p + e == a * b exactly (barring underflow; |a|, |b| < 2^115), p =
+ * fl(a * b): Dekker's product, every partial product exact. */
+float2 am_two_prod(float a, float b) {
+  float2 sa = ami_split(a);
+  float2 sb = ami_split(b);
+  AM_PRECISE float p = a * b;
+  AM_PRECISE float e = (sa.x * sb.x - p) + sa.x * sb.y;
+  AM_PRECISE float e2 = (e + sa.y * sb.x) + sa.y * sb.y;
+  return am_f2(p, e2);
+}
+#endif
+
+/* c - a * b, rounded once, for c close to a * b (within a factor 2, as in
+ * every residual and reduction it is used for): one fma when fused, else
+ * c - p.x (exact by Sterbenz) - p.y with p = a * b exactly.  Kernels
+ * should use this (or am_two_prod) rather than fma(-a, b, c) wherever the
+ * fusion matters, since Vulkan's fma() may round twice. */
+float am_fnma(float a, float b, float c) {
+#if AM_FMA_FUSED
+  return fma(-a, b, c);
+#else
+  float2 p = am_two_prod(a, b);
+  AM_PRECISE float d = (c - p.x) - p.y;
+  return d;
+#endif
 }
 
 /* a + b for a double-float a and a float b (relative error ~2^-44). */
@@ -190,7 +269,7 @@ float2 am_dd_mul(float2 a, float2 b) {
  * ulps off (OpenCL/Vulkan division); the fma residual corrects it. */
 float2 am_dd_div(float2 a, float2 b) {
   float q0 = a.x / b.x;
-  float r = fma(-q0, b.x, a.x);
+  float r = am_fnma(q0, b.x, a.x);
   r = r + a.y;
   r = fma(-q0, b.y, r);
   return am_fast_two_sum(q0, r / b.x);
@@ -205,8 +284,8 @@ float2 am_dd_div(float2 a, float2 b) {
  * grid. */
 float ami_ldexp2_dd(float2 v, int k) {
   float y1 = ami_ldexp2(v.x, k);
-  float res = (v.x - ami_ldexp2(y1, -k)) + v.y;
-  float yd = y1 + ami_ldexp2(res, k);
+  AM_PRECISE float res = (v.x - ami_ldexp2(y1, -k)) + v.y;
+  AM_PRECISE float yd = y1 + ami_ldexp2(res, k);
   float yn = ami_ldexp2(v.x + v.y, k);
   return fabs(y1) < 2.350988701644575e-38f ? yd : yn;
 }
@@ -214,10 +293,58 @@ float ami_ldexp2_dd(float2 v, int k) {
 /* As ami_ldexp2_dd for any k (clamped to [-378, 378]). */
 float am_ldexp_dd(float2 v, int k) {
   float y1 = am_ldexp(v.x, k);
-  float res = (v.x - am_ldexp(y1, -k)) + v.y;
-  float yd = y1 + am_ldexp(res, k);
+  AM_PRECISE float res = (v.x - am_ldexp(y1, -k)) + v.y;
+  AM_PRECISE float yd = y1 + am_ldexp(res, k);
   float yn = am_ldexp(v.x + v.y, k);
   return fabs(y1) < 2.350988701644575e-38f ? yd : yn;
+}
+
+/* ------------------------------------------------------------------ */
+/* Division and square root, correctly rounded but for rare near-ties */
+/* (OpenCL 1.2 and Vulkan allow 2.5 and 3 ulp for the operators).      */
+/* ------------------------------------------------------------------ */
+
+/* The exponent e of a finite non-zero x (denormals included): |x| 2^-e is
+ * in [1, 2).  Zero gives -150, inf and NaN 128. */
+int am_ilogb(float x) {
+  float ax = fabs(x);
+  bool sub = ax < 1.1754943508222875e-38f;
+  float xs = sub ? ax * 8388608.0f : ax;
+  return convert_int(as_uint(xs) >> 23) - (sub ? 150 : 127);
+}
+
+/* a / b, correctly rounded but for rare near-ties, for any floats.  Both
+ * operands are first scaled exactly into [1, 2), so that the driver's
+ * quotient (any accuracy within a few ulps) can be corrected by one fma
+ * residual step without the residual or the correction underflowing; the
+ * exponent is put back with one rounding (denormal results included).
+ * Zero, infinite and NaN operands give the driver's a / b. */
+float am_div(float a, float b) {
+  int ea = am_ilogb(a);
+  int eb = am_ilogb(b);
+  bool plain = a == 0.0f || b == 0.0f || ea > 127 || eb > 127;
+  float as = am_ldexp(a, plain ? 0 : -ea);
+  float bs = am_ldexp(b, plain ? 0 : -eb);
+  float q = as / bs;
+  float r = am_fnma(q, bs, as);
+  float y = am_ldexp_dd(am_fast_two_sum(q, r / bs), ea - eb);
+  return plain ? a / b : y;
+}
+
+/* sqrt(x): the driver's square root, corrected by one Newton step
+ * s + (x - s^2) / (2s) with an exact residual, rounded once.  x is scaled
+ * by 2^64 below 2^-100 (so the residual does not underflow) and by 2^-64
+ * above 2^100 (so s^2 cannot overflow without a fused fma). */
+float am_sqrt(float x) {
+  bool tiny = x < 7.888609052210118e-31f;
+  bool huge = x > 1.2676506002282294e+30f;
+  float xs = x * (tiny ? 1.8446744073709552e+19f
+                       : (huge ? 5.421010862427522e-20f : 1.0f));
+  float s = sqrt(xs);
+  float r = am_fnma(s, s, xs);
+  float y = fma(r, 0.5f / s, s);
+  y = (s > 0.0f && !am_isinf(s)) ? y : s;
+  return y * (tiny ? 2.3283064365386963e-10f : (huge ? 4294967296.0f : 1.0f));
 }
 
 /* ------------------------------------------------------------------ */
@@ -230,9 +357,9 @@ float ami_exp_kf(float h) { return rint(h * 1.4426950216293335f); }
 /* p = e^(h + l - kf ln 2) - 1 as a double-float, for kf = ami_exp_kf(h)
  * and |l| <= 2^-16, |kf| <= 400; |p| <= 0.42, relative error ~2^-29.
  *
- * Cody-Waite: ln 2 = L1 + L2 + ..., L1 = fl(ln 2).  h - kf L1 is exact in
- * one fma: it is below 0.5 and a multiple of ulp(h) or of 2^-24 (the ulp
- * of L1), so it needs at most 24 bits.  l - kf L2 (below 2^-15) is added
+ * Cody-Waite: ln 2 = L1 + L2 + ..., L1 = fl(ln 2).  h - kf L1 is exact
+ * (am_fnma): it is below 0.5 and a multiple of ulp(h) or of 2^-24 (the
+ * ulp of L1), so it needs at most 24 bits.  l - kf L2 (below 2^-15) is added
  * with a two-sum, giving r = rh + rt with |rt| <= 2^-25 |rh|.  Then
  * e^rh - 1 = rh + rh^2/2 + rh^3 C(rh): rh and rh^2/2 exactly
  * (two-product), C(r) = (e^r - 1 - r - r^2/2) / r^3 a degree-5 minimax
@@ -240,7 +367,7 @@ float ami_exp_kf(float h) { return rint(h * 1.4426950216293335f); }
  * "EXP"), whose rounding is scaled by rh^3/6 < 0.0072; rt is applied to
  * first order, rt e^rh ~ rt (1 + rh + rh^2/2). */
 float2 ami_expm1_red(float h, float l, float kf) {
-  float r1 = fma(-kf, 0.6931471824645996f, h);
+  float r1 = am_fnma(kf, 0.6931471824645996f, h);
   float2 rr = am_two_sum(r1, fma(-kf, -1.9046542121259336e-09f, l));
   float r = rr.x;
   float2 s = am_two_prod(r, r);
@@ -333,7 +460,7 @@ float2 ami_log1p_red(float fh0, float fl0) {
   float2 d = am_fast_two_sum(2.0f, fh);
   float dl = d.y + fl;
   float q = (2.0f * fh) / d.x;
-  float r = fma(-q, fh, 2.0f * (fh - q));
+  float r = am_fnma(q, fh, 2.0f * (fh - q));
   r = fma(fl, 2.0f - q, r);
   float ql = r / d.x;
   ql = fma(-ql, dl / d.x, ql);
@@ -431,11 +558,11 @@ float am_tanh(float x) {
  * With a = -|v| and t = e^a = 2^k m (m = 1 + p, k <= 0):
  *   v >= 0: sigmoid = 1 / (1 + t);  v < 0: sigmoid = 2^k m / (1 + t).
  * The quotient q (in [0.35, 1.42]) is a double-float; x q is formed as a
- * double-float from x' = x 2^-kx, kx = 1 for |x| > 1 (so x' q cannot
- * overflow) and kx = -64 for |x| < 2^-60 (so the low part of x' q does
- * not underflow), and 2^(k + kx) is applied last with one rounding, also
- * into the denormal range.  v is clamped to [-250, 250]: beyond, sigmoid
- * is below 2^-360 and x sigmoid rounds to 0. */
+ * double-float from x' = x 2^-e in [1, 2) (so that x' q neither overflows
+ * nor loses its low part to underflow), and 2^(k + e) is applied last
+ * with one rounding, also into the denormal range.  v is clamped to
+ * [-250, 250]: beyond, sigmoid is below 2^-360 and x sigmoid rounds to 0.
+ * Infinite x gives x times the limit: +-inf, or 0 where sigmoid(v) = 0. */
 float am_mul_sigmoid(float x, float2 v) {
   bool neg = v.x < 0.0f;
   float ah = neg ? v.x : -v.x;
@@ -453,10 +580,9 @@ float am_mul_sigmoid(float x, float2 v) {
   den = am_fast_two_sum(den.x, den.y + t.y);
   float2 q = am_dd_div(neg ? m : am_f2(1.0f, 0.0f), den);
   bool xbig = am_isinf(x) || am_isnan(x);
-  float ax = fabs(x);
-  int kx = ax > 1.0f ? 1 : (ax < 8.673617379884035e-19f ? -64 : 0);
-  float xs = xbig ? 1.0f : x * ami_pow2(-kx);
-  float y = am_ldexp_dd(am_dd_mul_f(q, xs), kx + (neg ? k : 0));
+  int ex = xbig ? 0 : am_ilogb(x);
+  float xs = am_ldexp(xbig ? 1.0f : x, -ex);
+  float y = am_ldexp_dd(am_dd_mul_f(q, xs), ex + (neg ? k : 0));
   /* Infinite x: x times the (positive) sigmoid, whose limit 0 gives 0. */
   float yinf = (y == 0.0f) ? am_copysign(0.0f, x) : x;
   y = xbig ? yinf : y;
@@ -518,14 +644,15 @@ float ami_erf_v(float s) {
 }
 
 /* e^(z^2) erfc(z) as a double-float for 0.5 <= z <= 10.2, z = zh + zl
- * (relative error ~2^-27).
+ * (relative error ~2^-28).
  *
  * Shepherd & Laframboise's form: (1 + 2z) e^(z^2) erfc(z) = P(t),
  * t = (z - 2.5)/(z + 2.5) in [-0.667, 0.607], P a degree-9 minimax
  * polynomial (relative error 2.8e-9, gen_math_coeffs.py "ERFC"), c0
  * carried as a double-float pair.  t is formed as a double-float (its
- * rounding would otherwise be amplified by |P'/P| ~ 1); the last Horner
- * step, c0 + t Q(t), and the division by 1 + 2z are done in double-float.
+ * rounding would otherwise be amplified by |P'/P| ~ 1); the last two
+ * Horner steps, c0 + t (c1 + t R(t)), and the division by 1 + 2z are done
+ * in double-float, so R's rounding is damped by t^2 <= 0.45.
  * Below z = 0.5 callers use 1 - erf(z) instead: near t = -1 the Horner
  * sums of this form grow and lose accuracy. */
 float2 ami_erfcx_dd(float zh, float zl) {
@@ -533,7 +660,7 @@ float2 ami_erfcx_dd(float zh, float zl) {
   float2 d = am_two_sum(zh, 2.5f);
   float rc = 1.0f / d.x;
   float t0 = n.x * rc;
-  float r = fma(-t0, d.x, n.x);
+  float r = am_fnma(t0, d.x, n.x);
   r = r + (n.y + zl);
   r = fma(-t0, d.y + zl, r);
   float2 t = am_fast_two_sum(t0, r * rc);
@@ -546,11 +673,14 @@ float2 ami_erfcx_dd(float zh, float zl) {
   q = fma(q, tt, -0.10297064483165741f);
   q = fma(q, tt, 0.1576303243637085f);
   q = fma(q, tt, -0.09902437776327133f);
-  q = fma(q, tt, -0.12235677242279053f);
   float2 tq = am_two_prod(tt, q);
   tq.y = fma(t.y, q, tq.y);
-  float2 pp = am_fast_two_sum(1.2648382186889648f, tq.x);
-  pp.y = pp.y + (tq.y + -3.3335130211753494e-08f);
+  float2 s1 = am_two_sum(-0.12235677242279053f, tq.x);
+  s1.y = s1.y + tq.y;
+  float2 u = am_two_prod(tt, s1.x);
+  u.y = fma(tt, s1.y, fma(t.y, s1.x, u.y));
+  float2 pp = am_fast_two_sum(1.2648382186889648f, u.x);
+  pp.y = pp.y + (u.y + -3.3335130211753494e-08f);
   float2 den = am_two_sum(1.0f, 2.0f * zh);
   den = am_fast_two_sum(den.x, den.y + 2.0f * zl);
   return am_dd_div(pp, den);
@@ -573,7 +703,7 @@ float2 ami_erfc_m(float zh, float zl, float z2h, float z2l, float kf) {
 float am_erfc(float x) {
   float ax = fabs(x);
   float2 a = am_fast_two_sum(1.0f, -x);
-  float ysmall = a.x + fma(-x, ami_erf_v(x * x), a.y);
+  AM_PRECISE float ysmall = a.x + fma(-x, ami_erf_v(x * x), a.y);
   float z = ami_clampf(ax, 0.5f, 10.2f);
   float2 z2 = am_two_prod(z, z);
   float kf = ami_exp_kf(-z2.x);
@@ -595,7 +725,7 @@ float am_erfc(float x) {
  * erf rounds to 1. */
 float am_erf(float x) {
   float ax = fabs(x);
-  float ysmall = fma(x, ami_erf_v(x * x), x);
+  AM_PRECISE float ysmall = fma(x, ami_erf_v(x * x), x);
   float z = ami_clampf(ax, 0.5f, 4.5f);
   float2 z2 = am_two_prod(z, z);
   float kf = ami_exp_kf(-z2.x);

@@ -121,8 +121,8 @@ def max_err(f, w, basis, c, a, b, n=4000):
     mx = mp.mpf(0)
     for i in range(n + 1):
         x = a + (b - a) * mp.mpf(i) / n
-        e = abs(w(x) * (f(x) - mp.fsum(cj * phi(x) for cj, phi in zip(c, basis))))
-        mx = max(mx, e)
+        p = mp.fsum(cj * phi(x) for cj, phi in zip(c, basis))
+        mx = max(mx, abs(w(x) * (f(x) - p)))
     return mx
 
 
@@ -170,7 +170,8 @@ def main():
     b = mono(4)
     c = fit_float(S, lambda w: 1 / S(w), b, mp.mpf(0), mp.mpf('0.118'))
     show('LOG S(w), w = q^2 in [0,0.118], relative', c,
-         max_err(S, lambda w: 1 / S(w), b, c, mp.mpf(0), mp.mpf('0.118'), 1000), '')
+         max_err(S, lambda w: 1 / S(w), b, c, mp.mpf(0), mp.mpf('0.118'),
+                 1000), '')
 
     # --- erf, small |x| < 0.5: erf(x) = x + x V(x^2),
     # V(s) = erf(sqrt s)/sqrt s - 1; error weighted relative to erf(x)/x.
