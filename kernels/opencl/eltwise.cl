@@ -7,8 +7,14 @@
  *
  * Parameters arrive as (hi, lo) float pairs (p.x + p.y is the host's double
  * value to about 2^-48), and are used at that precision where the result
- * is sensitive to them: a product with x is formed exactly with fma
- * (act_mul_dd) before anything amplifies its error.
+ * is sensitive to them: a product with x is formed exactly (am_two_prod)
+ * before anything amplifies its error.
+ *
+ * Exact products, residuals and quotients go through act_math.cl
+ * (am_two_prod, am_two_sum, am_fnma, am_div, am_sqrt), whose results are
+ * right also where fma is not fused and '/' and sqrt are not correctly
+ * rounded (Vulkan allows both); double-float temporaries are AM_PRECISE so
+ * that a shader compiler does not reassociate them.
  *
  * NaN in gives NaN out for every op (tested once, in the shell).
  */
@@ -17,17 +23,16 @@
 float act_mul_p(float x, float2 p) {
   if (p.x == 0.0f)
     return 0.0f; /* a zero factor wins, even against inf */
-  return isinf(x) ? p.x * x : fma(p.x, x, p.y * x);
+  return am_isinf(x) ? p.x * x : fma(p.x, x, p.y * x);
 }
 
-/* x * (p.x + p.y) as an unevaluated (hi, lo) pair: exact hi*x via fma. */
+/* x * (p.x + p.y) as an unevaluated (hi, lo) pair: hi*x exactly. */
 float2 act_mul_dd(float x, float2 p) {
-  float h = p.x * x;
-  if (isinf(h))
-    return am_f2(h, 0.0f);
-  float l = fma(p.x, x, -h) + p.y * x;
-  float s = h + l;
-  return am_f2(s, l - (s - h));
+  float2 h = am_two_prod(p.x, x);
+  if (am_isinf(h.x))
+    return am_f2(h.x, 0.0f);
+  AM_PRECISE float l = h.y + p.y * x;
+  return am_fast_two_sum(h.x, l);
 }
 
 /* x > p.x + p.y for a float x (|p.y| <= ulp(p.x)/2). */
@@ -43,24 +48,25 @@ bool act_lt_p(float x, float2 p) {
 /* (x - p) rounded once: Knuth's two-sum gives x - p.x exactly as s + e,
  * then the low part joins before the single final rounding. */
 float act_sub_p(float x, float2 p) {
-  float s = x - p.x;
-  float bb = s - x;
-  float e = (x - (s - bb)) + (-p.x - bb);
-  return isinf(s) ? s : s + (e - p.y);
+  float2 s = am_two_sum(x, -p.x);
+  if (am_isinf(s.x))
+    return s.x;
+  AM_PRECISE float r = s.x + (s.y - p.y);
+  return r;
 }
 
 /* x - tanh(x). Near 0 it cancels, so for |x| <= 1 it is x^3 P(x^2), P a
  * degree-9 Chebyshev fit of (x - tanh x)/x^3 on x^2 in [0, 1] (relative
- * error 1.3e-11; computed with mpmath.chebyfit, see
- * gen/gen_math_coeffs.py). Beyond, (|x| - 1) + 2/(e^(2|x|) + 1): two
+ * error 5e-11; computed with mpmath.chebyfit by
+ * gen/gen_eltwise_coeffs.py). Beyond, (|x| - 1) + 2/(e^(2|x|) + 1): two
  * positive terms, no cancellation. */
 float act_tanh_shrink(float x) {
   float a = fabs(x);
   if (a <= 1.0f) {
     /* x^3 as a double-float, P's leading coefficient 1/3 as one too, so
      * the only large errors left are the last Horner roundings. */
-    float t = x * x;
-    float tl = fma(x, x, -t);
+    float2 tt = am_two_prod(x, x);
+    float t = tt.x, tl = tt.y;
     float p = -1.645079101e-05f;
     p = fma(p, t, 1.228446636e-04f);
     p = fma(p, t, -4.778967123e-04f);
@@ -71,20 +77,21 @@ float act_tanh_shrink(float x) {
     p = fma(p, t, 5.396816880e-02f);
     p = fma(p, t, -1.333333254e-01f);
     /* 1/3 = 0.3333333432674407958984375 - 9.934107481e-09 */
-    float ph = fma(p, t, 0.3333333432674407958984375f);
-    float pe = fma(p, t, 0.3333333432674407958984375f - ph) +
-               fma(p, tl, -9.934107481e-09f);
-    float ch = x * t;
-    float cl = fma(x, t, -ch) + x * tl;
-    return fma(ch, ph, fma(ch, pe, cl * ph));
+    float2 pt = am_two_prod(p, t);
+    float2 ps = am_two_sum(pt.x, 0.3333333432674407958984375f);
+    AM_PRECISE float pe = ps.y + (pt.y + fma(p, tl, -9.934107481e-09f));
+    float2 c = am_two_prod(x, t);
+    AM_PRECISE float cl = c.y + x * tl;
+    return fma(c.x, ps.x, fma(c.x, pe, cl * ps.x));
   }
-  float r = a >= 12.0f ? a - 1.0f : (a - 1.0f) + 2.0f / (am_exp(2.0f * a) + 1.0f);
+  float r = a >= 12.0f ? a - 1.0f
+                       : (a - 1.0f) + am_div(2.0f, am_exp(2.0f * a) + 1.0f);
   return am_copysign(r, x);
 }
 
 /* x * s(x) where s -> 0 as x -> -inf: a zero of x's sign at the limit. */
 float act_mul_lim(float x, float s) {
-  return (isinf(x) && s == 0.0f) ? am_copysign(0.0f, x) : x * s;
+  return (am_isinf(x) && s == 0.0f) ? am_copysign(0.0f, x) : x * s;
 }
 
 float act_clamp(float x, float lo, float hi) {
@@ -104,7 +111,7 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
     r = x;
   else if (p0.x == 0.0f)
     r = 0.0f;
-  else if (isinf(x))
+  else if (am_isinf(x))
     r = p0.x * x;
   else
     r = act_mul_p(act_sub_p(x, p2), p0);
@@ -124,12 +131,12 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   if (p0.x == 1.0f && p0.y == 0.0f)
     return am_expm1(x);
   /* z = x / alpha in double-float: the fma residual is exact. */
-  float zh = x / p0.x;
-  float zl = (fma(-zh, p0.x, x) - zh * p0.y) / p0.x;
-  if (isinf(zh))
+  float zh = am_div(x, p0.x);
+  float zl = (am_fnma(zh, p0.x, x) - zh * p0.y) / p0.x;
+  if (am_isinf(zh))
     zl = 0.0f;
   float e = am_expm1(zh);
-  e = isinf(e) ? e : fma(zl, e + 1.0f, e);
+  e = am_isinf(e) ? e : fma(zl, e + 1.0f, e);
   return act_mul_p(e, p0);
 #elif ACT_OP == ACT_OP_GELU
   return p0.x != 0.0f ? am_gelu_tanh(x) : am_gelu_erf(x);
@@ -151,7 +158,7 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   float h;
   if (p0.x == 0.0f && p0.y == 0.0f)
     h = act_clamp(p2.x, 0.0f, 1.0f);
-  else if (isinf(x))
+  else if (am_isinf(x))
     h = act_clamp(p0.x * x, 0.0f, 1.0f);
   else
     h = act_clamp(act_mul_p(act_sub_p(x, -p1), p0), 0.0f, 1.0f);
@@ -175,11 +182,11 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   else
     sp = am_log1p(am_exp_dd(z.x, z.y));
   /* divide by beta with one correction step */
-  float q = sp / p0.x;
-  q = q + (fma(-q, p0.x, sp) - q * p0.y) / p0.x;
-  return isinf(sp) ? sp / p0.x : q;
+  float q = am_div(sp, p0.x);
+  q = q + (am_fnma(q, p0.x, sp) - q * p0.y) / p0.x;
+  return am_isinf(sp) ? sp / p0.x : q;
 #elif ACT_OP == ACT_OP_SOFTSIGN
-  return isinf(x) ? am_copysign(1.0f, x) : x / (fabs(x) + 1.0f);
+  return am_isinf(x) ? am_copysign(1.0f, x) : am_div(x, fabs(x) + 1.0f);
 #elif ACT_OP == ACT_OP_MISH
   /* tanh(log(1 + t)) = t(t + 2)/(t(t + 2) + 2) with t = e^x, so
    * mish(x) = x sigmoid(v), v = log(t(t + 2)/2) = x + log1p(t/2), carried
@@ -189,46 +196,40 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   if (x > 10.0f)
     return am_mul_sigmoid(x, am_f2(2.0f * x - 0.693147182f, 0.0f));
   float l = am_log1p(0.5f * am_exp(x));
-  float vh = x + l;
-  float vl = isinf(x) ? 0.0f
-                      : (fabs(x) >= fabs(l) ? l - (vh - x) : x - (vh - l));
-  return am_mul_sigmoid(x, am_f2(vh, vl));
+  if (am_isinf(x))
+    return am_mul_sigmoid(x, am_f2(x, 0.0f));
+  return am_mul_sigmoid(x, am_two_sum(x, l));
 #elif ACT_OP == ACT_OP_SQUAREPLUS
   /* (x + sqrt(x^2 + b))/2; for x < 0 the conjugate b/(2(r - x)). Scaled
    * by 2^-64 for huge |x| so that x^2 cannot overflow. */
   float ax = fabs(x);
-  if (isinf(x) || (p0.x == 0.0f && p0.y == 0.0f))
+  if (am_isinf(x) || (p0.x == 0.0f && p0.y == 0.0f))
     return x > 0.0f ? x : 0.0f; /* b = 0: (x + |x|)/2 */
   float r;
   if (ax > 1.152921504606846976e18f /* 2^60 */) {
     /* sqrt(x^2 + b) = |x| to far below an ulp: x or b/(4|x|) */
     if (x > 0.0f)
       return x;
-    float q = p0.x / ax;
-    q = q + (fma(-q, ax, p0.x) + p0.y) / ax;
+    float q = am_div(p0.x, ax);
+    q = q + (am_fnma(q, ax, p0.x) + p0.y) / ax;
     return 0.25f * q;
   } else {
-    float x2 = x * x;
-    float x2l = fma(x, x, -x2);
-    float t = x2 + p0.x;
-    float tl = (x2 - t) + p0.x + x2l + p0.y;
-    if (fabs(x2) < fabs(p0.x))
-      tl = (p0.x - t) + x2 + x2l + p0.y;
-    r = sqrt(t);
-    /* one Newton step on the residual makes sqrt correctly rounded-ish
-     * even where the built-in is not */
-    r = r + (fma(-r, r, t) + tl) / (2.0f * r);
-    if (t == 0.0f)
-      r = 0.0f;
+    /* x^2 + b as a double-float, then sqrt with one correction for the
+     * low part */
+    float2 x2 = am_two_prod(x, x);
+    float2 t = am_two_sum(x2.x, p0.x);
+    AM_PRECISE float tl = t.y + (x2.y + p0.y);
+    r = am_sqrt(t.x);
+    r = t.x == 0.0f ? 0.0f : r + am_div(am_fnma(r, r, t.x) + tl, 2.0f * r);
   }
   if (x >= 0.0f)
     return 0.5f * (x + r);
   /* b / (2 (r - x)), the quotient corrected once by its fma residual */
   float den = r - x;
-  if (den == 0.0f || isinf(den))
+  if (den == 0.0f || am_isinf(den))
     return 0.0f;
-  float q = p0.x / den;
-  q = q + (fma(-q, den, p0.x) + p0.y) / den;
+  float q = am_div(p0.x, den);
+  q = q + (am_fnma(q, den, p0.x) + p0.y) / den;
   return 0.5f * q;
 #elif ACT_OP == ACT_OP_SPARSE_PLUS
   if (x <= -1.0f)
