@@ -246,13 +246,25 @@ static void softmax_row(double *v, const unsigned char *m, int64_t len,
       v[k] = empty;
     return;
   }
-  /* +inf in the row makes x - m NaN there, and the sum NaN: NaN everywhere
-   * (jax documents this). NaN anywhere spreads through the sum likewise. */
-  double s = 0.0;
-  for (int64_t k = 0; k < len; k++)
-    if (!m || m[k])
-      s += exp(v[k] - mx);
-  double ls = log(s);
+  /* s = 1 + rest, where rest sums every term but one maximum's (which is
+   * e^0 = 1): log(s) = log1p(rest) keeps its digits when rest is tiny. */
+  double rest = 0.0;
+  bool skipped = false;
+  for (int64_t k = 0; k < len; k++) {
+    if (m && !m[k])
+      continue;
+    if (!skipped && v[k] == mx && isfinite(mx)) {
+      skipped = true;
+      continue;
+    }
+    rest += exp(v[k] - mx);
+  }
+  /* +inf as the maximum gives inf - inf = NaN in its own term: NaN
+   * everywhere (jax documents this), like a NaN anywhere in the row. */
+  if (!skipped)
+    rest = NAN;
+  double s = 1.0 + rest;
+  double ls = log1p(rest);
   for (int64_t k = 0; k < len; k++) {
     if (m && !m[k])
       v[k] = empty;
@@ -372,14 +384,29 @@ static act_status_t run_axis(const act__call_t *c0) {
         }
         if (!isfinite(mx))
           mx = 0.0;
-        double s = 0.0;
-        for (int64_t k = 0; k < len; k++)
-          if (bv[k] != 0.0 || isnan(bv[k]))
-            s += bv[k] * exp(v[k] - mx);
+        /* s = b_j e^0 + rest for one maximum j; when b_j = 1 and rest is
+         * small, log(s) = log1p(rest) keeps the digits log(s) loses. */
+        double s = 0.0, rest = 0.0, bj = 0.0;
+        bool skipped = false;
+        for (int64_t k = 0; k < len; k++) {
+          if (bv[k] == 0.0 && !isnan(bv[k]))
+            continue;
+          double t = bv[k] * exp(v[k] - mx);
+          s += t;
+          if (!skipped && v[k] == mx) {
+            skipped = true;
+            bj = bv[k];
+          } else {
+            rest += t;
+          }
+        }
         if (nan)
           s = NAN;
         double sg = s > 0 ? 1.0 : s < 0 ? -1.0 : s == 0 ? 0.0 : NAN;
-        double r = log(fabs(s)) + mx;
+        double ls = log(fabs(s));
+        if (skipped && !nan && fabs((bj - 1.0) + rest) < 0.25)
+          ls = log1p((bj - 1.0) + rest);
+        double r = ls + mx;
         if (!sign && s < 0)
           r = NAN;
         act__store(y->dtype, y->data, o * inner + i, r);

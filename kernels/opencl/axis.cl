@@ -1,0 +1,683 @@
+/*
+ * axis.cl - the ops along an axis (SPEC 2.2): softmax, log_softmax, softmin,
+ * logsumexp, glu, standardize, one_hot.
+ *
+ * Needs: -D ACT_OP=<act_op_t value> -D ACT_DTYPE=0|1|2 (one_hot: the dtype
+ * of y, 3 for i32), the ACT_OP_<NAME> defines, act_prelude_*.cl and
+ * act_math.cl before it (the runtime assembles them: README.md). Only the
+ * kernel of ACT_OP is compiled.
+ *
+ * GEOMETRY. A tensor is viewed as [outer, len, inner] around the axis
+ * (src/core/internal.h); a "row" is the len elements of one (o, i), at
+ * element offsets base + k * inner, base = o * len * inner + i. Rows are
+ * numbered r = o * inner + i, so consecutive rows are consecutive i:
+ * work-items on neighbouring rows read neighbouring addresses. All offsets
+ * and counts are in elements and fit in 32 bits (the planner checks).
+ *
+ * TWO LAUNCH SHAPES, one kernel (scalar per_group):
+ *   per_group = 0: one work-item per row; rows are walked group-uniformly
+ *     (row = group * size + local id, then + groups * size), so that every
+ *     work-item of a group runs the same number of row iterations;
+ *   per_group = 1: one work-group per row (grid-stride over rows), lanes
+ *     striding the row, then tree reductions in local memory. The group
+ *     size must be a power of two <= ACT_AXIS_WG; the LOCAL arrays hold
+ *     ACT_AXIS_WG entries (the host binds size * element bytes).
+ * Barriers sit only under `if (per_group)` inside the group-uniform row
+ * loop, so they are reached by all or none of a group.
+ *
+ * KERNELS AND ARGUMENTS (in ARGS order: buffers, LOCAL arrays, scalars):
+ *   act_softmax (softmax, log_softmax, softmin)
+ *     IN x, IN(uchar) w, OUT y, LOCAL(float2) red, LOCAL(float) redm;
+ *     rows, len, inner, xoff, woff, yoff, has_where, per_group.
+ *     w is the u8 mask (read only through LOADU8; any buffer when
+ *     has_where = 0).
+ *   act_logsumexp
+ *     IN x, IN b, OUT y, OUT sgn, LOCAL(float2) red, LOCAL(float) redm;
+ *     rows, len, inner, xoff, boff, bso, bsl, bsi, yoff, soff, has_b,
+ *     has_sign, per_group. b element k of row (o, i) is at
+ *     boff + o*bso + k*bsl + i*bsi (its broadcast in the row view; any
+ *     buffer when has_b = 0); y and sgn element r at yoff + r, soff + r
+ *     (sgn: any buffer when has_sign = 0).
+ *   act_standardize
+ *     IN x, IN mean, IN var, OUT y, LOCAL(float4) red, LOCAL(float) redm;
+ *     rows, len, inner, xoff, yoff, moff, mso, msl, msi, voff, vso, vsl,
+ *     vsi, has_mean, has_var, per_group, eps_h, eps_l, len_h, len_l.
+ *     mean/var strides as for b; (eps_h, eps_l) epsilon and (len_h, len_l)
+ *     the row length as (hi, lo) float pairs.
+ *   act_glu (one work-item per output element, grid-stride)
+ *     IN x, OUT y; ny, hlen, inner, xoff, yoff. y is [outer, hlen, inner].
+ *   act_one_hot (one work-item per output element, grid-stride)
+ *     IN(int) x, OUT y; ny, len, inner, xoff, yoff. len = num_classes, the
+ *     view is y's; x element o * inner + i.
+ *
+ * ACCURACY (SPEC 4: 4 ulp for f32 axis ops, rows up to 64K). The shift
+ * x_i - m is formed exactly as a double-float (two-sum) and exponentiated
+ * with am_exp_dd; sums are double-float (am_dd_add), in each lane and
+ * across the tree. softmax is e_i / s with the quotient corrected in
+ * double-float. log_softmax is (x_i - m) - log s with log s = e ln 2 +
+ * log1p(t), s = 2^e (1 + t) split exactly (act_log_dd), so the max
+ * element's result (-log s, s ~ 1) keeps its relative accuracy.
+ * standardize keeps the mean and the variance as double-floats, forms
+ * x - mean exactly, and scales rows of huge or tiny magnitude by a power of
+ * two so that neither sums nor squares overflow or underflow. logsumexp
+ * must survive cancellation (shift ~ -log|s|: a result near 0; b of both
+ * signs: |s| << sum |b_i e_i|), so its terms are double-floats
+ * (act_exp_dd2, ~2^-45 relative) and log|s| a double-float refined by a
+ * Newton step (act_log_dd2, ~2^-46 absolute); the shift is exact. The
+ * result's absolute error is then ~2^-44 max(1, |log|s||): within 4 ulp
+ * unless |y| < ~2^-23 max(1, |log|s||) or the sum cancels by more than
+ * ~2^18 (measured: 0-1 ulp against exact sums, results down to 1e-9).
+ *
+ * Special values follow src/cpu/reference.c (jax): see each op below.
+ */
+
+#define ACT_AXIS_WG 256
+
+/* ------------------------------------------------------------------ */
+/* Helpers (plain functions on values: no buffers, no pointers).        */
+/* ------------------------------------------------------------------ */
+
+/* ln 2 = HI + LO (+ LO2): HI has 16 bits, so e * HI is exact for |e| < 2^8;
+ * LO2 makes the sum good to 2^-70. */
+#define ACT_LN2_HI 0.693145751953125f
+#define ACT_LN2_LO 1.428606765330187e-06f
+#define ACT_LN2_LO2 5.497923148104107e-14f
+#define ACT_INV_LN2 1.4426950216293335f
+#define ACT_EXP_ZERO (-745.1332f) /* exp(d) rounds to 0 in double below */
+
+float4 act_f4(float a, float b, float c, float d) {
+  float4 r;
+  r.x = a;
+  r.y = b;
+  r.z = c;
+  r.w = d;
+  return r;
+}
+
+/* Both halves of a double-float times 2^k (am_ldexp: exact but for
+ * underflow). */
+float2 act_scale2(float2 a, int k) {
+  return am_f2(am_ldexp(a.x, k), am_ldexp(a.y, k));
+}
+
+bool act_finite(float a) { return fabs(a) < am_inf(); }
+
+/* Larger of two (NaN is mapped to +inf before, where it must win). */
+float act_max(float a, float b) { return a > b ? a : b; }
+
+/* a + b in double-float; an infinite or NaN sum stays a plain float. */
+float2 act_dd_acc(float2 a, float2 b) {
+  float s = a.x + b.x;
+  if (!act_finite(s))
+    return am_f2(s, 0.0f);
+  float2 r = am_dd_add(a, b);
+  return act_finite(r.x) ? r : am_f2(r.x, 0.0f);
+}
+
+/* a * b in double-float, non-finite products as plain floats. */
+float2 act_dd_mulr(float2 a, float2 b) {
+  float p = a.x * b.x;
+  if (!act_finite(p) || !act_finite(a.x) || !act_finite(b.x))
+    return am_f2(p, 0.0f);
+  return am_dd_mul(a, b);
+}
+
+/* a / b in double-float, non-finite quotients as plain floats. */
+float2 act_dd_divr(float2 a, float2 b) {
+  float q = a.x / b.x;
+  if (!act_finite(q) || !act_finite(b.x) || b.x == 0.0f)
+    return am_f2(q, 0.0f);
+  return am_dd_div(a, b);
+}
+
+/* log(s) as a double-float for a normalised pair with s.x > 0 finite.
+ * s = 2^e (1 + t) with 1 + t in [sqrt(1/2), sqrt 2): t is exact as a pair
+ * (Sterbenz), log s = e ln 2 + log1p(t), |log1p(t)| <= 0.35, so the error
+ * is that of am_log1p on the small part only (about 2^-26 absolute). */
+float2 act_log_dd(float2 s) {
+  bool sub = s.x < 1.17549435e-38f;
+  float sh = sub ? s.x * 18446744073709551616.0f : s.x; /* 2^64 */
+  float sl = sub ? s.y * 18446744073709551616.0f : s.y;
+  uint u2 = as_uint(sh) + 0x004afb0du;
+  int e = convert_int(u2 >> 23) - 127;
+  float m = as_float((u2 & 0x007fffffu) + 0x3f3504f3u);
+  float2 t = am_two_sum(m - 1.0f, am_ldexp(sl, -e));
+  float l = am_log1p(t.x);
+  float lc = t.y / (1.0f + t.x);
+  float ef = convert_float(e) - (sub ? 64.0f : 0.0f);
+  float2 h = am_fast_two_sum(ef * ACT_LN2_HI, l);
+  return am_fast_two_sum(h.x, h.y + (lc + ef * ACT_LN2_LO));
+}
+
+/* e^r as a double-float for |r| <= 0.35 (r = r.x + r.y), relative error
+ * about 2^-46: the Taylor series to degree 11 (remainder < 2^-47), its terms
+ * of degree 9 and up in float (they are below 2^-32), the rest by Horner's
+ * rule in double-float with (hi, lo) coefficients 1/n!. Uses only
+ * double-float arithmetic and fma (no built-in exp). */
+float2 act_exp_small_dd(float2 r) {
+  float q = fma(2.5052107943679403e-08f, r.x, 2.755731998149713e-07f);
+  q = fma(q, r.x, 2.7557318844628753e-06f);
+  float2 p = am_f2(q, 0.0f);
+  p = am_dd_add(am_dd_mul(p, r),
+                am_f2(2.4801587642286904e-05f, -3.40699609366682e-13f));
+  p = am_dd_add(am_dd_mul(p, r),
+                am_f2(0.00019841270113829523f, -2.725596874933456e-12f));
+  p = am_dd_add(am_dd_mul(p, r),
+                am_f2(0.0013888889225199819f, -3.3631094437103215e-11f));
+  p = am_dd_add(am_dd_mul(p, r),
+                am_f2(0.008333333767950535f, -4.34617203337595e-10f));
+  p = am_dd_add(am_dd_mul(p, r),
+                am_f2(0.0416666679084301f, -1.2417634698280722e-09f));
+  p = am_dd_add(am_dd_mul(p, r),
+                am_f2(0.1666666716337204f, -4.967053879312289e-09f));
+  p = am_dd_add(am_dd_mul(p, r), am_f2(0.5f, 0.0f));
+  p = am_dd_add(am_dd_mul(p, r), am_f2(1.0f, 0.0f));
+  return am_dd_add(am_dd_mul(p, r), am_f2(1.0f, 0.0f));
+}
+
+/* e^(dh + dl) as a double-float (relative error about 2^-45) for
+ * dh <= 88; (0, 0) below -110, where e^d is below every float. With
+ * k = round(d / ln 2), r = d - k ln 2 is formed exactly enough: dh - k HI is
+ * exact (k HI has <= 24 bits and the difference < 0.35 in magnitude), the
+ * rest joins in double-float; then 2^k e^r, the scaling exact. */
+float2 act_exp_dd2(float dh, float dl) {
+  if (!(dh >= -110.0f))
+    return am_f2(0.0f, 0.0f);
+  float kf = rint(dh * ACT_INV_LN2);
+  float2 r = am_two_sum(dh - kf * ACT_LN2_HI, dl);
+  float2 kl = am_two_prod(kf, ACT_LN2_LO);
+  r = am_dd_add(r, am_f2(-kl.x, -kl.y));
+  r = am_dd_add_f(r, -kf * ACT_LN2_LO2);
+  float2 e = act_exp_small_dd(r);
+  int k = convert_int(kf);
+  return am_f2(am_ldexp(e.x, k), am_ldexp(e.y, k));
+}
+
+/* log(s) as a double-float good to about 2^-46 absolute (plus |e| 2^-70),
+ * for a normalised pair with s.x > 0 finite: act_log_dd's split s = 2^e u,
+ * u = 1 + t in [sqrt(1/2), sqrt 2), l = am_log1p(t), then one Newton step
+ * log u = l + log(u e^-l), u e^-l - 1 = rho ~ 2^-24 from act_exp_small_dd,
+ * log(1 + rho) = rho - rho^2/2. */
+float2 act_log_dd2(float2 s) {
+  bool sub = s.x < 1.17549435e-38f;
+  float sh = sub ? s.x * 18446744073709551616.0f : s.x; /* 2^64 */
+  float sl = sub ? s.y * 18446744073709551616.0f : s.y;
+  uint u2 = as_uint(sh) + 0x004afb0du;
+  int e = convert_int(u2 >> 23) - 127;
+  float m = as_float((u2 & 0x007fffffu) + 0x3f3504f3u);
+  float ul = am_ldexp(sl, -e);
+  float l = am_log1p(am_two_sum(m - 1.0f, ul).x);
+  float2 p = am_dd_mul(am_f2(m, ul), act_exp_small_dd(am_f2(-l, 0.0f)));
+  float rho = (p.x - 1.0f) + p.y;
+  float lc = fma(-0.5f * rho, rho, rho);
+  float ef = convert_float(e) - (sub ? 64.0f : 0.0f);
+  float2 h = am_fast_two_sum(ef * ACT_LN2_HI, l);
+  h = am_dd_add(h, am_two_prod(ef, ACT_LN2_LO));
+  return am_dd_add_f(h, fma(ef, ACT_LN2_LO2, lc));
+}
+
+/* e^(v - m) for finite m and v <= m (v may be -inf): the difference is
+ * exact as a double-float; 0 where it is -inf. */
+float act_exp_diff(float v, float m) {
+  float2 d = am_two_sum(v, -m);
+  return d.x == -am_inf() ? 0.0f : am_exp_dd(d.x, d.y);
+}
+
+/* sqrt of a double-float: am_sqrt of the high part, then one Newton
+ * step on the exact residual (am_fnma). */
+float2 act_sqrt_dd(float2 v) {
+  float s = am_sqrt(v.x);
+  if (!(v.x > 0.0f) || !act_finite(v.x))
+    return am_f2(s, 0.0f);
+  float r = am_fnma(s, s, v.x) + v.y;
+  return am_fast_two_sum(s, r / (2.0f * s));
+}
+
+/* d / sqrt(v) as a double-float. */
+float2 act_div_sqrt(float2 d, float2 v) {
+  return act_dd_divr(d, act_sqrt_dd(v));
+}
+
+/* The same times 2^k, rounded once (denormal results included). */
+float act_div_sqrt_k(float2 d, float2 v, int k) {
+  float2 q = act_div_sqrt(d, v);
+  return act_finite(q.x) ? am_ldexp_dd(q, k) : am_ldexp(q.x, k);
+}
+
+/* Work-group tree reduction of v (every lane's value) with combine;
+ * needs lid, lsz (a power of two) in scope; all lanes get the result. */
+#define ACT_REDUCE(arr, v, combine)                                           \
+  arr[lid] = v;                                                               \
+  barrier(CLK_LOCAL_MEM_FENCE);                                               \
+  for (uint s_ = lsz >> 1; s_ > 0u; s_ >>= 1) {                               \
+    if (lid < s_)                                                             \
+      arr[lid] = combine(arr[lid], arr[lid + s_]);                            \
+    barrier(CLK_LOCAL_MEM_FENCE);                                             \
+  }                                                                           \
+  v = arr[0];                                                                 \
+  barrier(CLK_LOCAL_MEM_FENCE)
+
+/* The row loop of both launch shapes (see the header). Defines lid, lsz,
+ * lane, lanes; the body sees r (the row), live (r < rows), o, i, base. */
+#define ACT_ROWS_BEGIN                                                        \
+  uint lid = convert_uint(get_local_id(0));                                   \
+  uint lsz = convert_uint(get_local_size(0));                                 \
+  uint grp = convert_uint(get_group_id(0));                                   \
+  uint ngrp = convert_uint(get_num_groups(0));                                \
+  bool pg = per_group != 0u;                                                  \
+  uint lane = pg ? lid : 0u;                                                  \
+  uint lanes = pg ? lsz : 1u;                                                 \
+  uint rstep = pg ? ngrp : ngrp * lsz;                                         \
+  for (uint rb = pg ? grp : grp * lsz; rb < rows;                             \
+       rb = (rows - rb > rstep) ? rb + rstep : rows) {                          \
+    uint r = pg ? rb : rb + lid;                                              \
+    bool live = r < rows;                                                     \
+    uint o = r / inner;                                                       \
+    uint i = r - o * inner;                                                   \
+    uint base = o * len * inner + i;                                          \
+    uint nk = live ? len : 0u;
+#define ACT_ROWS_END }
+
+/* Grid-stride loop over n elements (j), safe up to n = 2^32 - 1. */
+#define ACT_ELEMS_BEGIN(n)                                                    \
+  uint gstride = convert_uint(get_global_size(0));                            \
+  for (uint j = convert_uint(get_global_id(0)); j < (n);                      \
+       j = ((n) - j > gstride) ? j + gstride : (n)) {
+#define ACT_ELEMS_END }
+
+/* ------------------------------------------------------------------ */
+/* softmax, log_softmax, softmin.                                       */
+/* ------------------------------------------------------------------ */
+#if ACT_OP == ACT_OP_SOFTMAX || ACT_OP == ACT_OP_LOG_SOFTMAX ||              \
+    ACT_OP == ACT_OP_SOFTMIN
+
+/* The value that takes part: -x for softmin; NaN counts as +inf (a row
+ * holding NaN or +inf is NaN wherever unmasked, as in jax). */
+float act_sm_val(float v) {
+#if ACT_OP == ACT_OP_SOFTMIN
+  v = -v;
+#endif
+  return am_isnan(v) ? am_inf() : v;
+}
+
+#if ACT_OP == ACT_OP_LOG_SOFTMAX
+#define ACT_SM_EMPTY (-am_inf())
+#else
+#define ACT_SM_EMPTY 0.0f
+#endif
+
+/* One output for a row with finite max m, sum s (>= 1) and log s = L. */
+float act_sm_out(float v, float m, float2 s, float2 L) {
+#if ACT_OP == ACT_OP_LOG_SOFTMAX
+  float2 d = am_two_sum(v, -m);
+  if (d.x == -am_inf())
+    return d.x;
+  float2 t = am_two_sum(d.x, -L.x);
+  return t.x + ((t.y + d.y) - L.y);
+#else
+  float2 q = am_dd_div(am_f2(act_exp_diff(v, m), 0.0f), s);
+  return q.x + q.y;
+#endif
+}
+
+#define ACT_SOFTMAX_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                          \
+  IN(STYPE, x) SEP() IN(uchar, w) SEP() OUT(STYPE, y) SEP()                   \
+  LOCAL(float2, red, ACT_AXIS_WG) SEP() LOCAL(float, redm, ACT_AXIS_WG) SEP() \
+  SCALAR(uint, rows) SEP() SCALAR(uint, len) SEP() SCALAR(uint, inner) SEP()  \
+  SCALAR(uint, xoff) SEP() SCALAR(uint, woff) SEP() SCALAR(uint, yoff) SEP()  \
+  SCALAR(uint, has_where) SEP() SCALAR(uint, per_group)
+
+/* Masked-out elements give 0 (log_softmax: -inf); a row with nothing
+ * unmasked, or only -inf, gives that everywhere; NaN or +inf among the
+ * unmasked makes them all NaN. */
+ACT_KERNEL(act_softmax, ACT_SOFTMAX_ARGS) {
+  ACT_ROWS_BEGIN
+  float m = -am_inf();
+  for (uint k = lane; k < nk; k += lanes) {
+    uint e = base + k * inner;
+    if (has_where == 0u || LOADU8(w, woff + e) != 0u)
+      m = act_max(m, act_sm_val(LOAD(x, xoff + e)));
+  }
+  if (pg) {
+    ACT_REDUCE(redm, m, act_max);
+  }
+  bool fin = act_finite(m);
+  float2 s = am_f2(0.0f, 0.0f);
+  for (uint k = lane; k < (fin ? nk : 0u); k += lanes) {
+    uint e = base + k * inner;
+    if (has_where == 0u || LOADU8(w, woff + e) != 0u)
+      s = am_dd_add_f(s, act_exp_diff(act_sm_val(LOAD(x, xoff + e)), m));
+  }
+  if (pg) {
+    ACT_REDUCE(red, s, am_dd_add);
+  }
+  float2 L = am_f2(0.0f, 0.0f);
+#if ACT_OP == ACT_OP_LOG_SOFTMAX
+  if (fin && live)
+    L = act_log_dd(s);
+#endif
+  for (uint k = lane; k < nk; k += lanes) {
+    uint e = base + k * inner;
+    float res = ACT_SM_EMPTY;
+    if (has_where == 0u || LOADU8(w, woff + e) != 0u) {
+      if (fin)
+        res = act_sm_out(act_sm_val(LOAD(x, xoff + e)), m, s, L);
+      else if (m > 0.0f)
+        res = am_nan();
+    }
+    STORE(y, yoff + e, res);
+  }
+  ACT_ROWS_END
+}
+#endif
+
+/* ------------------------------------------------------------------ */
+/* logsumexp (jax.nn.logsumexp semantics).                              */
+/* ------------------------------------------------------------------ */
+#if ACT_OP == ACT_OP_LOGSUMEXP
+
+/* The term b e^(v - shift) of one element with b != 0, as a double-float.
+ * pinf: the row's max is +inf (shift 0), where only infinite and NaN
+ * terms matter. Infinite b follow the double reference: b where e^(v -
+ * shift) is positive in double, NaN (inf * 0) where it underflows. */
+float2 act_lse_term(float v, float bv, float shift, bool pinf) {
+  if (am_isnan(v))
+    return am_f2(v, 0.0f);
+  if (pinf) {
+    if (v == am_inf())
+      return am_f2(bv * v, 0.0f);
+    bool big = am_isinf(bv) || am_isnan(bv);
+    return am_f2(big ? (v < ACT_EXP_ZERO ? bv * 0.0f : bv) : 0.0f, 0.0f);
+  }
+  float2 d = am_two_sum(v, -shift);
+  if (am_isinf(bv))
+    return am_f2(d.x < ACT_EXP_ZERO ? am_nan() : bv, 0.0f);
+  float2 e = act_exp_dd2(d.x, d.x == -am_inf() ? 0.0f : d.y);
+  return am_dd_mul_f(e, bv);
+}
+
+#define ACT_LSE_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                              \
+  IN(STYPE, x) SEP() IN(STYPE, b) SEP() OUT(STYPE, y) SEP()                   \
+  OUT(STYPE, sgn) SEP()                                                       \
+  LOCAL(float2, red, ACT_AXIS_WG) SEP() LOCAL(float, redm, ACT_AXIS_WG) SEP() \
+  SCALAR(uint, rows) SEP() SCALAR(uint, len) SEP() SCALAR(uint, inner) SEP()  \
+  SCALAR(uint, xoff) SEP() SCALAR(uint, boff) SEP() SCALAR(uint, bso) SEP()   \
+  SCALAR(uint, bsl) SEP() SCALAR(uint, bsi) SEP() SCALAR(uint, yoff) SEP()    \
+  SCALAR(uint, soff) SEP() SCALAR(uint, has_b) SEP()                          \
+  SCALAR(uint, has_sign) SEP() SCALAR(uint, per_group)
+
+/* y = shift + log|s|, s = sum of b e^(x - shift) over the terms with
+ * b != 0, shift = their max (0 when that is not finite); a negative s
+ * gives NaN unless has_sign; sgn = sign(s) (0 for s = 0, NaN for NaN). */
+ACT_KERNEL(act_logsumexp, ACT_LSE_ARGS) {
+  ACT_ROWS_BEGIN
+  uint bb = boff + o * bso + i * bsi;
+  float m = -am_inf();
+  for (uint k = lane; k < nk; k += lanes) {
+    float bv = has_b != 0u ? LOAD(b, bb + k * bsl) : 1.0f;
+    if (bv != 0.0f) {
+      float v = LOAD(x, xoff + base + k * inner);
+      m = act_max(m, am_isnan(v) ? am_inf() : v);
+    }
+  }
+  if (pg) {
+    ACT_REDUCE(redm, m, act_max);
+  }
+  bool pinf = m == am_inf();
+  float shift = act_finite(m) ? m : 0.0f;
+  float2 s = am_f2(0.0f, 0.0f);
+  for (uint k = lane; k < nk; k += lanes) {
+    float bv = has_b != 0u ? LOAD(b, bb + k * bsl) : 1.0f;
+    if (bv != 0.0f)
+      s = act_dd_acc(s, act_lse_term(LOAD(x, xoff + base + k * inner), bv,
+                                     shift, pinf));
+  }
+  if (pg) {
+    ACT_REDUCE(red, s, act_dd_acc);
+  }
+  if (live && lane == 0u) {
+    float sg = s.x > 0.0f ? 1.0f : (s.x < 0.0f ? -1.0f : s.x);
+    float res;
+    if (am_isnan(s.x) || (s.x < 0.0f && has_sign == 0u)) {
+      res = am_nan();
+    } else if (s.x == 0.0f) {
+      res = -am_inf();
+    } else if (am_isinf(s.x)) {
+      res = am_inf();
+    } else {
+      float2 L = act_log_dd2(s.x < 0.0f ? am_f2(-s.x, -s.y) : s);
+      float2 t = am_two_sum(shift, L.x);
+      res = t.x + (t.y + L.y);
+    }
+    STORE(y, yoff + r, res);
+    if (has_sign != 0u)
+      STORE(sgn, soff + r, sg);
+  }
+  ACT_ROWS_END
+}
+#endif
+
+/* ------------------------------------------------------------------ */
+/* standardize (jax.nn.standardize semantics).                          */
+/* ------------------------------------------------------------------ */
+#if ACT_OP == ACT_OP_STANDARDIZE
+
+#define ACT_BIG 1152921504606846976.0f /* 2^60 */
+#define ACT_INV_BIG 5.42101086242752217e-20f /* 2^-64 */
+#define ACT_P64 18446744073709551616.0f /* 2^64 */
+
+/* Sum of two pairs of double-floats (x, y) and (z, w). */
+float4 act_add4(float4 a, float4 b) {
+  float2 p = act_dd_acc(am_f2(a.x, a.y), am_f2(b.x, b.y));
+  float2 q = act_dd_acc(am_f2(a.z, a.w), am_f2(b.z, b.w));
+  return act_f4(p.x, p.y, q.x, q.y);
+}
+
+/* The row's scale: 2^k brings max |x| to [1, 2), or k = 0 when squares of
+ * the row can neither overflow nor underflow (max |x| in [2^-40, 2^40]). */
+int act_std_scale(float amax) {
+  if (!act_finite(amax) || amax == 0.0f ||
+      (amax >= 9.094947017729282e-13f && amax <= 1099511627776.0f))
+    return 0;
+  bool sub = amax < 1.17549435e-38f;
+  float a = sub ? amax * ACT_P64 : amax;
+  int e = convert_int(as_uint(a) >> 23) - 127 - (sub ? 64 : 0);
+  return -e;
+}
+
+/* One output, everything in units scaled by 2^k (exact power-of-two
+ * scalings). mus: the row mean times 2^k and var_s: the variance about it
+ * times 4^k (double-floats); mg / vg: the element's given mean / variance. */
+float act_std_out(float v, float2 mus, float mg, float vg, bool has_mean,
+                  bool has_var, int k, float2 var_s, float2 eps) {
+  if (has_var && has_mean) {
+    /* (v - m) / sqrt(vg + eps); scaled by 2^-8 where v - m could overflow */
+    int sc = (fabs(v) > 1.329228e36f || fabs(mg) > 1.329228e36f) ? -8 : 0;
+    float2 d = am_two_sum(am_ldexp(v, sc), -am_ldexp(mg, sc));
+    float2 V = act_dd_acc(am_f2(vg, 0.0f), eps);
+    return act_div_sqrt_k(d, V, -sc);
+  }
+  if (has_var) {
+    /* (v 2^k - mus) / sqrt(vg + eps), scaled back */
+    float2 d = act_dd_acc(am_f2(am_ldexp(v, k), 0.0f), am_f2(-mus.x, -mus.y));
+    float2 V = act_dd_acc(am_f2(vg, 0.0f), eps);
+    return act_div_sqrt_k(d, V, -k);
+  }
+  /* E = eps 4^k; huge: the row is so tiny that eps dominates its
+   * variance (by more than 2^62), which is then dropped */
+  float2 E = am_f2(0.0f, 0.0f);
+  bool huge = false;
+  if (eps.x > 0.0f) {
+    huge = 2 * k > 200;
+    int k2 = 2 * k < -252 ? -252 : (huge ? 0 : 2 * k);
+    E = act_scale2(eps, k2);
+    huge = huge || E.x > ACT_P64;
+  }
+  if (k > 0 && huge) {
+    /* y = (v 2^k - m 2^k) / sqrt(eps + mu^2 - m^2) 2^-k, mu^2 dropped */
+    float2 V = eps;
+    float2 d = act_dd_acc(am_f2(am_ldexp(v, k), 0.0f), am_f2(-mus.x, -mus.y));
+    if (has_mean) {
+      float ms = am_ldexp(mg, k);
+      V = act_dd_acc(V, act_dd_mulr(am_f2(-mg, 0.0f), am_f2(mg, 0.0f)));
+      if (!(fabs(ms) <= ACT_BIG)) /* m far above the row: unscaled */
+        return act_div_sqrt_k(am_two_sum(v, -mg), V, 0);
+      d = am_two_sum(am_ldexp(v, k), -ms);
+    }
+    return act_div_sqrt_k(d, V, -k);
+  }
+  /* y = (v - m) 2^k / sqrt(var_s + (mu - m)(mu + m) 4^k + eps 4^k) */
+  float2 ms = has_mean ? am_f2(am_ldexp(mg, k), 0.0f) : mus;
+  float2 d = act_dd_acc(am_f2(am_ldexp(v, k), 0.0f), am_f2(-ms.x, -ms.y));
+  float2 V = act_dd_acc(var_s, E);
+  if (has_mean)
+    V = act_dd_acc(V, act_dd_mulr(act_dd_acc(mus, am_f2(-ms.x, -ms.y)),
+                                  act_dd_acc(mus, ms)));
+  if (d.x == 0.0f && V.x == 0.0f && eps.x > 0.0f)
+    return 0.0f; /* eps vanished in the scaling: 0 / sqrt(eps) */
+  return act_div_sqrt_k(d, V, 0);
+}
+
+#define ACT_STD_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                              \
+  IN(STYPE, x) SEP() IN(STYPE, mean) SEP() IN(STYPE, var) SEP()               \
+  OUT(STYPE, y) SEP()                                                         \
+  LOCAL(float4, red, ACT_AXIS_WG) SEP() LOCAL(float, redm, ACT_AXIS_WG) SEP() \
+  SCALAR(uint, rows) SEP() SCALAR(uint, len) SEP() SCALAR(uint, inner) SEP()  \
+  SCALAR(uint, xoff) SEP() SCALAR(uint, yoff) SEP() SCALAR(uint, moff) SEP()  \
+  SCALAR(uint, mso) SEP() SCALAR(uint, msl) SEP() SCALAR(uint, msi) SEP()     \
+  SCALAR(uint, voff) SEP() SCALAR(uint, vso) SEP() SCALAR(uint, vsl) SEP()    \
+  SCALAR(uint, vsi) SEP() SCALAR(uint, has_mean) SEP()                        \
+  SCALAR(uint, has_var) SEP() SCALAR(uint, per_group) SEP()                   \
+  SCALAR(float, eps_h) SEP() SCALAR(float, eps_l) SEP()                       \
+  SCALAR(float, len_h) SEP() SCALAR(float, len_l)
+
+/* y = (x - mean) / sqrt(variance + eps); without a given variance it is
+ * mean(x^2) - mean^2 about the given mean, i.e. var + (mu - m)(mu + m)
+ * with var the two-pass variance about the row mean mu (as the reference
+ * computes it). Rows whose max |x| is outside [2^-40, 2^40] are scaled by
+ * a power of two 2^k first (act_std_scale), so that neither the sum nor
+ * the squares overflow or underflow. */
+ACT_KERNEL(act_standardize, ACT_STD_ARGS) {
+  float2 eps = am_f2(eps_h, eps_l);
+  float2 lenp = am_f2(len_h, len_l);
+  bool hm = has_mean != 0u, hv = has_var != 0u;
+  ACT_ROWS_BEGIN
+  uint mb = moff + o * mso + i * msi;
+  uint vb = voff + o * vso + i * vsi;
+  /* pass 1: the sum, |x| >= 2^60 summed apart scaled by 2^-64 so that it
+   * cannot overflow, and max |x| for the scale k; then the mean times 2^k
+   * (scaled before the division: exact for sums of tiny numbers) */
+  float2 mus = am_f2(0.0f, 0.0f);
+  int ks = 0;
+  if (!hm || !hv) {
+    float4 acc = act_f4(0.0f, 0.0f, 0.0f, 0.0f);
+    float amax = 0.0f;
+    for (uint k = lane; k < nk; k += lanes) {
+      float v = LOAD(x, xoff + base + k * inner);
+      float a = fabs(v);
+      amax = a > amax ? a : amax;
+      if (a >= ACT_BIG) {
+        float2 p = act_dd_acc(am_f2(acc.z, acc.w),
+                              am_f2(v * ACT_INV_BIG, 0.0f));
+        acc.z = p.x;
+        acc.w = p.y;
+      } else {
+        float2 p = act_dd_acc(am_f2(acc.x, acc.y), am_f2(v, 0.0f));
+        acc.x = p.x;
+        acc.y = p.y;
+      }
+    }
+    if (pg) {
+      ACT_REDUCE(red, acc, act_add4);
+      ACT_REDUCE(redm, amax, act_max);
+    }
+    ks = act_std_scale(amax);
+    mus = act_dd_acc(
+        act_dd_divr(act_scale2(am_f2(acc.z, acc.w), 64 + ks), lenp),
+        act_dd_divr(act_scale2(am_f2(acc.x, acc.y), ks), lenp));
+  }
+  /* pass 2: the variance about mu, times 4^k */
+  float2 var_s = am_f2(0.0f, 0.0f);
+  if (!hv) {
+    float2 acc2 = am_f2(0.0f, 0.0f);
+    for (uint k = lane; k < nk; k += lanes) {
+      float v = LOAD(x, xoff + base + k * inner);
+      float2 d = act_dd_acc(am_f2(am_ldexp(v, ks), 0.0f),
+                            am_f2(-mus.x, -mus.y));
+      acc2 = act_dd_acc(acc2, act_dd_mulr(d, d));
+    }
+    if (pg) {
+      float4 a4 = act_f4(acc2.x, acc2.y, 0.0f, 0.0f);
+      ACT_REDUCE(red, a4, act_add4);
+      acc2 = am_f2(a4.x, a4.y);
+    }
+    var_s = act_dd_divr(acc2, lenp);
+  }
+  /* pass 3: the outputs */
+  for (uint k = lane; k < nk; k += lanes) {
+    uint e = base + k * inner;
+    float v = LOAD(x, xoff + e);
+    float mg = hm ? LOAD(mean, mb + k * msl) : 0.0f;
+    float vg = hv ? LOAD(var, vb + k * vsl) : 0.0f;
+    STORE(y, yoff + e, act_std_out(v, mus, mg, vg, hm, hv, ks, var_s, eps));
+  }
+  ACT_ROWS_END
+}
+#endif
+
+/* ------------------------------------------------------------------ */
+/* glu: a * sigmoid(b), a and b the two halves of the row.              */
+/* ------------------------------------------------------------------ */
+#if ACT_OP == ACT_OP_GLU
+
+/* a * sigmoid(b) rounded once (am_mul_sigmoid); NaN in either gives NaN;
+ * infinite a: a where sigmoid(b) > 0 in double, else a zero of a's sign. */
+float act_glu_val(float a, float b) {
+  if (am_isnan(a) || am_isnan(b))
+    return am_nan();
+  if (am_isinf(a))
+    return b < ACT_EXP_ZERO ? am_copysign(0.0f, a) : a;
+  return am_mul_sigmoid(a, am_f2(b, 0.0f));
+}
+
+#define ACT_GLU_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                              \
+  IN(STYPE, x) SEP() OUT(STYPE, y) SEP() SCALAR(uint, ny) SEP()               \
+  SCALAR(uint, hlen) SEP() SCALAR(uint, inner) SEP() SCALAR(uint, xoff) SEP() \
+  SCALAR(uint, yoff)
+
+ACT_KERNEL(act_glu, ACT_GLU_ARGS) {
+  ACT_ELEMS_BEGIN(ny)
+  uint i = j % inner;
+  uint t = j / inner;
+  uint k = t % hlen;
+  uint o = t / hlen;
+  uint xa = xoff + (o * 2u * hlen + k) * inner + i;
+  float a = LOAD(x, xa);
+  float b = LOAD(x, xa + hlen * inner);
+  STORE(y, yoff + j, act_glu_val(a, b));
+  ACT_ELEMS_END
+}
+#endif
+
+/* ------------------------------------------------------------------ */
+/* one_hot: 1 at the index, 0 elsewhere (out of range: all 0).          */
+/* ------------------------------------------------------------------ */
+#if ACT_OP == ACT_OP_ONE_HOT
+
+#define ACT_ONE_HOT_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                          \
+  IN(int, x) SEP() OUT(STYPE, y) SEP() SCALAR(uint, ny) SEP()                 \
+  SCALAR(uint, len) SEP() SCALAR(uint, inner) SEP() SCALAR(uint, xoff) SEP()  \
+  SCALAR(uint, yoff)
+
+ACT_KERNEL(act_one_hot, ACT_ONE_HOT_ARGS) {
+  ACT_ELEMS_BEGIN(ny)
+  uint i = j % inner;
+  uint t = j / inner;
+  uint k = t % len;
+  uint o = t / len;
+  int idx = x[xoff + o * inner + i];
+  bool hit = idx >= 0 && convert_uint(idx) == k;
+  STORE(y, yoff + j, hit ? 1.0f : 0.0f);
+  ACT_ELEMS_END
+}
+#endif
