@@ -19,6 +19,8 @@
  */
 #include "testutil.h"
 
+#include "core/internal.h" /* act__diag_count */
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -402,6 +404,10 @@ int main(void) {
                "this a failure)\n", name);
     }
   }
+  /* Driver diagnostics (the Vulkan validation layers, with
+   * ACTKIT_VK_VALIDATION=1) are failures: each was printed above. */
+  CHECK(act__diag_count() == 0, "%llu driver validation message(s)",
+        (unsigned long long)act__diag_count());
   if (!tested && act_test_failures == 0) {
     printf("SKIP test_device: no OpenCL or Vulkan device here\n");
     return 77; /* ctest SKIP_RETURN_CODE */

@@ -19,6 +19,8 @@
 
 #define EXIT_USAGE 2
 
+int actc_cmd_compile(int argc, char **argv); /* actc_compile.c */
+
 static int die(int code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -1228,6 +1230,7 @@ static const char usage_main[] =
     "  list      list every op, its aliases, parameters and defaults\n"
     "  run       run one op on values or a raw file\n"
     "  verify    check a device against the reference (SPEC section 4)\n"
+    "  compile   compile kernel files offline (SPIR-V, OpenCL binaries)\n"
     "  bench     throughput and latency of ops on a device\n"
     "  cache     show or clear the on-disk program cache\n"
     "\n"
@@ -1255,6 +1258,8 @@ int main(int argc, char **argv) {
     return cmd_run(argc - 1, argv + 1);
   if (strcmp(cmd, "verify") == 0)
     return cmd_verify(argc - 1, argv + 1);
+  if (strcmp(cmd, "compile") == 0)
+    return actc_cmd_compile(argc - 1, argv + 1);
   if (strcmp(cmd, "cache") == 0)
     return cmd_cache(argc - 1, argv + 1);
   if (strcmp(cmd, "bench") == 0)

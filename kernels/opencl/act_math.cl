@@ -210,15 +210,24 @@ float2 ami_split(float a) {
   return am_f2(hi, lo);
 }
 
-/* p + e == a * b exactly (barring underflow; |a|, |b| < 2^115), p =
- * fl(a * b): Dekker's product, every partial product exact. */
+/* p + e == a * b exactly (barring underflow), p = fl(a * b): Dekker's
+ * product, every partial product exact. An operand above 2^100 is scaled
+ * by 2^-64 first (exactly), so that neither the split (4097 a) nor the
+ * partial products overflow while a * b is finite; e is scaled back. */
 float2 am_two_prod(float a, float b) {
-  float2 sa = ami_split(a);
-  float2 sb = ami_split(b);
+  bool ba = fabs(a) > 1.267650600228229401496703205376e30f; /* 2^100 */
+  bool bb = fabs(b) > 1.267650600228229401496703205376e30f;
+  AM_PRECISE float as = ba ? a * 5.42101086242752217003726400434970855712890625e-20f : a;
+  AM_PRECISE float bs = bb ? b * 5.42101086242752217003726400434970855712890625e-20f : b;
+  float2 sa = ami_split(as);
+  float2 sb = ami_split(bs);
   AM_PRECISE float p = a * b;
-  AM_PRECISE float e = (sa.x * sb.x - p) + sa.x * sb.y;
+  AM_PRECISE float ps = as * bs;
+  AM_PRECISE float e = (sa.x * sb.x - ps) + sa.x * sb.y;
   AM_PRECISE float e2 = (e + sa.y * sb.x) + sa.y * sb.y;
-  return am_f2(p, e2);
+  AM_PRECISE float e3 = ba ? e2 * 18446744073709551616.0f : e2; /* 2^64 */
+  AM_PRECISE float e4 = bb ? e3 * 18446744073709551616.0f : e3;
+  return am_f2(p, am_isinf(p) ? 0.0f : e4);
 }
 #endif
 

@@ -29,3 +29,14 @@ const act__backend_t *const *act__backend_table(void) {
   }
   return act__backend_list;
 }
+
+/* Driver diagnostics (internal.h): a process-wide count. */
+#include <stdatomic.h>
+
+static atomic_uint_fast64_t act__diag_messages;
+
+void act__diag_count_add(void) { atomic_fetch_add(&act__diag_messages, 1); }
+
+uint64_t act__diag_count(void) {
+  return (uint64_t)atomic_load(&act__diag_messages);
+}

@@ -162,6 +162,11 @@ struct act__backend {
   void (*event_release)(void *ev);
   /* Optional: program statistics of a context. */
   void (*stats)(void *state, act_context_stats_t *stats);
+  /* Optional: the device binary of the program of (file, op, dtype), built
+   * as a dispatch would build it (actc compile --target opencl); *bin is
+   * malloc'd. */
+  act_status_t (*program_binary)(void *state, const char *file, int op,
+                                 int dtype, void **bin, size_t *size);
 };
 
 /* Registers a device (from a backend's enumerate). */
@@ -229,6 +234,19 @@ typedef struct act__dispatch {
   uint32_t global[3]; /* work-items per dimension (a multiple of local) */
   uint32_t local[3];  /* work-group size; 0 in local[0]: the driver picks */
   int dims;
+  /* Splitting, for backends that bind buffer ranges of limited size
+   * (Vulkan's maxStorageBufferRange): split = 1 says that the dispatch
+   * treats elements [0, scalar[split_n]) independently, so that it may run
+   * as several dispatches over consecutive pieces, each starting at a
+   * multiple of split_quantum elements; split_off[k] is 1 + the index of
+   * the scalar holding buffer k's element offset (0: buffer k is read
+   * whole, at the offsets the kernel computes). Launch sizes are then
+   * recomputed per piece (1-D, or 2-D as plan.c makes them). 0: not
+   * splittable. */
+  int split;
+  int split_n;
+  int split_off[ACT__MAX_BUFS];
+  uint32_t split_quantum;
 } act__dispatch_t;
 
 typedef struct act__plan {
@@ -260,6 +278,29 @@ void act__disp_param(act__dispatch_t *d, double v);
  * when it does not fit in 32 bits. */
 act_status_t act__elem_offset(const act_tensor_t *t, uint32_t *off);
 int act__dtype_code(act_dtype_t t);
+
+/* ---- program variants (variants.c) ---------------------------------------- */
+
+/* One program a plan can dispatch (see variants.c). */
+typedef struct act__variant {
+  const char *file, *kernel;
+  int op, dtype;
+} act__variant_t;
+
+/* The variants of kernel file `file` (NULL: of every file): writes up to
+ * cap of them to out and returns how many there are. */
+size_t act__variants(const char *file, act__variant_t *out, size_t cap);
+/* The module name of a variant, "<file stem>.<kernel>.<op>.<dtype>.spv"
+ * (dtype f32, f16, bf16 or i32); false if it does not fit or is invalid. */
+bool act__variant_name(const char *file, const char *kernel, int op,
+                       int dtype, char *buf, size_t n);
+
+/* ---- driver diagnostics --------------------------------------------------- */
+
+/* Messages a driver layer reported (the Vulkan validation layers, when
+ * ACTKIT_VK_VALIDATION=1): counted here for the tests, which fail on any. */
+void act__diag_count_add(void);
+uint64_t act__diag_count(void);
 
 /* ---- the on-disk program cache (cache.c) ---------------------------------- */
 

@@ -77,11 +77,46 @@ static bool act__append(char **buf, size_t *len, size_t *cap, const char *s,
   return true;
 }
 
+/* True for a line that GLSL wants before anything else: `#version` (the
+ * first line) and `#extension` (before any other token, and before a
+ * `#line` naming a file, which needs GL_GOOGLE_cpp_style_line_directive). */
+static bool act__header_line(const char *s) {
+  return strncmp(s, "#version", 8) == 0 || strncmp(s, "#extension", 10) == 0;
+}
+
 act_status_t act__program_source(const char *prelude, const char *file,
                                  int op, int dtype, char **src) {
   char *buf = NULL, line[256];
   size_t len = 0, cap = 0;
   bool ok = true;
+  const char *parts[3] = {prelude, "act_math.cl", file};
+  char *text[3] = {NULL, NULL, NULL};
+  size_t size[3];
+  for (int p = 0; p < 3; p++) {
+    act_status_t st = act__kernel_source(parts[p], &text[p], &size[p]);
+    if (st) {
+      for (int q = 0; q < p; q++)
+        free(text[q]);
+      return st;
+    }
+  }
+  /* The prelude's leading #version/#extension lines go first; they are
+   * blanked where they were, so that line numbers stay the file's own. */
+  char *t = text[0];
+  for (;;) {
+    while (*t == '\n')
+      t++;
+    if (!act__header_line(t))
+      break;
+    char *end = strchr(t, '\n');
+    size_t n = end ? (size_t)(end - t) : strlen(t);
+    ok = ok && act__append(&buf, &len, &cap, t, n) &&
+         act__append(&buf, &len, &cap, "\n", 1);
+    memset(t, ' ', n);
+    if (!end)
+      break;
+    t = end + 1;
+  }
   for (int i = 0; i < ACT_OP_COUNT && ok; i++) {
     char up[64];
     const char *name = act_op_info((act_op_t)i)->name;
@@ -95,21 +130,14 @@ act_status_t act__program_source(const char *prelude, const char *file,
   int n = snprintf(line, sizeof line, "#define ACT_OP %d\n#define ACT_DTYPE %d\n",
                    op, dtype);
   ok = ok && act__append(&buf, &len, &cap, line, (size_t)n);
-  const char *parts[3] = {prelude, "act_math.cl", file};
   for (int p = 0; p < 3 && ok; p++) {
-    char *text;
-    size_t size;
-    act_status_t st = act__kernel_source(parts[p], &text, &size);
-    if (st) {
-      free(buf);
-      return st;
-    }
     n = snprintf(line, sizeof line, "#line 1 \"%s\"\n", parts[p]);
     ok = act__append(&buf, &len, &cap, line, (size_t)n) &&
-         act__append(&buf, &len, &cap, text, size) &&
+         act__append(&buf, &len, &cap, text[p], size[p]) &&
          act__append(&buf, &len, &cap, "\n", 1);
-    free(text);
   }
+  for (int p = 0; p < 3; p++)
+    free(text[p]);
   if (!ok) {
     free(buf);
     return act__fail(ACT_OUT_OF_MEMORY, "out of memory assembling %s", file);

@@ -80,7 +80,7 @@ act_status_t act__plan_build(const act__call_t *c, const act__limits_t *lim,
     return ACT_OK;
   const act_tensor_t *x = c->arg[ACT_ARG_X], *y = c->arg[ACT_ARG_Y];
   const act_tensor_t *alpha = c->arg[ACT_ARG_ALPHA];
-  uint32_t xo, yo, ao = 0;
+  uint32_t xo = 0, yo = 0, ao = 0;
   act_status_t st;
   if ((st = act__elem_offset(x, &xo)) || (st = act__elem_offset(y, &yo)))
     return st;
@@ -104,10 +104,22 @@ act_status_t act__plan_build(const act__call_t *c, const act__limits_t *lim,
     act__disp_u32(d, yo);
     act__disp_u32(d, one ? 1u : (uint32_t)c->inner);
     act__disp_u32(d, one ? 1u : (uint32_t)c->len);
+    /* Pieces must start at a multiple of inner * channels, so that each
+     * keeps its elements' slopes; alpha is read whole. */
+    d->split = 1;
+    d->split_n = 0;
+    d->split_off[0] = 1 + 1;
+    d->split_off[2] = 1 + 3;
+    d->split_quantum = one ? 1u : (uint32_t)(c->inner * c->len);
   } else {
     d->kernel = "act_eltwise";
     act__disp_buf(d, x);
     act__disp_buf(d, y);
+    d->split = 1; /* n, xoff, yoff: scalars 0, 1, 2 */
+    d->split_n = 0;
+    d->split_off[0] = 1 + 1;
+    d->split_off[1] = 1 + 2;
+    d->split_quantum = 1;
     act__disp_u32(d, (uint32_t)c->n);
     act__disp_u32(d, xo);
     act__disp_u32(d, yo);

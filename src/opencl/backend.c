@@ -381,6 +381,37 @@ out:
   return st;
 }
 
+static act_status_t ocl_program_binary(void *st, const char *file, int op,
+                                       int dtype, void **bin, size_t *size) {
+  cl_state_t *s = st;
+  act__dispatch_t d;
+  memset(&d, 0, sizeof d);
+  d.file = file;
+  d.op = op;
+  d.dtype = dtype;
+  cl_program prog;
+  act_status_t r = get_program(s, &d, &prog);
+  if (r)
+    return r;
+  size_t n = 0;
+  cl_int e = cl.clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof n, &n,
+                                 NULL);
+  if (e != CL_SUCCESS)
+    return cl_fail(e, "clGetProgramInfo");
+  unsigned char *b = malloc(n ? n : 1);
+  unsigned char *bins[1] = {b};
+  if (!b)
+    return act__fail(ACT_OUT_OF_MEMORY, "opencl: out of memory");
+  e = cl.clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL);
+  if (e != CL_SUCCESS) {
+    free(b);
+    return cl_fail(e, "clGetProgramInfo");
+  }
+  *bin = b;
+  *size = n;
+  return ACT_OK;
+}
+
 static act_status_t ocl_supports(void *st, const act__call_t *c) {
   cl_state_t *s = st;
   act__plan_t plan; /* planning checks what the kernels can do */
@@ -582,6 +613,7 @@ static const act__backend_t act__opencl_backend = {
     .event_done = ocl_event_done,
     .event_release = ocl_event_release,
     .stats = ocl_stats,
+    .program_binary = ocl_program_binary,
 };
 
 const act__backend_t *act__opencl_backend_get(void) {
