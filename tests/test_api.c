@@ -156,6 +156,37 @@ static void test_devices(void) {
   idx = 999;
   CHECK_OK(act_device_find("auto", &idx));
   CHECK(idx == best, "ACTKIT_DEVICE=auto: picked %zu", idx);
+  /* ACTKIT_DEVICE=opencl / vulkan: auto picks that backend's best device,
+   * or fails, naming the variable, when the backend has none. */
+  for (int b = ACT_BACKEND_OPENCL; b < ACT_BACKEND_COUNT; b++) {
+    const char *bn = act_backend_name((act_backend_t)b);
+    size_t have = SIZE_MAX;
+    for (size_t i = 0; i < act_device_count(); i++) {
+      act_device_info_t di;
+      act_device_get_info(i, &di);
+      if ((int)di.backend == b && have == SIZE_MAX)
+        have = i;
+    }
+    setenv("ACTKIT_DEVICE", bn, 1);
+    idx = 999;
+    st = act_device_find("auto", &idx);
+    if (have == SIZE_MAX) {
+      CHECK(st == ACT_NO_DEVICE && contains(act_last_error(), "ACTKIT_DEVICE"),
+            "ACTKIT_DEVICE=%s without such a device: %s '%s'", bn,
+            act_status_name(st), act_last_error());
+    } else {
+      act_device_info_t di;
+      CHECK(st == ACT_OK, "ACTKIT_DEVICE=%s: %s", bn, act_last_error());
+      CHECK(!act_device_get_info(idx, &di) && (int)di.backend == b,
+            "ACTKIT_DEVICE=%s: auto picked %zu", bn, idx);
+      act_context_t *c = NULL;
+      CHECK_OK(act_context_create(NULL, &c));
+      act_device_info_t ci;
+      CHECK(c && !act_context_get_device(c, &ci) && (int)ci.backend == b,
+            "ACTKIT_DEVICE=%s: a default context is not on it", bn);
+      act_context_destroy(c);
+    }
+  }
   unsetenv("ACTKIT_DEVICE");
 }
 

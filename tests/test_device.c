@@ -345,6 +345,44 @@ static void check_buffers(act_context_t *ctx, const char *dev) {
     free(x), free(y), free(r);
   }
   act_op_desc_destroy(d);
+
+  /* A tensor of 40M f32 elements (160 MB: more than lavapipe's 128 MiB
+   * storage-buffer range, so the backend must split it). relu is exact. */
+  {
+    size_t n = 40u * 1000u * 1000u;
+    float *x = malloc(n * 4), *y = malloc(n * 4);
+    act_buffer_t *bx = NULL, *by = NULL;
+    act_op_desc_t *relu = make_desc("relu", "");
+    if (x && y && !act_buffer_create(ctx, n * 4, &bx) &&
+        !act_buffer_create(ctx, n * 4, &by)) {
+      for (size_t i = 0; i < n; i++)
+        x[i] = (float)((int)(i % 2001) - 1000) * 0.5f;
+      int64_t dims[1] = {(int64_t)n};
+      act_tensor_t tx = act_tensor_make(ACT_F32, 1, dims, NULL), ty;
+      tx.buffer = bx;
+      ty = tx;
+      ty.buffer = by;
+      act_arg_t da[2] = {{ACT_ARG_X, tx}, {ACT_ARG_Y, ty}};
+      CHECK_OK(act_buffer_write(q, bx, 0, n * 4, x, NULL));
+      CHECK_OK(act_forward(q, relu, 2, da, NULL));
+      CHECK_OK(act_buffer_read(q, by, 0, n * 4, y, NULL));
+      CHECK_OK(act_queue_finish(q));
+      size_t bad = 0, first = 0;
+      for (size_t i = 0; i < n; i++)
+        if (y[i] != (x[i] > 0.0f ? x[i] : 0.0f) && !bad++)
+          first = i;
+      CHECK(bad == 0, "%s: relu over 40M elements: %zu wrong, first at %zu",
+            dev, bad, first);
+    } else {
+      CHECK(false, "%s: cannot allocate 2 x 160 MB: %s", dev,
+            act_last_error());
+    }
+    act_buffer_destroy(bx);
+    act_buffer_destroy(by);
+    act_op_desc_destroy(relu);
+    free(x);
+    free(y);
+  }
   act_queue_destroy(q);
 }
 
