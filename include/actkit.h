@@ -298,6 +298,9 @@ typedef enum act_arg_kind {
   ACT_ARG_SIGN,      /* logsumexp with return_sign: sign output, y's shape */
   ACT_ARG_MEAN,      /* standardize: given mean, broadcastable to x */
   ACT_ARG_VARIANCE,  /* standardize: given variance, broadcastable to x */
+  ACT_ARG_DY,        /* backward: incoming gradient, y's shape */
+  ACT_ARG_DX,        /* backward: outgoing gradient, x's shape */
+  ACT_ARG_DALPHA,    /* prelu backward: gradient of alpha, alpha's shape */
   ACT_ARG_COUNT
 } act_arg_kind_t;
 
@@ -474,6 +477,30 @@ ACT_API act_status_t act_forward_host(act_context_t *ctx,
 ACT_API act_status_t act_reference_forward(const act_op_desc_t *desc,
                                            size_t nargs,
                                            const act_arg_t *args);
+
+/*
+ * Backward (SPEC 2.3): given dy, writes dx (and, for prelu with an alpha
+ * tensor, dalpha = the sum of dy * dy/dalpha over the broadcast
+ * dimensions). The operands, per op:
+ * - element-wise: X, DY -> DX (prelu: also ALPHA -> DALPHA, optional);
+ * - softmax, log_softmax, softmin: Y (the forward output), DY -> DX, with
+ *   the same WHERE as the forward call, if any;
+ * - logsumexp: X, Y (the forward output), DY -> DX (B as in the forward);
+ * - glu, standardize: X, DY -> DX (standardize: MEAN / VARIANCE as in the
+ *   forward call are constants);
+ * - one_hot has no gradient: ACT_UNSUPPORTED.
+ * At kinks, jax's one-sided conventions (SPEC 2.3). In the same style as
+ * act_forward: enqueue, host convenience, reference.
+ */
+ACT_API act_status_t act_backward(act_queue_t *q, const act_op_desc_t *desc,
+                                  size_t nargs, const act_arg_t *args,
+                                  act_event_t **event);
+ACT_API act_status_t act_backward_host(act_context_t *ctx,
+                                       const act_op_desc_t *desc,
+                                       size_t nargs, const act_arg_t *args);
+ACT_API act_status_t act_reference_backward(const act_op_desc_t *desc,
+                                            size_t nargs,
+                                            const act_arg_t *args);
 
 /* ------------------------------------------------------------------------ */
 /* Verification helpers                                                     */

@@ -11,7 +11,8 @@
 #include <string.h>
 
 static const char *const act__arg_names[ACT_ARG_COUNT] = {
-    "x", "y", "where", "alpha", "b", "sign", "mean", "variance"};
+    "x", "y", "where", "alpha", "b", "sign", "mean", "variance", "dy", "dx",
+    "dalpha"};
 
 static bool act__is_float(act_dtype_t t) {
   return t == ACT_F32 || t == ACT_F16 || t == ACT_BF16;

@@ -75,12 +75,20 @@ typedef struct act__call {
   int64_t outer, len, inner;
   int64_t n;       /* elements of x */
   int64_t ny;      /* elements of y */
+  int backward;    /* 1: a backward call (DY, DX, ...; act__call_prepare_bwd) */
 } act__call_t;
 
 /* host: 1 to check tensor.data, 0 to check tensor.buffer. */
 act_status_t act__call_prepare(const act_op_desc_t *desc, size_t nargs,
                                const act_arg_t *args, int host,
                                act__call_t *call);
+
+/* The same for a backward call (see act_backward in actkit.h): checks the
+ * operands and sets call->backward; the geometry is that of the forward
+ * call (x's view around the axis). */
+act_status_t act__call_prepare_bwd(const act_op_desc_t *desc, size_t nargs,
+                                   const act_arg_t *args, int host,
+                                   act__call_t *call);
 
 /* Strides (in elements) to read a broadcast operand `b` (numpy rules,
  * aligned to the right) over x's shape; 0 where b is broadcast. */
@@ -154,6 +162,9 @@ struct act__backend {
   act_status_t (*read)(void *q, void *buf, size_t off, size_t bytes,
                        void *dst, void **ev);
   act_status_t (*forward)(void *q, const act__call_t *call, void **ev);
+  /* Backward calls (call->backward = 1). Optional: NULL means ACT_UNSUPPORTED
+   * for every backward call on this backend. */
+  act_status_t (*backward)(void *q, const act__call_t *call, void **ev);
   act_status_t (*wait_event)(void *q, void *ev);
   act_status_t (*flush)(void *q);
   act_status_t (*finish)(void *q);
@@ -195,7 +206,8 @@ const act__backend_t *const *act__backend_table(void);
 
 /* ---- the reference (cpu/) ------------------------------------------------- */
 
-/* Runs a prepared host call in double precision. */
+/* Runs a prepared host call in double precision (forward or backward,
+ * after call->backward). */
 act_status_t act__reference_run(const act__call_t *call);
 
 #endif /* ACT_INTERNAL_H */
