@@ -361,7 +361,7 @@ static void test_operands(act_context_t *ctx) {
     a[2] = arg(ACT_ARG_MEAN, ACT_F32, 2, d23, xs);
     RUN_BAD(sm, 3, a, ACT_INVALID_ARGUMENT, "softmax", "mean");
     a[2] = arg((act_arg_kind_t)ACT_ARG_COUNT, ACT_F32, 2, d23, xs);
-    RUN_BAD(relu, 3, a, ACT_INVALID_ARGUMENT, "relu", "8"); /* the kind */
+    RUN_BAD(relu, 3, a, ACT_INVALID_ARGUMENT, "relu", "not an act_arg_kind_t");
   }
 
   /* NULL data, too many dimensions, a negative dimension. */
