@@ -175,6 +175,20 @@ int main(int argc, char **argv) {
     CHECK(crc == 0, "%s: a second process built programs again, or failed "
           "(status %d)", info.name, crc);
 
+    /* Two processes filling an empty cache at once both succeed, and what
+     * they leave behind is whole: a third process builds nothing. */
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    char pair[2300];
+    snprintf(pair, sizeof pair, "%s & p=$!; %s; a=$?; wait $p; b=$?; "
+             "[ $a -ne 2 ] && [ $b -ne 2 ]", childcmd, childcmd);
+    CHECK(system(pair) == 0, "%s: two processes filling the cache at once: "
+          "one failed", info.name);
+    crc = system(childcmd);
+    CHECK(crc == 0, "%s: after two concurrent fills, a third process built "
+          "again (status %d)", info.name, crc);
+    nf = list_files(files);
+
     /* A second entry, so that one can stand in for a foreign file. */
     char other[300] = "";
     if (nf >= 1) {
