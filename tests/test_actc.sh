@@ -68,6 +68,21 @@ expect_out $'-1\n-0.5' $actc run prelu --device cpu --shape 1,2 --alpha 1,0.5 --
 expect_out $'1\n0.5\n0.5\n1' $actc run hard_tanh --device cpu --dtype bf16 --values 3,0.5,0.5,1
 expect_out $'0.333251953' $actc run linear --device cpu --dtype f16 --values 0.33333333
 
+# run --backward: dx for the given dy (SPEC 2.3 kink conventions).
+expect_out $'0\n0\n3' $actc run relu --backward --device cpu --values -1,0,2 --dy 3,3,3
+expect_out $'0.25\n0' $actc run sigmoid --backward --device cpu --values 0,inf --dy 1,1
+expect_out $'1\n1\n0' $actc run hard_tanh --backward --device cpu --values -1,1,1.5 --dy 1,1,1
+expect_out $'1\n0.5' $actc run leaky_relu --backward --device cpu --param negative_slope=0.5 --values 0,-2 --dy 1,1
+expect_out $'0.25\n-0.25' $actc run softmax --backward --device cpu --values 0,0 --dy 1,0
+expect_out $'1\n1' $actc run logsumexp --backward --device cpu --values 0,0 --dy 2
+expect_out $'0.5\n1\n2\n1\ndalpha:\n-2\n-3' $actc run prelu --backward --device cpu --shape 1,2,2 --alpha 0.5,2 --values -2,2,-3,4 --dy 1,1,1,1
+printf '\x00\x00\x80\x3f' >"$tmp/dy.f32"   # 1
+expect_out $'0.25' $actc run sigmoid --backward --device cpu --values 0 --dy-in "$tmp/dy.f32"
+expect_err 1 "one_hot has no gradient" $actc run one_hot --backward --device cpu --param num_classes=2 --values 1 --dy 1,1
+expect_err 2 "needs exactly one of --dy and --dy-in" $actc run relu --backward --device cpu --values 1
+expect_err 2 "dy has 1 values" $actc run relu --backward --device cpu --values 1,2 --dy 1
+expect_err 2 "go with --backward" $actc run relu --device cpu --values 1 --dy 1
+
 # raw files: f32 in, f32 out, bytes preserved.
 printf '\x00\x00\x80\xbf\x00\x00\x80\x3f' >"$tmp/in.f32"   # -1, 1
 $actc run relu --device cpu --in "$tmp/in.f32" --out "$tmp/out.f32" && ok || bad "run --in/--out"

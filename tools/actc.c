@@ -217,6 +217,8 @@ static void *read_file(const char *path, size_t *bytes) {
 
 static const char usage_run[] =
     "usage: actc run OP [options] (--values v1,v2,... | --in FILE)\n"
+    "       actc run OP --backward [options] (--values ... | --in FILE)\n"
+    "                   (--dy v1,v2,... | --dy-in FILE)\n"
     "\n"
     "Runs one op and prints the result, one value per line (%.9g), or writes\n"
     "it raw (little-endian, the dtype's format) to --out.\n"
@@ -238,8 +240,20 @@ static const char usage_run[] =
     "  --b LIST          logsumexp scale factors, x's shape or its last axis\n"
     "  --mean LIST       standardize mean, x's shape with the axis as 1\n"
     "  --variance LIST   standardize variance, likewise\n"
+    "  --backward        run the gradient instead (SPEC 2.3): prints dx, the\n"
+    "                    gradient of x (x's shape), for the incoming\n"
+    "                    gradient dy; the input is x as for the forward op\n"
+    "                    (softmax, log_softmax, softmin and logsumexp: actc\n"
+    "                    runs the forward on the same device for y first)\n"
+    "  --dy LIST         backward: dy values, y's shape (glu: x's shape with\n"
+    "                    the axis halved; logsumexp: the reduced shape)\n"
+    "  --dy-in FILE      backward: dy as a raw file of the dtype\n"
     "\n"
-    "logsumexp with --param return_sign=1 prints 'value<TAB>sign' lines.\n";
+    "logsumexp with --param return_sign=1 prints 'value<TAB>sign' lines.\n"
+    "prelu --backward with --alpha prints dx, then a line 'dalpha:', then\n"
+    "the gradient of each alpha value (summed over the broadcast\n"
+    "dimensions); with --out the file holds dx followed by dalpha.\n"
+    "one_hot has no gradient: --backward fails.\n";
 
 typedef struct {
   act_arg_kind_t kind;
@@ -312,9 +326,104 @@ static void print_value(act_dtype_t t, const void *data, int64_t i) {
   printf("%.9g", f);
 }
 
+/* actc run --backward: reads dy (y's shape), runs the forward first where
+ * the backward works from y (softmax family, logsumexp), then backward.
+ * args holds x, y (written by the forward), maybe sign, and the extra
+ * operands. Returns dx (x's shape) in *dxbuf and, for prelu with an alpha
+ * tensor, dalpha in *dabuf (*nda values). */
+static int run_backward(act_context_t *ctx, const act_op_desc_t *desc,
+                        const char *opname, const act_arg_t *args,
+                        size_t nargs, const char *dy_s, const char *dy_in,
+                        void **dybuf, void **dxbuf, void **dabuf,
+                        int64_t *nda) {
+  act_op_t op = act_op_desc_op(desc);
+  const act_tensor_t *x = NULL, *y = NULL, *alpha = NULL;
+  for (size_t i = 0; i < nargs; i++) {
+    if (args[i].kind == ACT_ARG_X)
+      x = &args[i].tensor;
+    else if (args[i].kind == ACT_ARG_Y)
+      y = &args[i].tensor;
+    else if (args[i].kind == ACT_ARG_ALPHA)
+      alpha = &args[i].tensor;
+  }
+  if (op == ACT_OP_ONE_HOT)
+    return die(1, "run: one_hot has no gradient (--backward)");
+  act_dtype_t t = x->dtype;
+  size_t es = act_dtype_size(t);
+  int64_t ny = act_tensor_numel(y), nx = act_tensor_numel(x);
+  size_t n = 0;
+  if (dy_s) {
+    double *v;
+    int rc = parse_list(dy_s, &v, &n);
+    if (rc)
+      return rc;
+    *dybuf = malloc(n * es + 1);
+    if (!*dybuf) {
+      free(v);
+      return die(1, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+      act_convert(ACT_F32, &(float){(float)v[i]}, t,
+                  (char *)*dybuf + i * es, 1);
+    free(v);
+  } else {
+    size_t bytes;
+    *dybuf = read_file(dy_in, &bytes);
+    if (!*dybuf)
+      return die(1, "run: cannot read --dy-in '%s': %s", dy_in,
+                 strerror(errno));
+    if (bytes % es)
+      return die(1, "run: --dy-in '%s' holds %zu bytes, not a whole number "
+                 "of %s elements", dy_in, bytes, act_dtype_name(t));
+    n = bytes / es;
+  }
+  if ((int64_t)n != ny)
+    return die(EXIT_USAGE, "run: --backward: dy has %zu values but %s's "
+               "output y has %lld", n, opname, (long long)ny);
+  *dxbuf = malloc((size_t)nx * es + 1);
+  if (!*dxbuf)
+    return die(1, "out of memory");
+  bool from_y = op == ACT_OP_SOFTMAX || op == ACT_OP_LOG_SOFTMAX ||
+                op == ACT_OP_SOFTMIN || op == ACT_OP_LOGSUMEXP;
+  act_status_t st;
+  if (from_y && (st = act_forward_host(ctx, desc, nargs, args)))
+    return fail(opname, st);
+  act_arg_t b[ACT_ARG_COUNT];
+  size_t nb = 0;
+  for (size_t i = 0; i < nargs; i++) {
+    act_arg_kind_t k = args[i].kind;
+    if (k == ACT_ARG_SIGN || (k == ACT_ARG_Y && !from_y) ||
+        (k == ACT_ARG_X && from_y && op != ACT_OP_LOGSUMEXP))
+      continue;
+    b[nb++] = args[i];
+  }
+  act_tensor_t dy = *y, dx = *x;
+  dy.data = *dybuf;
+  dx.data = *dxbuf;
+  b[nb++] = (act_arg_t){ACT_ARG_DY, dy};
+  b[nb++] = (act_arg_t){ACT_ARG_DX, dx};
+  if (op == ACT_OP_PRELU && alpha) {
+    *nda = act_tensor_numel(alpha);
+    *dabuf = malloc((size_t)*nda * es + 1);
+    if (!*dabuf)
+      return die(1, "out of memory");
+    act_tensor_t da = *alpha;
+    da.data = *dabuf;
+    b[nb++] = (act_arg_t){ACT_ARG_DALPHA, da};
+  }
+  if ((st = act_backward_host(ctx, desc, nb, b))) {
+    char what[96];
+    snprintf(what, sizeof what, "%s --backward", opname);
+    return fail(what, st);
+  }
+  return 0;
+}
+
 static int cmd_run(int argc, char **argv) {
   const char *opname = NULL, *device = "auto", *values = NULL, *in = NULL;
   const char *out = NULL, *shape = NULL, *axis_s = NULL, *preset_s = NULL;
+  const char *dy_s = NULL, *dy_in = NULL;
+  bool backward = false;
   const char *params[64];
   int nparams = 0;
   act_dtype_t dtype = ACT_F32;
@@ -342,6 +451,10 @@ static int cmd_run(int argc, char **argv) {
       opname = a;
       continue;
     }
+    if (strcmp(a, "--backward") == 0) {
+      backward = true;
+      continue;
+    }
     if (i + 1 >= argc)
       return die(EXIT_USAGE, "run: option %s needs a value", a);
     const char *v = argv[++i];
@@ -366,6 +479,10 @@ static int cmd_run(int argc, char **argv) {
       in = v;
     else if (strcmp(a, "--out") == 0)
       out = v;
+    else if (strcmp(a, "--dy") == 0)
+      dy_s = v;
+    else if (strcmp(a, "--dy-in") == 0)
+      dy_in = v;
     else {
       bool found = false;
       for (size_t k = 0; k < sizeof extra_opts / sizeof *extra_opts; k++)
@@ -385,6 +502,11 @@ static int cmd_run(int argc, char **argv) {
     return die(EXIT_USAGE, "run: which op? (actc list shows them)");
   if (!values == !in)
     return die(EXIT_USAGE, "run: give exactly one of --values and --in");
+  if (backward && !dy_s == !dy_in)
+    return die(EXIT_USAGE, "run: --backward needs exactly one of --dy and "
+               "--dy-in (the incoming gradient)");
+  if (!backward && (dy_s || dy_in))
+    return die(EXIT_USAGE, "run: --dy and --dy-in go with --backward");
 
   act_op_desc_t *desc = NULL;
   act_status_t st = act_op_desc_create_by_name(opname, &desc);
@@ -392,6 +514,8 @@ static int cmd_run(int argc, char **argv) {
     return fail("run", st);
   int rc = 0;
   void *xbuf = NULL, *ybuf = NULL, *sbuf = NULL, *extra_bufs[5] = {0};
+  void *dybuf = NULL, *dxbuf = NULL, *dabuf = NULL;
+  int64_t nda = 0;
   act_context_t *ctx = NULL;
   act_arg_t args[ACT_ARG_COUNT];
   size_t nargs = 0;
@@ -573,7 +697,16 @@ static int cmd_run(int argc, char **argv) {
     rc = fail("run --device", st);
     goto done;
   }
-  if ((st = act_forward_host(ctx, desc, nargs, args))) {
+  if (backward) {
+    if ((rc = run_backward(ctx, desc, opname, args, nargs, dy_s, dy_in,
+                           &dybuf, &dxbuf, &dabuf, &nda)))
+      goto done;
+    /* What is printed or written below: dx (x's shape), then dalpha. */
+    ybuf = (free(ybuf), dxbuf);
+    dxbuf = NULL;
+    ny = act_tensor_numel(&x);
+    want_sign = false;
+  } else if ((st = act_forward_host(ctx, desc, nargs, args))) {
     rc = fail(opname, st);
     goto done;
   }
@@ -582,6 +715,11 @@ static int cmd_run(int argc, char **argv) {
     if (!f || fwrite(ybuf, yes, (size_t)ny, f) != (size_t)ny) {
       if (f)
         fclose(f);
+      rc = die(1, "run: cannot write --out '%s': %s", out, strerror(errno));
+      goto done;
+    }
+    if (nda && fwrite(dabuf, yes, (size_t)nda, f) != (size_t)nda) {
+      fclose(f);
       rc = die(1, "run: cannot write --out '%s': %s", out, strerror(errno));
       goto done;
     }
@@ -598,8 +736,18 @@ static int cmd_run(int argc, char **argv) {
       }
       putchar('\n');
     }
+    if (nda) {
+      printf("dalpha:\n");
+      for (int64_t i = 0; i < nda; i++) {
+        print_value(dtype, dabuf, i);
+        putchar('\n');
+      }
+    }
   }
 done:
+  free(dybuf);
+  free(dxbuf);
+  free(dabuf);
   act_context_destroy(ctx);
   act_op_desc_destroy(desc);
   free(xbuf);

@@ -49,6 +49,20 @@
  *   act_one_hot (one work-item per output element, grid-stride)
  *     IN(int) x, OUT y; ny, len, inner, xoff, yoff. len = num_classes, the
  *     view is y's; x element o * inner + i.
+ * Backward (SPEC 2.3; src/core/plan_bwd.c), in the same launch shapes:
+ *   act_softmax_bwd (softmax, log_softmax, softmin)
+ *     IN y, IN(uchar) w, IN dy, OUT dx, LOCAL(float4) red, LOCAL(float)
+ *     redm; rows, len, inner, yoff, woff, dyoff, dxoff, has_where,
+ *     per_group.
+ *   act_logsumexp_bwd
+ *     IN x, IN b, IN dy, OUT dx, LOCAL(float2) red, LOCAL(float) redm;
+ *     rows, len, inner, xoff, boff, bso, bsl, bsi, dyoff, dxoff, has_b,
+ *     has_sign, per_group. dy element r at dyoff + r.
+ *   act_standardize_bwd
+ *     IN x, IN mean, IN var, IN dy, OUT dx, LOCAL(float4) red, LOCAL(float)
+ *     redm; rows, len, inner, xoff, dyoff, dxoff, moff, mso, msl, msi,
+ *     voff, vso, vsl, vsi, flags (bit 0 has_mean, 1 has_var, 2
+ *     per_group), eps_h, eps_l, len_h, len_l.
  *
  * ACCURACY (SPEC 4: 4 ulp for f32 axis ops, rows up to 64K). The shift
  * x_i - m is formed exactly as a double-float (two-sum) and exponentiated
@@ -369,6 +383,115 @@ ACT_KERNEL(act_softmax, ACT_SOFTMAX_ARGS) {
   }
   ACT_ROWS_END
 }
+
+/* ---- backward: softmax dx = y (dy - sum dy y) (softmin: its negation),
+ * log_softmax dx = dy - e^y sum dy; masked-out elements get 0.
+ * dy - S cancels completely for the dominant element of a peaked row
+ * (y ~ 1), so the sum S is a triple-float (relative error ~2^-70) and the
+ * difference is formed from it exactly before the single rounding;
+ * log_softmax's e^y is act_exp_dd2 (~2^-45). Over the row: a triple-float
+ * tree in local memory (float4), deterministic. ---- */
+
+/* A float4 (x, y, z) holding the unevaluated sum x + y + z, |y| <=
+ * ulp(x), |z| <= ulp(y) (roughly); w unused. */
+float4 act_t3_add_f(float4 s, float a) {
+  float2 t = am_two_sum(s.x, a);
+  float2 u = am_two_sum(s.y, t.y);
+  AM_PRECISE float z = s.z + u.y;
+  float2 v = am_two_sum(t.x, u.x);
+  float2 w = am_two_sum(v.y, z);
+  float2 h = am_fast_two_sum(v.x, w.x);
+  return act_f4(h.x, h.y, w.y, 0.0f);
+}
+
+/* a + b; an infinite or NaN sum stays a plain float. */
+float4 act_t3_add(float4 a, float4 b) {
+  float t = a.x + b.x;
+  if (!act_finite(t))
+    return act_f4(t, 0.0f, 0.0f, 0.0f);
+  float4 r = act_t3_add_f(a, b.x);
+  r = act_t3_add_f(r, b.y);
+  r = act_t3_add_f(r, b.z);
+  return act_finite(r.x) ? r : act_f4(r.x, 0.0f, 0.0f, 0.0f);
+}
+
+/* a + p for a double-float p. */
+float4 act_t3_add_dd(float4 a, float2 p) {
+  return act_t3_add(a, act_f4(p.x, p.y, 0.0f, 0.0f));
+}
+
+/* y * (d.x + d.y) rounded once (finite operands). */
+float act_mul_df(float yv, float2 d) {
+  float2 p = am_two_prod(yv, d.x);
+  if (!act_finite(p.x))
+    return p.x;
+  return p.x + fma(yv, d.y, p.y);
+}
+
+#define ACT_SOFTMAX_BWD_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                      \
+  IN(STYPE, y) SEP() IN(uchar, w) SEP() IN(STYPE, dy) SEP()                   \
+  OUT(STYPE, dx) SEP()                                                        \
+  LOCAL(float4, red, ACT_AXIS_WG) SEP() LOCAL(float, redm, ACT_AXIS_WG) SEP() \
+  SCALAR(uint, rows) SEP() SCALAR(uint, len) SEP() SCALAR(uint, inner) SEP()  \
+  SCALAR(uint, yoff) SEP() SCALAR(uint, woff) SEP() SCALAR(uint, dyoff) SEP() \
+  SCALAR(uint, dxoff) SEP() SCALAR(uint, has_where) SEP()                     \
+  SCALAR(uint, per_group)
+
+ACT_KERNEL(act_softmax_bwd, ACT_SOFTMAX_BWD_ARGS) {
+  ACT_ROWS_BEGIN
+  float4 s = act_f4(0.0f, 0.0f, 0.0f, 0.0f);
+  for (uint k = lane; k < nk; k += lanes) {
+    uint e = base + k * inner;
+    if (has_where == 0u || LOADU8(w, woff + e) != 0u) {
+      float g = LOAD(dy, dyoff + e);
+#if ACT_OP == ACT_OP_LOG_SOFTMAX
+      s = act_t3_add(s, act_f4(g, 0.0f, 0.0f, 0.0f));
+#else
+      float yv = LOAD(y, yoff + e);
+      float2 p = am_two_prod(g, yv);
+      s = act_t3_add_dd(s, act_finite(p.x) ? p : am_f2(g * yv, 0.0f));
+#endif
+    }
+  }
+  if (pg) {
+    ACT_REDUCE(red, s, act_t3_add);
+  }
+  for (uint k = lane; k < nk; k += lanes) {
+    uint e = base + k * inner;
+    float res = 0.0f;
+    if (has_where == 0u || LOADU8(w, woff + e) != 0u) {
+      float g = LOAD(dy, dyoff + e);
+      float yv = LOAD(y, yoff + e);
+#if ACT_OP == ACT_OP_LOG_SOFTMAX
+      /* dy - e^y s */
+      if (!act_finite(s.x) || !act_finite(g) || !(yv > -100.0f) ||
+          !(yv <= 80.0f)) {
+        res = g - am_exp(yv) * s.x;
+      } else {
+        float2 ey = act_exp_dd2(yv, 0.0f);
+        float2 sh = am_fast_two_sum(s.x, s.y + s.z);
+        float2 t = am_dd_mul(ey, sh);
+        float4 r = act_t3_add_dd(act_f4(g, 0.0f, 0.0f, 0.0f),
+                                 am_f2(-t.x, -t.y));
+        /* e^y s within ~2^-45: unlike softmax's, this difference does
+         * not cancel by construction in peaked rows */
+        res = r.x + (r.y + r.z);
+      }
+#else
+      float4 r = act_t3_add(act_f4(g, 0.0f, 0.0f, 0.0f),
+                            act_f4(-s.x, -s.y, -s.z, 0.0f));
+      float2 d = am_fast_two_sum(r.x, r.y + r.z);
+      res = (act_finite(d.x) && act_finite(yv)) ? act_mul_df(yv, d)
+                                                : yv * d.x;
+#if ACT_OP == ACT_OP_SOFTMIN
+      res = -res;
+#endif
+#endif
+    }
+    STORE(dx, dxoff + e, res);
+  }
+  ACT_ROWS_END
+}
 #endif
 
 /* ------------------------------------------------------------------ */
@@ -452,6 +575,82 @@ ACT_KERNEL(act_logsumexp, ACT_LSE_ARGS) {
     STORE(y, yoff + r, res);
     if (has_sign != 0u)
       STORE(sgn, soff + r, sg);
+  }
+  ACT_ROWS_END
+}
+
+/* ---- backward: dx = dy b e^(x - m) / s with the row's max m and sum s
+ * recomputed from x as the forward does (not from y, whose rounding would
+ * be amplified by |y|); NaN for the rows the forward makes NaN; 0 where
+ * nothing takes part. ---- */
+
+/* y * (d.x + d.y) rounded once (finite operands). */
+float act_lse_mul(float yv, float2 d) {
+  float2 p = am_two_prod(yv, d.x);
+  if (!act_finite(p.x))
+    return p.x;
+  return p.x + fma(yv, d.y, p.y);
+}
+
+#define ACT_LSE_BWD_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                          \
+  IN(STYPE, x) SEP() IN(STYPE, b) SEP() IN(STYPE, dy) SEP()                   \
+  OUT(STYPE, dx) SEP()                                                        \
+  LOCAL(float2, red, ACT_AXIS_WG) SEP() LOCAL(float, redm, ACT_AXIS_WG) SEP() \
+  SCALAR(uint, rows) SEP() SCALAR(uint, len) SEP() SCALAR(uint, inner) SEP()  \
+  SCALAR(uint, xoff) SEP() SCALAR(uint, boff) SEP() SCALAR(uint, bso) SEP()   \
+  SCALAR(uint, bsl) SEP() SCALAR(uint, bsi) SEP() SCALAR(uint, dyoff) SEP()   \
+  SCALAR(uint, dxoff) SEP() SCALAR(uint, has_b) SEP()                         \
+  SCALAR(uint, has_sign) SEP() SCALAR(uint, per_group)
+
+ACT_KERNEL(act_logsumexp_bwd, ACT_LSE_BWD_ARGS) {
+  ACT_ROWS_BEGIN
+  uint bb = boff + o * bso + i * bsi;
+  float m = -am_inf();
+  float hasnan = 0.0f; /* 1: a NaN takes part */
+  for (uint k = lane; k < nk; k += lanes) {
+    float bv = has_b != 0u ? LOAD(b, bb + k * bsl) : 1.0f;
+    if (bv != 0.0f) {
+      float v = LOAD(x, xoff + base + k * inner);
+      hasnan = (am_isnan(v) || am_isnan(bv)) ? 1.0f : hasnan;
+      m = act_max(m, am_isnan(v) ? -am_inf() : v);
+    }
+  }
+  if (pg) {
+    ACT_REDUCE(redm, m, act_max);
+    ACT_REDUCE(redm, hasnan, act_max);
+  }
+  float shift = act_finite(m) ? m : 0.0f;
+  bool pinf = m == am_inf();
+  float2 s = am_f2(0.0f, 0.0f);
+  for (uint k = lane; k < nk; k += lanes) {
+    float bv = has_b != 0u ? LOAD(b, bb + k * bsl) : 1.0f;
+    float v = LOAD(x, xoff + base + k * inner);
+    if (bv != 0.0f && !am_isnan(v) && !am_isnan(bv))
+      s = act_dd_acc(s, act_lse_term(v, bv, shift, pinf));
+  }
+  if (pg) {
+    ACT_REDUCE(red, s, act_dd_acc);
+  }
+  float gy = live ? LOAD(dy, dyoff + r) : 0.0f;
+  bool bad = hasnan != 0.0f || am_isnan(gy) || am_isnan(s.x) ||
+             (has_sign == 0u && s.x < 0.0f);
+  for (uint k = lane; k < nk; k += lanes) {
+    uint e = base + k * inner;
+    float bv = has_b != 0u ? LOAD(b, bb + k * bsl) : 1.0f;
+    float v = LOAD(x, xoff + e);
+    float res = 0.0f;
+    if (bad) {
+      res = am_nan();
+    } else if (bv != 0.0f && s.x != 0.0f) {
+      float2 t = act_lse_term(v, bv, shift, pinf);
+      if (t.x == 0.0f)
+        res = 0.0f;
+      else if (!act_finite(s.x) || !act_finite(t.x))
+        res = gy * (t.x / s.x);
+      else
+        res = act_lse_mul(gy, act_dd_divr(t, s));
+    }
+    STORE(dx, dxoff + e, res);
   }
   ACT_ROWS_END
 }
@@ -620,6 +819,149 @@ ACT_KERNEL(act_standardize, ACT_STD_ARGS) {
     float mg = hm ? LOAD(mean, mb + k * msl) : 0.0f;
     float vg = hv ? LOAD(var, vb + k * vsl) : 0.0f;
     STORE(y, yoff + e, act_std_out(v, mus, mg, vg, hm, hv, ks, var_s, eps));
+  }
+  ACT_ROWS_END
+}
+
+/* ---- backward (jax semantics: mean and variance computed from x take
+ * part in the derivative; given ones are constants). With s_i =
+ * sqrt(V_i + eps):
+ *   mean and variance given:  dx = dy / s;
+ *   variance given:           dx_j = dy_j / s_j - (1/n) sum dy_i / s_i;
+ *   mean m given (V = mean(x^2) - m^2):
+ *                             dx_j = dy_j / s_j - x_j (1/n) sum dy_i (x_i -
+ *                                    m_i) / s_i^3;
+ *   neither (mu, V the row's): dx_j = (dy_j - mean(dy) - (x_j - mu)
+ *                                    mean((dy - mean(dy)) (x - mu)) /
+ *                                    (V + eps)) / s.
+ * Sums in double-float; rows of huge (or, with eps = 0, tiny) values are
+ * scaled by a power of two as in the forward kernel. ---- */
+
+float2 act_neg2(float2 a) { return am_f2(-a.x, -a.y); }
+
+#define ACT_STD_BWD_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                          \
+  IN(STYPE, x) SEP() IN(STYPE, mean) SEP() IN(STYPE, var) SEP()               \
+  IN(STYPE, dy) SEP() OUT(STYPE, dx) SEP()                                    \
+  LOCAL(float4, red, ACT_AXIS_WG) SEP() LOCAL(float, redm, ACT_AXIS_WG) SEP() \
+  SCALAR(uint, rows) SEP() SCALAR(uint, len) SEP() SCALAR(uint, inner) SEP()  \
+  SCALAR(uint, xoff) SEP() SCALAR(uint, dyoff) SEP() SCALAR(uint, dxoff) SEP()\
+  SCALAR(uint, moff) SEP()                                                    \
+  SCALAR(uint, mso) SEP() SCALAR(uint, msl) SEP() SCALAR(uint, msi) SEP()     \
+  SCALAR(uint, voff) SEP() SCALAR(uint, vso) SEP() SCALAR(uint, vsl) SEP()    \
+  SCALAR(uint, vsi) SEP() SCALAR(uint, flags) SEP()                           \
+  SCALAR(float, eps_h) SEP() SCALAR(float, eps_l) SEP()                       \
+  SCALAR(float, len_h) SEP() SCALAR(float, len_l)
+
+/* flags: bit 0 has_mean, bit 1 has_var, bit 2 per_group. */
+ACT_KERNEL(act_standardize_bwd, ACT_STD_BWD_ARGS) {
+  float2 eps = am_f2(eps_h, eps_l);
+  float2 lenp = am_f2(len_h, len_l);
+  bool hm = (flags & 1u) != 0u, hv = (flags & 2u) != 0u;
+  uint per_group = (flags >> 2) & 1u;
+  ACT_ROWS_BEGIN
+  uint mb = moff + o * mso + i * msi;
+  uint vb = voff + o * vso + i * vsi;
+  /* pass 0 (when the variance is computed): max |x|, for the scale 2^ks
+   * of the forward kernel (act_std_scale); rows of tiny values are scaled
+   * up only when eps = 0 (else eps dominates their variance anyway). In
+   * scaled units x_s = x 2^ks, every formula above keeps its form and dx
+   * is the result times 2^ks. */
+  int ks = 0;
+  if (!hv) {
+    float amax = 0.0f;
+    for (uint k = lane; k < nk; k += lanes) {
+      float a = fabs(LOAD(x, xoff + base + k * inner));
+      amax = a > amax ? a : amax;
+    }
+    if (pg) {
+      ACT_REDUCE(redm, amax, act_max);
+    }
+    ks = act_std_scale(amax);
+    ks = (ks > 0 && eps.x > 0.0f) ? 0 : ks;
+  }
+  float2 epss = act_scale2(eps, 2 * ks);
+  /* pass 1: sum x_s (or sum x_s^2 when the mean is given), sum dy */
+  float4 a1 = act_f4(0.0f, 0.0f, 0.0f, 0.0f);
+  if (!hv) {
+    for (uint k = lane; k < nk; k += lanes) {
+      float v = am_ldexp(LOAD(x, xoff + base + k * inner), ks);
+      float g = LOAD(dy, dyoff + base + k * inner);
+      float2 t = hm ? act_dd_mulr(am_f2(v, 0.0f), am_f2(v, 0.0f))
+                    : am_f2(v, 0.0f);
+      a1 = act_add4(a1, act_f4(t.x, t.y, g, 0.0f));
+    }
+    if (pg) {
+      ACT_REDUCE(red, a1, act_add4);
+    }
+  }
+  float2 mu = act_dd_divr(am_f2(a1.x, a1.y), lenp); /* mean, or mean(x^2) */
+  float2 mdy = act_dd_divr(am_f2(a1.z, a1.w), lenp);
+  /* pass 2 */
+  float4 a2 = act_f4(0.0f, 0.0f, 0.0f, 0.0f);
+  if (!(hm && hv)) {
+    for (uint k = lane; k < nk; k += lanes) {
+      float v = am_ldexp(LOAD(x, xoff + base + k * inner), ks);
+      float g = LOAD(dy, dyoff + base + k * inner);
+      if (!hm && !hv) {
+        /* sum (x - mu)^2, sum (dy - mean dy) (x - mu): centring dy
+         * first takes out the cancellation of rows where dy is nearly
+         * constant */
+        float2 d = act_dd_acc(am_f2(v, 0.0f), act_neg2(mu));
+        float2 q = act_dd_mulr(d, d);
+        float2 r = act_dd_mulr(act_dd_acc(am_f2(g, 0.0f), act_neg2(mdy)), d);
+        a2 = act_add4(a2, act_f4(q.x, q.y, r.x, r.y));
+      } else if (hv) {
+        /* sum dy / s */
+        float vg = LOAD(var, vb + k * vsl);
+        float2 q = act_div_sqrt(am_f2(g, 0.0f), act_dd_acc(am_f2(vg, 0.0f), eps));
+        a2 = act_add4(a2, act_f4(q.x, q.y, 0.0f, 0.0f));
+      } else {
+        /* sum dy (x - m) / s^3, V = mean(x^2) - m^2 */
+        float mg = am_ldexp(LOAD(mean, mb + k * msl), ks);
+        float2 V = act_dd_acc(act_dd_acc(mu, act_dd_mulr(am_f2(-mg, 0.0f),
+                                                         am_f2(mg, 0.0f))),
+                              epss);
+        float2 d = am_two_sum(v, -mg);
+        float2 q = act_dd_divr(act_div_sqrt(act_dd_mulr(am_f2(g, 0.0f), d), V), V);
+        a2 = act_add4(a2, act_f4(q.x, q.y, 0.0f, 0.0f));
+      }
+    }
+    if (pg) {
+      ACT_REDUCE(red, a2, act_add4);
+    }
+  }
+  float2 s2 = act_dd_divr(am_f2(a2.x, a2.y), lenp);
+  float2 s3 = act_dd_divr(am_f2(a2.z, a2.w), lenp);
+  /* pass 3: the outputs */
+  for (uint k = lane; k < nk; k += lanes) {
+    uint e = base + k * inner;
+    float v = am_ldexp(LOAD(x, xoff + e), ks);
+    float g = LOAD(dy, dyoff + e);
+    float res;
+    if (hm && hv) {
+      float vg = LOAD(var, vb + k * vsl);
+      res = act_div_sqrt_k(am_f2(g, 0.0f), act_dd_acc(am_f2(vg, 0.0f), eps), 0);
+    } else if (hv) {
+      float vg = LOAD(var, vb + k * vsl);
+      float2 q = act_div_sqrt(am_f2(g, 0.0f), act_dd_acc(am_f2(vg, 0.0f), eps));
+      float2 t = act_dd_acc(q, act_neg2(s2));
+      res = t.x + t.y;
+    } else if (hm) {
+      float mg = am_ldexp(LOAD(mean, mb + k * msl), ks);
+      float2 V = act_dd_acc(act_dd_acc(mu, act_dd_mulr(am_f2(-mg, 0.0f),
+                                                       am_f2(mg, 0.0f))),
+                            epss);
+      float2 q = act_div_sqrt(am_f2(g, 0.0f), V);
+      float2 t = act_dd_acc(q, act_neg2(act_dd_mulr(am_f2(v, 0.0f), s2)));
+      res = act_finite(t.x) ? am_ldexp_dd(t, ks) : am_ldexp(t.x, ks);
+    } else {
+      float2 V = act_dd_acc(s2, epss);
+      float2 d = act_dd_acc(am_f2(v, 0.0f), act_neg2(mu));
+      float2 t = act_dd_acc(am_f2(g, 0.0f), act_neg2(mdy));
+      t = act_dd_acc(t, act_neg2(act_dd_mulr(d, act_dd_divr(s3, V))));
+      res = act_div_sqrt_k(t, V, ks);
+    }
+    STORE(dx, dxoff + e, res);
   }
   ACT_ROWS_END
 }

@@ -115,6 +115,26 @@ static act_status_t act__check_broadcast(const char *op, const char *name,
   return ACT_OK;
 }
 
+/* Sorts the operands by role, checking each tensor on its own. */
+static act_status_t act__collect(const char *op, size_t nargs,
+                                 const act_arg_t *args, int host,
+                                 const act_tensor_t *arg[ACT_ARG_COUNT]) {
+  for (size_t i = 0; i < nargs; i++) {
+    act_arg_kind_t k = args[i].kind;
+    if ((int)k < 0 || k >= ACT_ARG_COUNT)
+      return act__fail(ACT_INVALID_ARGUMENT, "%s: args[%zu].kind = %d is not "
+                       "an act_arg_kind_t", op, i, (int)k);
+    if (arg[k])
+      return act__fail(ACT_INVALID_ARGUMENT, "%s: operand '%s' given twice",
+                       op, act__arg_names[k]);
+    act_status_t st = act__check_tensor(op, k, &args[i].tensor, host);
+    if (st)
+      return st;
+    arg[k] = &args[i].tensor;
+  }
+  return ACT_OK;
+}
+
 /* Normalises axis against ndim (negative counts from the end). */
 static act_status_t act__norm_axis(const char *op, int axis, int ndim,
                                    int *out) {
@@ -149,19 +169,8 @@ act_status_t act__call_prepare(const act_op_desc_t *desc, size_t nargs,
   if (st)
     return st;
   c->desc = desc;
-  for (size_t i = 0; i < nargs; i++) {
-    act_arg_kind_t k = args[i].kind;
-    if ((int)k < 0 || k >= ACT_ARG_COUNT)
-      return act__fail(ACT_INVALID_ARGUMENT, "%s: args[%zu].kind = %d is not "
-                       "an act_arg_kind_t", op, i, (int)k);
-    if (c->arg[k])
-      return act__fail(ACT_INVALID_ARGUMENT, "%s: operand '%s' given twice",
-                       op, act__arg_names[k]);
-    st = act__check_tensor(op, k, &args[i].tensor, host);
-    if (st)
-      return st;
-    c->arg[k] = &args[i].tensor;
-  }
+  if ((st = act__collect(op, nargs, args, host, c->arg)))
+    return st;
   const act_tensor_t *x = c->arg[ACT_ARG_X], *y = c->arg[ACT_ARG_Y];
   if (!x || !y)
     return act__fail(ACT_INVALID_ARGUMENT, "%s: operand '%s' is missing", op,
@@ -344,4 +353,143 @@ act_status_t act__call_prepare(const act_op_desc_t *desc, size_t nargs,
   default:
     return ACT_OK;
   }
+}
+
+/* ---- backward calls -------------------------------------------------------- */
+
+/*
+ * A backward call is checked by building the forward call it differentiates
+ * (the "forward view": x, the y that forward would write, and the forward
+ * operands) and preparing that with act__call_prepare, which validates the
+ * parameters, the axis and the forward operands and gives the geometry.
+ * The gradients are then checked against the view: dy has y's shape, dx
+ * x's, dalpha alpha's, all of x's dtype.
+ */
+act_status_t act__call_prepare_bwd(const act_op_desc_t *desc, size_t nargs,
+                                   const act_arg_t *args, int host,
+                                   act__call_t *c) {
+  memset(c, 0, sizeof *c);
+  if (!desc)
+    return act__fail(ACT_NULL_POINTER, "op descriptor is NULL");
+  if (nargs && !args)
+    return act__fail(ACT_NULL_POINTER, "args is NULL but nargs = %zu", nargs);
+  const act_op_info_t *info = act_op_info(desc->op);
+  if (!info)
+    return act__fail(ACT_INVALID_ARGUMENT, "op descriptor holds op %d, not "
+                     "an act_op_t", (int)desc->op);
+  const char *op = info->name;
+  if (desc->op == ACT_OP_ONE_HOT)
+    return act__fail(ACT_UNSUPPORTED, "one_hot has no gradient (its input "
+                     "is integer indices): no backward");
+  char who[64];
+  snprintf(who, sizeof who, "%s backward", op);
+  const act_tensor_t *arg[ACT_ARG_COUNT] = {0};
+  act_status_t st = act__collect(who, nargs, args, host, arg);
+  if (st)
+    return st;
+
+  /* What each op's backward takes (act_backward in actkit.h). */
+  bool softmax_like = desc->op == ACT_OP_SOFTMAX ||
+                      desc->op == ACT_OP_LOG_SOFTMAX ||
+                      desc->op == ACT_OP_SOFTMIN;
+  unsigned need = (1u << ACT_ARG_DY) | (1u << ACT_ARG_DX), extra = 0;
+  if (softmax_like) {
+    need |= 1u << ACT_ARG_Y;
+    extra = 1u << ACT_ARG_WHERE;
+  } else if (desc->op == ACT_OP_LOGSUMEXP) {
+    need |= (1u << ACT_ARG_X) | (1u << ACT_ARG_Y);
+    extra = 1u << ACT_ARG_B;
+  } else {
+    need |= 1u << ACT_ARG_X;
+    if (desc->op == ACT_OP_PRELU)
+      extra = (1u << ACT_ARG_ALPHA) | (1u << ACT_ARG_DALPHA);
+    else if (desc->op == ACT_OP_STANDARDIZE)
+      extra = (1u << ACT_ARG_MEAN) | (1u << ACT_ARG_VARIANCE);
+  }
+  for (int k = 0; k < ACT_ARG_COUNT; k++) {
+    if (!arg[k] && (need & (1u << k)))
+      return act__fail(ACT_INVALID_ARGUMENT, "%s: operand '%s' is missing "
+                       "(%s)", who, act__arg_names[k],
+                       k == ACT_ARG_DY   ? "the incoming gradient"
+                       : k == ACT_ARG_DX ? "the gradient to write"
+                       : k == ACT_ARG_Y  ? "the forward output"
+                                         : "the forward input");
+    if (arg[k] && !((need | extra) & (1u << k)))
+      return act__fail(ACT_INVALID_ARGUMENT, "%s: takes no '%s' operand%s",
+                       who, act__arg_names[k],
+                       softmax_like && k == ACT_ARG_X
+                           ? " (it works from y, the forward output)"
+                           : "");
+  }
+  if (arg[ACT_ARG_DALPHA] && !arg[ACT_ARG_ALPHA])
+    return act__fail(ACT_INVALID_ARGUMENT, "prelu backward: 'dalpha' needs "
+                     "the 'alpha' tensor it is the gradient of");
+
+  /* The forward view. x: the forward input (softmax family: y, of the
+   * same shape); y: what forward would write. */
+  const act_tensor_t *x = softmax_like ? arg[ACT_ARG_Y] : arg[ACT_ARG_X];
+  const char *xname = softmax_like ? "y" : "x";
+  if (!act__is_float(x->dtype))
+    return act__fail(ACT_BAD_DTYPE, "%s: %s must be f32, f16 or bf16, not %s",
+                     who, xname, act_dtype_name(x->dtype));
+  act_tensor_t fy = *x; /* element-wise and most axis ops: x's shape */
+  if (desc->op == ACT_OP_LOGSUMEXP)
+    fy = *arg[ACT_ARG_Y];
+  if (desc->op == ACT_OP_GLU && x->ndim > 0) {
+    int a = desc->axis < 0 ? desc->axis + x->ndim : desc->axis;
+    if (a >= 0 && a < x->ndim)
+      fy.dims[a] /= 2; /* odd lengths and bad axes: act__call_prepare says */
+  }
+  act_arg_t view[ACT_ARG_COUNT];
+  size_t nv = 0;
+  view[nv++] = (act_arg_t){ACT_ARG_X, *x};
+  view[nv++] = (act_arg_t){ACT_ARG_Y, fy};
+  static const act_arg_kind_t fwd_extra[] = {ACT_ARG_WHERE, ACT_ARG_ALPHA,
+                                             ACT_ARG_B, ACT_ARG_MEAN,
+                                             ACT_ARG_VARIANCE};
+  for (size_t i = 0; i < sizeof fwd_extra / sizeof *fwd_extra; i++)
+    if (arg[fwd_extra[i]])
+      view[nv++] = (act_arg_t){fwd_extra[i], *arg[fwd_extra[i]]};
+  if (desc->op == ACT_OP_LOGSUMEXP && desc->p[1] != 0.0)
+    view[nv++] = (act_arg_t){ACT_ARG_SIGN, fy}; /* not needed backward */
+  act__call_t fc;
+  if ((st = act__call_prepare(desc, nv, view, host, &fc)))
+    return st;
+
+  /* The gradients against the view. */
+  const act_tensor_t *dy = arg[ACT_ARG_DY], *dx = arg[ACT_ARG_DX];
+  if (dy->dtype != x->dtype)
+    return act__fail(ACT_BAD_DTYPE, "%s: dy is %s but %s is %s (they must "
+                     "match)", who, act_dtype_name(dy->dtype), xname,
+                     act_dtype_name(x->dtype));
+  if (dx->dtype != x->dtype)
+    return act__fail(ACT_BAD_DTYPE, "%s: dx is %s but %s is %s (they must "
+                     "match)", who, act_dtype_name(dx->dtype), xname,
+                     act_dtype_name(x->dtype));
+  if (!act__same_shape(dy, &fy))
+    return act__shape_mismatch(who, desc->op == ACT_OP_GLU
+                                        ? "dy (y's shape: x halved)"
+                                        : "dy (y's shape)",
+                               dy, &fy);
+  if (!act__same_shape(dx, x))
+    return act__shape_mismatch(who, softmax_like ? "dx (y's shape)"
+                                                 : "dx (x's shape)",
+                               dx, x);
+  const act_tensor_t *da = arg[ACT_ARG_DALPHA], *al = arg[ACT_ARG_ALPHA];
+  if (da) {
+    if (da->dtype != al->dtype)
+      return act__fail(ACT_BAD_DTYPE, "%s: dalpha is %s but alpha is %s "
+                       "(they must match)", who, act_dtype_name(da->dtype),
+                       act_dtype_name(al->dtype));
+    if (!act__same_shape(da, al))
+      return act__shape_mismatch(who, "dalpha (alpha's shape)", da, al);
+  }
+
+  /* The prepared call: the forward geometry, the backward operands. */
+  *c = fc;
+  memcpy(c->arg, arg, sizeof c->arg);
+  c->n = act_tensor_numel(x);
+  c->ny = act_tensor_numel(dy);
+  c->backward = 1;
+  return ACT_OK;
 }

@@ -279,6 +279,26 @@ act_status_t act__plan_build(const act__call_t *call,
 /* Axis ops (plan_axis.c). */
 act_status_t act__plan_axis(const act__call_t *call,
                             const act__limits_t *limits, act__plan_t *plan);
+/* Backward calls (plan_bwd.c): act__plan_build hands them here. */
+act_status_t act__plan_backward(const act__call_t *call,
+                                const act__limits_t *limits,
+                                act__plan_t *plan);
+
+/* Launch helpers shared by the planners (plan.c, plan_axis.c). */
+void act__launch_items(act__dispatch_t *d, uint64_t items, uint32_t group,
+                       const act__limits_t *lim);
+uint32_t act__axis_group(const act__limits_t *lim);
+void act__launch(act__dispatch_t *d, uint64_t groups, uint32_t group,
+                 const act__limits_t *lim);
+bool act__axis_per_group(uint64_t rows, uint64_t len, uint64_t inner);
+void act__launch_rows(act__dispatch_t *d, uint64_t rows, bool per_group,
+                      uint32_t e0, uint32_t e1, const act__limits_t *lim);
+void act__bind(act__dispatch_t *d, const act_tensor_t *t,
+               act_buffer_t *other);
+act_status_t act__offset(const char *op, const char *name,
+                         const act_tensor_t *t, uint32_t *off);
+act_status_t act__bcast_view(const act__call_t *c, const act_tensor_t *t,
+                             const char *name, uint32_t s[3]);
 
 /* Dispatch building helpers. */
 void act__disp_buf(act__dispatch_t *d, const act_tensor_t *t);

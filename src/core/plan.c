@@ -48,7 +48,7 @@ act_status_t act__elem_offset(const act_tensor_t *t, uint32_t *off) {
 /* A launch of exactly enough work-items for `items` elements (kernels
  * bound-check with ACT_LINEAR_ID() < n): 1-D, or 2-D when the device
  * cannot hold that many work-groups in one dimension. */
-static void act__launch_items(act__dispatch_t *d, uint64_t items,
+void act__launch_items(act__dispatch_t *d, uint64_t items,
                               uint32_t group, const act__limits_t *lim) {
   if (group > lim->max_group_size)
     group = lim->max_group_size;
@@ -69,6 +69,8 @@ static void act__launch_items(act__dispatch_t *d, uint64_t items,
 act_status_t act__plan_build(const act__call_t *c, const act__limits_t *lim,
                              act__plan_t *plan) {
   memset(plan, 0, sizeof *plan);
+  if (c->backward)
+    return act__plan_backward(c, lim, plan);
   const act_op_desc_t *desc = c->desc;
   if (act_op_info(desc->op)->kind != ACT_KIND_ELTWISE)
     return act__plan_axis(c, lim, plan);

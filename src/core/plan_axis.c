@@ -39,7 +39,7 @@ static uint64_t act__group_cap(const act__limits_t *lim) {
 }
 
 /* The largest power of two <= min(ACT__AXIS_WG, max_group_size). */
-static uint32_t act__axis_group(const act__limits_t *lim) {
+uint32_t act__axis_group(const act__limits_t *lim) {
   uint32_t m = lim->max_group_size ? lim->max_group_size : 1;
   uint32_t g = ACT__AXIS_WG;
   while (g > m)
@@ -48,7 +48,7 @@ static uint32_t act__axis_group(const act__limits_t *lim) {
 }
 
 /* A 1-D dispatch of `groups` groups of `group` (groups capped, >= 1). */
-static void act__launch(act__dispatch_t *d, uint64_t groups, uint32_t group,
+void act__launch(act__dispatch_t *d, uint64_t groups, uint32_t group,
                         const act__limits_t *lim) {
   uint64_t cap = act__group_cap(lim);
   if (groups > cap)
@@ -62,7 +62,7 @@ static void act__launch(act__dispatch_t *d, uint64_t groups, uint32_t group,
 }
 
 /* One work-group per row? */
-static bool act__axis_per_group(uint64_t rows, uint64_t len, uint64_t inner) {
+bool act__axis_per_group(uint64_t rows, uint64_t len, uint64_t inner) {
   const char *env = getenv("ACTKIT_AXIS_LAUNCH");
   if (env && strcmp(env, "group") == 0)
     return true;
@@ -75,7 +75,7 @@ static bool act__axis_per_group(uint64_t rows, uint64_t len, uint64_t inner) {
 
 /* The reducing kernels' launch: per_group as above, LOCAL arrays of
  * `group` elements of e0 and e1 bytes. */
-static void act__launch_rows(act__dispatch_t *d, uint64_t rows, bool per_group,
+void act__launch_rows(act__dispatch_t *d, uint64_t rows, bool per_group,
                              uint32_t e0, uint32_t e1,
                              const act__limits_t *lim) {
   uint32_t group = act__axis_group(lim);
@@ -88,14 +88,14 @@ static void act__launch_rows(act__dispatch_t *d, uint64_t rows, bool per_group,
 }
 
 /* Binds t's buffer, or `other` when t is absent or empty (never read). */
-static void act__bind(act__dispatch_t *d, const act_tensor_t *t,
+void act__bind(act__dispatch_t *d, const act_tensor_t *t,
                       act_buffer_t *other) {
   d->buf[d->nbuf++] = t && t->buffer ? t->buffer : other;
 }
 
 /* Element offset of t (0 when absent), checking that t's last element is
  * addressable with 32 bits. */
-static act_status_t act__offset(const char *op, const char *name,
+act_status_t act__offset(const char *op, const char *name,
                                 const act_tensor_t *t, uint32_t *off) {
   *off = 0;
   if (!t)
@@ -134,7 +134,7 @@ static bool act__flat_stride(const int64_t *st, const act_tensor_t *x,
 }
 
 /* Strides (outer, len, inner) of a broadcast operand t in x's row view. */
-static act_status_t act__bcast_view(const act__call_t *c, const act_tensor_t *t,
+act_status_t act__bcast_view(const act__call_t *c, const act_tensor_t *t,
                                     const char *name, uint32_t s[3]) {
   const act_tensor_t *x = c->arg[ACT_ARG_X];
   const char *op = act_op_info(c->desc->op)->name;

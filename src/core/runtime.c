@@ -459,19 +459,26 @@ act_status_t act_forward(act_queue_t *q, const act_op_desc_t *desc,
   return act__event_out(q, h, event);
 }
 
-act_status_t act_forward_host(act_context_t *ctx, const act_op_desc_t *desc,
-                              size_t nargs, const act_arg_t *args) {
-  act__clear_error();
+/* act_forward_host and act_backward_host: runs a prepared host call on ctx's
+ * device (the reference directly on the cpu device): device copies of every
+ * operand, then one queue: upload the inputs, run, read the outputs. */
+static act_status_t act__run_host(act_context_t *ctx,
+                                  const act_op_desc_t *desc, size_t nargs,
+                                  const act_arg_t *args, int backward) {
+  const char *fn = backward ? "act_backward_host" : "act_forward_host";
   if (!ctx)
-    return act__fail(ACT_NULL_POINTER, "act_forward_host: ctx is NULL");
+    return act__fail(ACT_NULL_POINTER, "%s: ctx is NULL", fn);
   act__call_t c;
-  act_status_t st = act__call_prepare(desc, nargs, args, 1, &c);
+  act_status_t st = backward ? act__call_prepare_bwd(desc, nargs, args, 1, &c)
+                             : act__call_prepare(desc, nargs, args, 1, &c);
   if (st)
     return st;
   if (ctx->device->info.backend == ACT_BACKEND_CPU)
     return act__reference_run(&c);
 
-  /* Device copies of every operand, then one queue: upload, run, read. */
+  /* The operands the call writes. */
+  unsigned outputs = backward ? (1u << ACT_ARG_DX) | (1u << ACT_ARG_DALPHA)
+                              : (1u << ACT_ARG_Y) | (1u << ACT_ARG_SIGN);
   act_arg_t dev[ACT_ARG_COUNT];
   act_buffer_t *bufs[ACT_ARG_COUNT] = {0};
   act_queue_t *q = NULL;
@@ -490,15 +497,15 @@ act_status_t act_forward_host(act_context_t *ctx, const act_op_desc_t *desc,
     if ((st = act_buffer_create(ctx, bytes ? bytes : 1, &bufs[k])))
       break;
     dev[n].tensor.buffer = bufs[k];
-    bool output = k == ACT_ARG_Y || k == ACT_ARG_SIGN;
-    if (!output && bytes)
+    if (!(outputs & (1u << k)) && bytes)
       st = act_buffer_write(q, bufs[k], 0, bytes, t->data, NULL);
     n++;
   }
   if (!st)
-    st = act_forward(q, desc, n, dev, NULL);
-  for (int k = ACT_ARG_Y; !st && k < ACT_ARG_COUNT; k++) {
-    if (!c.arg[k] || (k != ACT_ARG_Y && k != ACT_ARG_SIGN))
+    st = backward ? act_backward(q, desc, n, dev, NULL)
+                  : act_forward(q, desc, n, dev, NULL);
+  for (int k = 0; !st && k < ACT_ARG_COUNT; k++) {
+    if (!c.arg[k] || !(outputs & (1u << k)))
       continue;
     const act_tensor_t *t = c.arg[k];
     size_t bytes = (size_t)act_tensor_numel(t) * act_dtype_size(t->dtype);
@@ -521,11 +528,66 @@ act_status_t act_forward_host(act_context_t *ctx, const act_op_desc_t *desc,
   return ACT_OK;
 }
 
+act_status_t act_forward_host(act_context_t *ctx, const act_op_desc_t *desc,
+                              size_t nargs, const act_arg_t *args) {
+  act__clear_error();
+  return act__run_host(ctx, desc, nargs, args, 0);
+}
+
 act_status_t act_reference_forward(const act_op_desc_t *desc, size_t nargs,
                                    const act_arg_t *args) {
   act__clear_error();
   act__call_t c;
   act_status_t st = act__call_prepare(desc, nargs, args, 1, &c);
+  if (st)
+    return st;
+  return act__reference_run(&c);
+}
+
+/* ---- backward ------------------------------------------------------------- */
+
+act_status_t act_backward(act_queue_t *q, const act_op_desc_t *desc,
+                          size_t nargs, const act_arg_t *args,
+                          act_event_t **event) {
+  act__clear_error();
+  if (!q)
+    return act__fail(ACT_NULL_POINTER, "act_backward: queue is NULL");
+  act__call_t c;
+  act_status_t st = act__call_prepare_bwd(desc, nargs, args, 0, &c);
+  if (st)
+    return st;
+  for (int k = 0; k < ACT_ARG_COUNT; k++)
+    if (c.arg[k] && c.arg[k]->buffer && c.arg[k]->buffer->ctx != q->ctx)
+      return act__fail(ACT_INVALID_ARGUMENT, "%s backward: a buffer belongs "
+                       "to another context than the queue",
+                       act_op_info(desc->op)->name);
+  const act__device_t *dev = q->ctx->device;
+  const act__backend_t *be = dev->backend;
+  /* Checked before supports(): a backend without backward entry may not
+   * know how to plan a backward call. */
+  if (!be->backward)
+    return act__fail(ACT_UNSUPPORTED, "%s backward is not supported on "
+                     "device %s (%s backend: no backward kernels)",
+                     act_op_info(desc->op)->name, dev->info.name, be->name);
+  if ((st = be->supports(q->ctx->state, &c)))
+    return st;
+  void *h = NULL;
+  if ((st = be->backward(q->handle, &c, &h)))
+    return st;
+  return act__event_out(q, h, event);
+}
+
+act_status_t act_backward_host(act_context_t *ctx, const act_op_desc_t *desc,
+                               size_t nargs, const act_arg_t *args) {
+  act__clear_error();
+  return act__run_host(ctx, desc, nargs, args, 1);
+}
+
+act_status_t act_reference_backward(const act_op_desc_t *desc, size_t nargs,
+                                    const act_arg_t *args) {
+  act__clear_error();
+  act__call_t c;
+  act_status_t st = act__call_prepare_bwd(desc, nargs, args, 1, &c);
   if (st)
     return st;
   return act__reference_run(&c);

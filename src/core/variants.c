@@ -30,6 +30,16 @@ static const struct {
     {"axis.cl", "act_standardize", ACT_OP_STANDARDIZE, ACT__DT_FLOAT},
     {"axis.cl", "act_glu", ACT_OP_GLU, ACT__DT_FLOAT},
     {"axis.cl", "act_one_hot", ACT_OP_ONE_HOT, ACT__DT_FLOAT | 0x8u},
+    /* backward (plan_bwd.c) */
+    {"eltwise_bwd.cl", "act_eltwise_bwd", ACT__ALL_ELTWISE, ACT__DT_FLOAT},
+    {"eltwise_bwd.cl", "act_prelu_bwd", ACT_OP_PRELU, ACT__DT_FLOAT},
+    {"eltwise_bwd.cl", "act_prelu_dalpha", ACT_OP_PRELU, ACT__DT_FLOAT},
+    {"eltwise_bwd.cl", "act_glu_bwd", ACT_OP_GLU, ACT__DT_FLOAT},
+    {"axis.cl", "act_logsumexp_bwd", ACT_OP_LOGSUMEXP, ACT__DT_FLOAT},
+    {"axis.cl", "act_softmax_bwd", ACT_OP_SOFTMAX, ACT__DT_FLOAT},
+    {"axis.cl", "act_softmax_bwd", ACT_OP_LOG_SOFTMAX, ACT__DT_FLOAT},
+    {"axis.cl", "act_softmax_bwd", ACT_OP_SOFTMIN, ACT__DT_FLOAT},
+    {"axis.cl", "act_standardize_bwd", ACT_OP_STANDARDIZE, ACT__DT_FLOAT},
 };
 
 size_t act__variants(const char *file, act__variant_t *out, size_t cap) {

@@ -136,6 +136,7 @@ static const act__backend_t act__cpu_backend = {
     .write = cpu_write,
     .read = cpu_read,
     .forward = cpu_forward,
+    .backward = cpu_forward, /* act__reference_run follows call->backward */
     .wait_event = cpu_wait_event,
     .flush = cpu_nothing,
     .finish = cpu_nothing,

@@ -175,6 +175,14 @@ static double eltwise_d(act_op_t op, const double *p, double x) {
   }
 }
 
+/* One element of an element-wise op in double, before rounding (prelu: the
+ * slope in p[0]). For tests that need the forward unrounded (the finite
+ * differences of tests/test_backward.c); not public. */
+double act__reference_eltwise_d(act_op_t op, const double *p, double x);
+double act__reference_eltwise_d(act_op_t op, const double *p, double x) {
+  return isnan(x) ? x : eltwise_d(op, p, x);
+}
+
 /* ---- element-wise driver ------------------------------------------------ */
 
 #define TILE 2048
@@ -458,7 +466,12 @@ done:
   return st;
 }
 
+/* The backward half (reference_bwd.c). */
+act_status_t act__reference_run_bwd(const act__call_t *c);
+
 act_status_t act__reference_run(const act__call_t *c) {
+  if (c->backward)
+    return act__reference_run_bwd(c);
   if (c->n == 0 && c->ny == 0)
     return ACT_OK;
   if (act_op_info(c->desc->op)->kind == ACT_KIND_ELTWISE) {

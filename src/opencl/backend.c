@@ -537,7 +537,9 @@ static act_status_t run_dispatch(cl_queue_t *q, const act__dispatch_t *d,
   return ACT_OK;
 }
 
-static act_status_t ocl_forward(void *qq, const act__call_t *c, void **ev) {
+/* Forward and backward calls alike: the plan (act__plan_build hands
+ * backward calls to act__plan_backward), its dispatches in order. */
+static act_status_t ocl_run_call(void *qq, const act__call_t *c, void **ev) {
   cl_queue_t *q = qq;
   act__plan_t plan;
   act_status_t st = act__plan_build(c, &q->s->h->limits, &plan);
@@ -605,7 +607,8 @@ static const act__backend_t act__opencl_backend = {
     .queue_destroy = ocl_queue_destroy,
     .write = ocl_write,
     .read = ocl_read,
-    .forward = ocl_forward,
+    .forward = ocl_run_call,
+    .backward = ocl_run_call,
     .wait_event = ocl_wait_event,
     .flush = ocl_flush,
     .finish = ocl_finish,

@@ -1446,7 +1446,9 @@ static act_status_t run_dispatch(vk_queue_t *q, const act__dispatch_t *d,
   return ACT_OK;
 }
 
-static act_status_t vkb_forward(void *qq, const act__call_t *c, void **ev) {
+/* Forward and backward calls alike: the plan (act__plan_build hands
+ * backward calls to act__plan_backward), its dispatches in order. */
+static act_status_t vkb_run_call(void *qq, const act__call_t *c, void **ev) {
   vk_queue_t *q = qq;
   act__plan_t plan;
   act_status_t st = act__plan_build(c, &q->s->h->limits, &plan);
@@ -1548,7 +1550,8 @@ static const act__backend_t act__vulkan_backend = {
     .queue_destroy = vkb_queue_destroy,
     .write = vkb_write,
     .read = vkb_read,
-    .forward = vkb_forward,
+    .forward = vkb_run_call,
+    .backward = vkb_run_call,
     .wait_event = vkb_wait_event,
     .flush = vkb_flush,
     .finish = vkb_finish,

@@ -1,0 +1,718 @@
+/*
+ * eltwise_bwd.cl - the backward pass of every element-wise op (SPEC 2.3):
+ * dx = dy * f'(x), and prelu's slope gradient.
+ *
+ * Needs: -D ACT_OP=<act_op_t value> -D ACT_DTYPE=0|1|2, the ACT_OP_<NAME>
+ * defines, act_prelude_*.cl and act_math.cl before it (README.md).
+ * Parameters arrive as (hi, lo) float pairs, as for act_eltwise (the plan
+ * passes hard_sigmoid / hard_silu in the same offset form).
+ *
+ * METHOD. f'(x) is formed as a double-float g (and, where it can leave the
+ * float range, a power of two 2^k kept apart), then dy * g * 2^k is rounded
+ * once (act_gmul_k: dy is scaled into [1, 2) first, so that neither the
+ * product's low part nor a denormal result loses precision). So the error
+ * is that of g (about 2^-28 relative or better) plus the final rounding.
+ * Sigmoid-type factors come from act_sig (sigmoid(v), or
+ * sigmoid(v) sigmoid(-v), for a double-float v) built on the exp core of
+ * act_math.cl; the forms avoid cancellation: tanh' = 4t/(1 + t)^2,
+ * t = e^(-2|x|); sigmoid' = t/(1 + t)^2, t = e^(-|x|); softplus' =
+ * sigmoid(beta x); the gated ops x sigmoid(w(x)) (silu, gelu_quick, gelu
+ * tanh form, mish) as sigmoid(w) (1 + x w' sigmoid(-w)); gelu (erf) as
+ * Phi(x) + x phi(x), for x < -0.7 as e^(-x^2/2) (erfcx(|x|/sqrt 2)/2 -
+ * |x|/sqrt(2 pi)); squareplus' for x < 0 as b / (2 r (r + |x|)). Tails
+ * are cut only where f' times any float dy rounds to 0.
+ *
+ * KINKS follow SPEC 2.3 (jax): relu'(0) = 0; relu6, hard_sigmoid,
+ * sparse_sigmoid (and hard_silu's ramp term) 0 at both ends of the ramp;
+ * hard_tanh'(+-1) = 1; leaky_relu'(0) = prelu'(0) = 1; elu'(0) = alpha;
+ * elsewhere the branch the forward formula selects.
+ *
+ * NaN in x or dy gives NaN. Infinite x gives the limit of f' (times dy).
+ */
+
+#define ACT_LN2_F 0.693147182464599609375f
+#define ACT_LN2_FL -1.9046542121e-09f
+#define ACT_RSQRT2PI_H 0.39894229173660278f
+#define ACT_RSQRT2PI_L -1.1335170136e-08f
+
+float4 act_f4(float a, float b, float c, float d) {
+  float4 r;
+  r.x = a;
+  r.y = b;
+  r.z = c;
+  r.w = d;
+  return r;
+}
+
+bool act_fin(float a) { return fabs(a) < am_inf(); }
+
+/* dy * (g.x + g.y) * 2^k, rounded once (g normalised, finite). */
+float act_gmul_k(float dy, float2 g, int k) {
+  if (!act_fin(dy) || dy == 0.0f || g.x == 0.0f)
+    return dy * g.x;
+  if (k == 0) {
+    /* fast paths: one product (rounded once, denormals too), or an exact
+     * product plus the low part while far from underflow */
+    if (g.y == 0.0f)
+      return dy * g.x;
+    float2 p = am_two_prod(dy, g.x);
+    if (fabs(p.x) >= 7.8886090522101181e-31f /* 2^-100 */ && act_fin(p.x))
+      return p.x + fma(dy, g.y, p.y);
+  }
+  int e = am_ilogb(dy);
+  float ds = am_ldexp(dy, -e);
+  float2 p = am_dd_mul_f(g, ds);
+  return am_ldexp_dd(p, e + k);
+}
+
+float act_gmul(float dy, float2 g) { return act_gmul_k(dy, g, 0); }
+
+float2 act_one(void) { return am_f2(1.0f, 0.0f); }
+float2 act_zero(void) { return am_f2(0.0f, 0.0f); }
+
+/* e^(h + l) = m 2^k: returns m (a double-float in [0.7, 1.42]); k is
+ * act_exp_k(h). h is clamped to [-200, 200] (callers treat beyond). */
+float act_exp_k(float h) {
+  return ami_exp_kf(ami_clampf(h, -200.0f, 200.0f));
+}
+float2 act_exp_m(float h, float l) {
+  bool outr = !(h >= -200.0f && h <= 200.0f);
+  float hc = ami_clampf(h, -200.0f, 200.0f);
+  float2 p = ami_expm1_red(hc, outr ? 0.0f : l, ami_exp_kf(hc));
+  float2 m = am_fast_two_sum(1.0f, p.x);
+  return am_fast_two_sum(m.x, m.y + p.y);
+}
+
+/* sigmoid(v) (deriv false) or sigmoid(v) sigmoid(-v) (deriv true) for a
+ * double-float v, as (q.x, q.y, k, 0): the value is q 2^k. 0 where it is
+ * below 2^-280 (|v| > 200). */
+float4 act_sig(float vh, float vl, bool deriv) {
+  bool neg = vh < 0.0f;
+  float ah = neg ? vh : -vh;
+  float al = neg ? vl : -vl;
+  bool far = !(ah >= -200.0f);
+  ah = far ? -200.0f : ah;
+  al = far ? 0.0f : al;
+  float kf = ami_exp_kf(ah);
+  int k = convert_int(kf);
+  float2 p = ami_expm1_red(ah, al, kf);
+  float2 m = am_fast_two_sum(1.0f, p.x);
+  m = am_fast_two_sum(m.x, m.y + p.y);
+  float2 t = am_f2(am_ldexp(m.x, k), am_ldexp(m.y, k));
+  float2 den = am_fast_two_sum(1.0f, t.x);
+  den = am_fast_two_sum(den.x, den.y + t.y);
+  float2 q;
+  if (deriv)
+    q = am_dd_div(m, am_dd_mul(den, den));
+  else
+    q = am_dd_div(neg ? m : act_one(), den);
+  bool small = deriv || neg;
+  if (far && small)
+    q = act_zero();
+  return act_f4(q.x, q.y, small ? kf : 0.0f, 0.0f);
+}
+
+/* Both halves times 2^k. */
+float2 act_sc2(float2 a, int k) {
+  return am_f2(am_ldexp(a.x, k), am_ldexp(a.y, k));
+}
+
+/* x * (p.x + p.y) as a double-float. */
+float2 act_mul_dd(float x, float2 p) {
+  float2 h = am_two_prod(p.x, x);
+  if (am_isinf(h.x))
+    return am_f2(h.x, 0.0f);
+  AM_PRECISE float l = h.y + p.y * x;
+  return am_fast_two_sum(h.x, l);
+}
+
+bool act_gt_p(float x, float2 p) {
+  return x > p.x || (x == p.x && p.y < 0.0f);
+}
+
+bool act_lt_p(float x, float2 p) {
+  return x < p.x || (x == p.x && p.y > 0.0f);
+}
+
+float act_mul_p(float x, float2 p) {
+  if (p.x == 0.0f)
+    return 0.0f;
+  return am_isinf(x) ? p.x * x : fma(p.x, x, p.y * x);
+}
+
+float act_sub_p(float x, float2 p) {
+  float2 s = am_two_sum(x, -p.x);
+  if (am_isinf(s.x))
+    return s.x;
+  AM_PRECISE float r = s.x + (s.y - p.y);
+  return r;
+}
+
+/* dy e^z for z > 200, where e^z is beyond every float: +-inf, but a zero
+ * for dy = 0 (f' is finite at every finite x; NaN for z = inf). */
+float act_huge(float dy, float z) {
+  if (dy == 0.0f)
+    return am_isinf(z) ? am_nan() : dy;
+  return dy * am_inf();
+}
+
+/* The gated form: dy * sigmoid(w) (1 + s sigmoid(-w)), w and s
+ * double-floats (s = x w'(x)). */
+float act_gated(float dy, float2 w, float2 s) {
+  /* t = e^(-|w|) = m 2^k; sigmoid(|w|) = 1/(1 + t), sigmoid(-|w|) =
+   * m 2^k/(1 + t): both from one exponential */
+  bool neg = w.x < 0.0f;
+  float ah = neg ? w.x : -w.x;
+  float al = neg ? w.y : -w.y;
+  bool far = !(ah >= -200.0f);
+  ah = far ? -200.0f : ah;
+  al = far ? 0.0f : al;
+  float kf = ami_exp_kf(ah);
+  int k = convert_int(kf);
+  float2 p = ami_expm1_red(ah, al, kf);
+  float2 m = am_fast_two_sum(1.0f, p.x);
+  m = am_fast_two_sum(m.x, m.y + p.y);
+  float2 den = am_fast_two_sum(1.0f, am_ldexp(m.x, k));
+  den = am_fast_two_sum(den.x, den.y + am_ldexp(m.y, k));
+  float2 big = am_dd_div(act_one(), den);     /* sigmoid(|w|) */
+  float2 small = far ? act_zero() : am_dd_mul(m, big); /* / 2^k */
+  float2 sa = neg ? small : big; /* sigmoid(w) = sa 2^ka */
+  float2 sb = neg ? big : small; /* sigmoid(-w) = sb 2^kb */
+  int ka = neg ? k : 0;
+  int kb = neg ? 0 : k;
+  float2 t = act_fin(s.x) ? am_dd_mul(s, sb) : am_f2(s.x * sb.x, 0.0f);
+  t = act_sc2(t, kb);
+  float2 B = am_dd_add_f(t, 1.0f);
+  if (!act_fin(t.x))
+    B = am_f2(t.x, 0.0f);
+  float2 g = am_dd_mul(sa, B);
+  if (!act_fin(g.x) || sa.x == 0.0f)
+    g = am_f2(sa.x * B.x, 0.0f);
+  return act_gmul_k(dy, g, ka);
+}
+
+/* NEAR THE ZERO OF f' (gelu, silu, gelu_quick, mish have a minimum) the
+ * closed forms cancel completely; there, |h| <= 0.25 with h = x - x0 (or
+ * u - u0 for silu's u = beta x) formed exactly as a double-float, f' =
+ * h (c1 + h Q(h)), Q from the Taylor series of f' at its zero x0
+ * (degree 10-11, truncation below 2^-33 relative; printed by
+ * gen/gen_bwd_roots.py beside this file), so f' keeps its relative
+ * accuracy however close x is to x0. */
+float2 act_root_h(float2 v, float x0h, float x0l) {
+  float2 s = am_two_sum(v.x, -x0h);
+  return am_fast_two_sum(s.x, s.y + (v.y - x0l));
+}
+float2 act_root_g(float2 h, float q, float c1h, float c1l) {
+  float2 t = am_two_prod(h.x, q);
+  float2 P = am_two_sum(c1h, t.x);
+  P = am_fast_two_sum(P.x, P.y + (t.y + (c1l + h.y * q)));
+  return am_dd_mul(h, P);
+}
+#define ACT_H3(q, h, a, b, c) q = fma(q, h, a); q = fma(q, h, b); q = fma(q, h, c)
+
+/* dy * f'(x) for every op but prelu with a slope tensor. */
+float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
+              float2 p3) {
+#if ACT_OP == ACT_OP_RELU
+  /* p0 negative_slope, p1 max_value, p2 threshold */
+  float r;
+  float2 g;
+  if (act_gt_p(x, p2)) {
+    r = x;
+    g = act_one();
+  } else {
+    r = (p0.x == 0.0f) ? 0.0f
+                       : (am_isinf(x) ? p0.x * x : act_mul_p(act_sub_p(x, p2), p0));
+    g = p0;
+  }
+  if (act_gt_p(r, p1))
+    g = act_zero();
+  return act_gmul(dy, g);
+#elif ACT_OP == ACT_OP_RELU6
+  return act_gmul(dy, (x > 0.0f && x < 6.0f) ? act_one() : act_zero());
+#elif ACT_OP == ACT_OP_LEAKY_RELU || ACT_OP == ACT_OP_PRELU
+  return act_gmul(dy, x >= 0.0f ? act_one() : p0);
+#elif ACT_OP == ACT_OP_ELU || ACT_OP == ACT_OP_SELU
+#if ACT_OP == ACT_OP_ELU
+  float2 c1 = act_one(), c2 = p0;
+#else
+  float2 c1 = am_f2(1.05070102214813232421875f, -1.4760e-09f);
+  float2 c2 = am_f2(1.7580993175506591796875f, 2.3296e-08f);
+#endif
+  if (x > 0.0f)
+    return act_gmul(dy, c1);
+  if (x < -200.0f)
+    return act_gmul(dy, act_zero());
+  float2 m = act_exp_m(x, 0.0f);
+  return act_gmul_k(dy, am_dd_mul(m, c2), convert_int(act_exp_k(x)));
+#elif ACT_OP == ACT_OP_CELU
+  if (x > 0.0f)
+    return act_gmul(dy, act_one());
+  float zh = x, zl = 0.0f;
+  if (!(p0.x == 1.0f && p0.y == 0.0f)) {
+    zh = am_div(x, p0.x);
+    zl = (am_fnma(zh, p0.x, x) - zh * p0.y) / p0.x;
+    if (!act_fin(zh))
+      zl = 0.0f;
+  }
+  if (!(zh >= -200.0f))
+    return act_gmul(dy, act_zero());
+  if (zh > 200.0f) /* alpha < 0: e^(x/alpha) far above float range */
+    return act_huge(dy, zh);
+  return act_gmul_k(dy, act_exp_m(zh, zl), convert_int(act_exp_k(zh)));
+#elif ACT_OP == ACT_OP_EXP
+  if (x > 200.0f)
+    return act_huge(dy, x);
+  if (x < -200.0f)
+    return act_gmul(dy, act_zero());
+  return act_gmul_k(dy, act_exp_m(x, 0.0f), convert_int(act_exp_k(x)));
+#elif ACT_OP == ACT_OP_GELU
+  if (p0.x != 0.0f) {
+    /* tanh form: w = c x (1 + a x^2), s = x w' = c x (1 + 3 a x^2) */
+    if (x > 20.0f)
+      return act_gmul(dy, act_one());
+    if (x < -20.0f)
+      return act_gmul(dy, act_zero());
+    if (fabs(x + 0.7524614334f) <= 0.25f) {
+      float2 h = act_root_h(am_f2(x, 0.0f), -7.524614334e-01f, 1.133962790e-08f);
+      float q = 1.242522849e-04f;
+      ACT_H3(q, h.x, 2.639276499e-04f, -9.274420445e-04f, -2.422731835e-03f);
+      ACT_H3(q, h.x, 5.261059385e-03f, 1.968230866e-02f, -1.661932841e-02f);
+      ACT_H3(q, h.x, -1.139444858e-01f, -1.578285359e-02f, 3.875184357e-01f);
+      return act_gmul(dy, act_root_g(h, q, 4.304001033e-01f, -1.230575375e-08f));
+    }
+    float2 x2 = am_two_prod(x, x);
+    float2 a = am_f2(0.044714998453855515f, 1.5461444347053543e-09f);
+    float2 bx2 = am_dd_mul(a, x2);
+    float2 w1 = am_dd_add_f(bx2, 1.0f);
+    float2 w3 = am_dd_add_f(am_dd_mul_f(bx2, 3.0f), 1.0f);
+    float2 cx = am_dd_mul_f(am_f2(1.5957691669464111f, -4.534068054340423e-08f),
+                            x);
+    return act_gated(dy, am_dd_mul(cx, w1), am_dd_mul(cx, w3));
+  }
+  /* erf form: Phi(x) + x phi(x) */
+  if (x > 8.0f)
+    return act_gmul(dy, act_one());
+  if (x < -20.0f) /* f' < 2^-280 */
+    return act_gmul(dy, act_zero());
+  if (fabs(x + 0.7517915368f) <= 0.25f) {
+    float2 h = act_root_h(am_f2(x, 0.0f), -7.517915368e-01f, 1.211444989e-08f);
+    float q = 8.615948173e-05f;
+    ACT_H3(q, h.x, 1.863397483e-04f, -7.448268589e-04f, -2.239538124e-03f);
+    ACT_H3(q, h.x, 4.539228510e-03f, 1.942167990e-02f, -1.477152202e-02f);
+    ACT_H3(q, h.x, -1.140082330e-01f, -1.819967665e-02f, 3.882849813e-01f);
+    return act_gmul(dy, act_root_g(h, q, 4.314939976e-01f, -5.259805480e-09f));
+  }
+  float2 zs = am_dd_mul_f(am_f2(0.7071067690849304f, 1.2101617485882343e-08f),
+                          x);
+  float2 z2 = am_two_prod(x, x);
+  z2 = am_f2(0.5f * z2.x, 0.5f * z2.y);
+  float kf = ami_exp_kf(-z2.x);
+  int k = convert_int(kf);
+  float2 pe = ami_expm1_red(-z2.x, -z2.y, kf);
+  float2 em = am_fast_two_sum(1.0f, pe.x);
+  em = am_fast_two_sum(em.x, em.y + pe.y); /* e^(-x^2/2) = em 2^k */
+  float2 phi = am_dd_mul(em, am_f2(ACT_RSQRT2PI_H, ACT_RSQRT2PI_L));
+  if (fabs(zs.x) < 0.5f) {
+    /* Phi = (1 + z + z V(z^2))/2 */
+    float2 c = am_fast_two_sum(1.0f, zs.x);
+    c.y = fma(zs.x, ami_erf_v(z2.x), c.y + zs.y);
+    c = am_fast_two_sum(c.x, c.y);
+    float2 xp = act_sc2(am_dd_mul_f(phi, x), k);
+    float2 g = am_dd_add(am_f2(0.5f * c.x, 0.5f * c.y), xp);
+    return act_gmul(dy, g);
+  }
+  float zh = fabs(zs.x);
+  float zl = x < 0.0f ? -zs.y : zs.y;
+  float2 ex = ami_erfcx_dd(zh, zl); /* e^(z^2) erfc(z) */
+  if (x > 0.0f) {
+    /* 1 - erfc(z)/2 + x phi */
+    float2 h = am_dd_mul(em, ex);
+    float2 xp = am_dd_mul_f(phi, x);
+    float2 d = am_dd_add(am_f2(-0.5f * h.x, -0.5f * h.y), xp);
+    d = act_sc2(d, k);
+    return act_gmul(dy, am_dd_add_f(d, 1.0f));
+  }
+  /* x < 0: e^(-x^2/2) (erfcx(z)/2 - |x|/sqrt(2 pi)); past z = 10.2 (the
+   * range of ami_erfcx_dd) erfcx's asymptotic series, whose share of the
+   * bracket is below 1/x^2 */
+  if (zh > 10.2f) {
+    float iz2 = 1.0f / (zh * zh);
+    float as = fma(fma(fma(-1.875f, iz2, 0.75f), iz2, -0.5f), iz2, 1.0f);
+    ex = am_f2(as * 0.56418958354775628f / zh, 0.0f); /* 1/sqrt(pi) */
+  }
+  float2 br = am_dd_add(am_f2(0.5f * ex.x, 0.5f * ex.y),
+                        am_dd_mul_f(am_f2(ACT_RSQRT2PI_H, ACT_RSQRT2PI_L), x));
+  return act_gmul_k(dy, am_dd_mul(em, br), k);
+#elif ACT_OP == ACT_OP_SILU || ACT_OP == ACT_OP_GELU_QUICK
+#if ACT_OP == ACT_OP_SILU
+  float2 beta = p0;
+#else
+  float2 beta = am_f2(1.70200002193450927734375f, -2.19345092773437500e-08f);
+#endif
+  if (beta.x == 0.0f) /* x / 2 */
+    return act_gmul(dy, am_f2(0.5f, 0.0f));
+  float2 u = act_mul_dd(x, beta);
+  if (!act_fin(u.x))
+    return act_gmul(dy, u.x > 0.0f ? act_one() : act_zero());
+  if (fabs(u.x + 1.278464556f) <= 0.25f) {
+    float2 h = act_root_h(u, -1.278464556e+00f, 1.297928254e-08f);
+    float q = -2.973354276e-05f;
+    q = fma(q, h.x, -4.090534276e-05f);
+    ACT_H3(q, h.x, 1.857072493e-04f, 7.985218544e-04f, 1.266274048e-04f);
+    ACT_H3(q, h.x, -6.606589071e-03f, -1.522265561e-02f, 1.887481473e-02f);
+    q = fma(q, h.x, 1.466487944e-01f);
+    return act_gmul(dy, act_root_g(h, q, 2.178117037e-01f, 2.037854330e-09f));
+  }
+  return act_gated(dy, u, u);
+#elif ACT_OP == ACT_OP_SIGMOID
+  float4 s = act_sig(x, 0.0f, true);
+  return act_gmul_k(dy, am_f2(s.x, s.y), convert_int(s.z));
+#elif ACT_OP == ACT_OP_LOG_SIGMOID
+  float4 s = act_sig(-x, 0.0f, false);
+  return act_gmul_k(dy, am_f2(s.x, s.y), convert_int(s.z));
+#elif ACT_OP == ACT_OP_TANH
+  float ax = fabs(x);
+  if (ax > 100.0f)
+    return act_gmul(dy, act_zero());
+  float4 s = act_sig(2.0f * ax, 0.0f, true);
+  return act_gmul_k(dy, am_f2(s.x, s.y), convert_int(s.z) + 2);
+#elif ACT_OP == ACT_OP_HARD_SIGMOID || ACT_OP == ACT_OP_HARD_SILU
+  /* p0 alpha, p1 beta/alpha, p2 beta */
+  float s;
+  bool a0 = p0.x == 0.0f && p0.y == 0.0f;
+  if (a0)
+    s = p2.x;
+  else if (am_isinf(x))
+    s = p0.x * x;
+  else
+    s = act_mul_p(act_sub_p(x, -p1), p0);
+  bool ramp = !a0 && s > 0.0f && s < 1.0f;
+#if ACT_OP == ACT_OP_HARD_SIGMOID
+  return act_gmul(dy, ramp ? p0 : act_zero());
+#else
+  if (!ramp) {
+    float h = s >= 1.0f ? 1.0f : (s <= 0.0f ? 0.0f : s);
+    return act_gmul(dy, am_f2(h, 0.0f));
+  }
+  /* h + x alpha = alpha (2x + beta/alpha) */
+  float2 t = am_two_sum(2.0f * x, p1.x);
+  t = am_fast_two_sum(t.x, t.y + p1.y);
+  return act_gmul(dy, am_dd_mul(t, p0));
+#endif
+#elif ACT_OP == ACT_OP_HARD_TANH
+  return act_gmul(dy, (x >= -1.0f && x <= 1.0f) ? act_one() : act_zero());
+#elif ACT_OP == ACT_OP_SOFTPLUS
+  /* p0 beta, p1 threshold: sigmoid(beta x), 1 where beta x > threshold */
+  float2 z = (p0.x == 1.0f && p0.y == 0.0f) ? am_f2(x, 0.0f) : act_mul_dd(x, p0);
+  if (act_gt_p(z.x + z.y, p1))
+    return act_gmul(dy, act_one());
+  if (!act_fin(z.x))
+    return act_gmul(dy, z.x > 0.0f ? act_one() : act_zero());
+  float4 s = act_sig(z.x, z.y, false);
+  return act_gmul_k(dy, am_f2(s.x, s.y), convert_int(s.z));
+#elif ACT_OP == ACT_OP_SOFTSIGN
+  /* 1 / (1 + |x|)^2 */
+  if (am_isinf(x))
+    return act_gmul(dy, act_zero());
+  float2 d = am_two_sum(1.0f, fabs(x));
+  int e = am_ilogb(d.x);
+  float2 ds = act_sc2(d, -e);
+  float2 q = am_dd_div(act_one(), am_dd_mul(ds, ds));
+  return act_gmul_k(dy, q, -2 * e);
+#elif ACT_OP == ACT_OP_MISH
+  if (x > 20.0f)
+    return act_gmul(dy, act_one());
+  if (x < -200.0f)
+    return act_gmul(dy, act_zero());
+  if (fabs(x + 1.192431211f) <= 0.25f) {
+    float2 h = act_root_h(am_f2(x, 0.0f), -1.192431211e+00f, -3.043937546e-09f);
+    float q = -5.582891390e-05f;
+    ACT_H3(q, h.x, -4.196149530e-05f, 2.541293507e-04f, 9.898181306e-04f);
+    ACT_H3(q, h.x, 1.092405524e-03f, -3.360684961e-03f, -1.582112722e-02f);
+    ACT_H3(q, h.x, -2.027182281e-02f, 4.190782085e-02f, 2.047312707e-01f);
+    return act_gmul(dy, act_root_g(h, q, 2.669479251e-01f, -1.104125502e-08f));
+  }
+  /* w = x + log1p(e^x / 2), w' = 1 + sigmoid(x - ln 2) */
+  float l = am_log1p(0.5f * am_exp(x));
+  float2 w = am_two_sum(x, l);
+  float2 xl = am_two_sum(x, -ACT_LN2_F);
+  xl = am_fast_two_sum(xl.x, xl.y - ACT_LN2_FL);
+  float4 sg = act_sig(xl.x, xl.y, false);
+  float2 wp = am_dd_add_f(act_sc2(am_f2(sg.x, sg.y), convert_int(sg.z)), 1.0f);
+  return act_gated(dy, w, am_dd_mul_f(wp, x));
+#elif ACT_OP == ACT_OP_SQUAREPLUS
+  /* (1 + x / r) / 2, r = sqrt(x^2 + b); for x < 0: b / (2 r (r + |x|)) */
+  bool b0 = p0.x == 0.0f && p0.y == 0.0f;
+  if (am_isinf(x) || b0)
+    return act_gmul(dy, x > 0.0f ? act_one()
+                                 : (x < 0.0f ? act_zero() : am_f2(0.5f, 0.0f)));
+  float ax = fabs(x);
+  int e = ax > 1.152921504606846976e18f ? am_ilogb(ax) : 0;
+  if (e != 0) {
+    if (x > 0.0f)
+      return act_gmul(dy, act_one());
+    /* b / (4 x^2) */
+    float xs = am_ldexp(ax, -e);
+    float2 q = am_dd_div(p0, act_sc2(am_two_prod(xs, xs), 2));
+    return act_gmul_k(dy, q, -2 * e);
+  }
+  float2 x2 = am_two_prod(x, x);
+  float2 t = am_two_sum(x2.x, p0.x);
+  t = am_fast_two_sum(t.x, t.y + (x2.y + p0.y));
+  float sr = am_sqrt(t.x);
+  float2 r = (t.x > 0.0f) ? am_fast_two_sum(sr, (am_fnma(sr, sr, t.x) + t.y) /
+                                                    (2.0f * sr))
+                          : act_zero();
+  if (x >= 0.0f) {
+    float2 q = am_dd_div(am_f2(x, 0.0f), r);
+    float2 g = am_dd_add_f(q, 1.0f);
+    return act_gmul(dy, am_f2(0.5f * g.x, 0.5f * g.y));
+  }
+  float2 den = am_dd_mul(r, am_dd_add_f(r, ax));
+  float2 q = am_dd_div(p0, den);
+  return act_gmul(dy, am_f2(0.5f * q.x, 0.5f * q.y));
+#elif ACT_OP == ACT_OP_SPARSE_PLUS
+  if (x <= -1.0f)
+    return act_gmul(dy, act_zero());
+  if (x >= 1.0f)
+    return act_gmul(dy, act_one());
+  float2 t = am_two_sum(x, 1.0f);
+  return act_gmul(dy, am_f2(0.5f * t.x, 0.5f * t.y));
+#elif ACT_OP == ACT_OP_SPARSE_SIGMOID
+  return act_gmul(dy, (x > -1.0f && x < 1.0f) ? am_f2(0.5f, 0.0f) : act_zero());
+#elif ACT_OP == ACT_OP_LINEAR
+  return act_gmul(dy, act_one());
+#elif ACT_OP == ACT_OP_HARD_SHRINK || ACT_OP == ACT_OP_SOFT_SHRINK
+  return act_gmul(dy, (act_gt_p(x, p0) || act_lt_p(x, -p0)) ? act_one()
+                                                          : act_zero());
+#elif ACT_OP == ACT_OP_TANH_SHRINK
+  /* 1 - tanh'(x) = tanh(x)^2, tanh|x| = -E/(2 + E), E = expm1(-2|x|) */
+  float ax = ami_clampf(fabs(x), 0.0f, 10.0f);
+  if (ax == 0.0f)
+    return act_gmul(dy, act_zero());
+  float h = -2.0f * ax;
+  float kf = ami_exp_kf(h);
+  int k = convert_int(kf);
+  float2 p = ami_expm1_red(h, 0.0f, kf);
+  float2 a = am_two_sum(1.0f, -ami_pow2(-k));
+  float2 b = am_two_sum(a.x, p.x);
+  float2 w = am_fast_two_sum(b.x, (a.y + b.y) + p.y);
+  float sk = ami_pow2(k);
+  float2 em = am_f2(w.x * sk, w.y * sk);
+  float2 den = am_fast_two_sum(2.0f, em.x);
+  den = am_fast_two_sum(den.x, den.y + em.y);
+  float2 q = am_dd_div(am_f2(-em.x, -em.y), den);
+  int e = am_ilogb(q.x);
+  float2 qs = act_sc2(q, -e);
+  return act_gmul_k(dy, am_dd_mul(qs, qs), 2 * e);
+#elif ACT_OP == ACT_OP_THRESHOLD
+  return act_gmul(dy, act_gt_p(x, p0) ? act_one() : act_zero());
+#elif ACT_OP == ACT_OP_CLIP
+  return act_gmul(dy, (act_lt_p(x, p0) || act_gt_p(x, p1)) ? act_zero()
+                                                          : act_one());
+#else
+  return am_nan(); /* not an element-wise op: act_eltwise_bwd is unused */
+#endif
+}
+
+/* For dy = +-inf: the sign of f'(x) where act_bwd's f' is 0 in float
+ * but not in double (the reference's dy f' is then +-inf, not NaN): the
+ * far tails, down to where double's e^t underflows (t < -745.13). 0 where
+ * f' is 0 in double too. */
+float act_tail(float x, float2 p0, float2 p1) {
+  float lim = -745.13f;
+#if ACT_OP == ACT_OP_ELU
+  return x > lim ? p0.x : 0.0f;
+#elif ACT_OP == ACT_OP_SELU || ACT_OP == ACT_OP_EXP
+  return x > lim ? 1.0f : 0.0f;
+#elif ACT_OP == ACT_OP_CELU
+  return am_div(x, p0.x) > lim ? 1.0f : 0.0f;
+#elif ACT_OP == ACT_OP_GELU
+  if (p0.x != 0.0f)
+    return 1.5957691669464111f * (x + 0.044715f * x * x * x) > lim ? -1.0f
+                                                                    : 0.0f;
+  return -0.5f * x * x > lim ? -1.0f : 0.0f;
+#elif ACT_OP == ACT_OP_SILU || ACT_OP == ACT_OP_GELU_QUICK
+#if ACT_OP == ACT_OP_SILU
+  float u = p0.x * x;
+#else
+  float u = 1.702f * x;
+#endif
+  return u > lim ? -1.0f : 0.0f;
+#elif ACT_OP == ACT_OP_MISH
+  return x > lim ? -1.0f : 0.0f;
+#elif ACT_OP == ACT_OP_SIGMOID
+  return -fabs(x) > lim ? 1.0f : 0.0f;
+#elif ACT_OP == ACT_OP_LOG_SIGMOID
+  return -x > lim ? 1.0f : 0.0f;
+#elif ACT_OP == ACT_OP_TANH
+  return -2.0f * fabs(x) > lim ? 1.0f : 0.0f;
+#elif ACT_OP == ACT_OP_SOFTPLUS
+  return act_mul_p(x, p0) > lim ? 1.0f : 0.0f;
+#elif ACT_OP == ACT_OP_SOFTSIGN
+  return 1.0f;
+#elif ACT_OP == ACT_OP_SQUAREPLUS
+  return p0.x > 0.0f ? 1.0f : 0.0f;
+#elif ACT_OP == ACT_OP_TANH_SHRINK
+  return x != 0.0f ? 1.0f : 0.0f;
+#else
+  return 0.0f;
+#endif
+}
+
+#define ACT_ELTWISE_BWD_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                      \
+  IN(STYPE, x) SEP() IN(STYPE, dy) SEP() OUT(STYPE, dx) SEP()                 \
+  SCALAR(uint, n) SEP() SCALAR(uint, xoff) SEP() SCALAR(uint, dyoff) SEP()    \
+  SCALAR(uint, dxoff) SEP()                                                   \
+  SCALAR(float, p0h) SEP() SCALAR(float, p0l) SEP()                           \
+  SCALAR(float, p1h) SEP() SCALAR(float, p1l) SEP()                           \
+  SCALAR(float, p2h) SEP() SCALAR(float, p2l) SEP()                           \
+  SCALAR(float, p3h) SEP() SCALAR(float, p3l)
+
+/* dx[dxoff + i] = dy[dyoff + i] * f'(x[xoff + i]) for i < n. */
+ACT_KERNEL(act_eltwise_bwd, ACT_ELTWISE_BWD_ARGS) {
+  float2 p0 = am_f2(p0h, p0l), p1 = am_f2(p1h, p1l);
+  float2 p2 = am_f2(p2h, p2l), p3 = am_f2(p3h, p3l);
+  uint i = ACT_LINEAR_ID();
+  if (i < n) {
+    float v = LOAD(x, xoff + i);
+    float g = LOAD(dy, dyoff + i);
+    float r;
+    if (v != v || g != g) {
+      r = v + g;
+    } else if (am_isinf(g)) {
+      /* +-inf or NaN (inf * 0, where f' is 0 in double too), decided
+       * without an inf * 0 that a shader compiler may fold to 0 */
+      float f = act_bwd(v, 1.0f, p0, p1, p2, p3);
+      f = (f == 0.0f && act_fin(v)) ? act_tail(v, p0, p1) : f;
+      r = f == 0.0f ? am_nan() : ((f > 0.0f) == (g > 0.0f) ? am_inf()
+                                                            : -am_inf());
+    } else {
+      r = act_bwd(v, g, p0, p1, p2, p3);
+    }
+    STORE(dx, dxoff + i, r);
+  }
+}
+
+#define ACT_PRELU_BWD_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                        \
+  IN(STYPE, x) SEP() IN(STYPE, alpha) SEP() IN(STYPE, dy) SEP()               \
+  OUT(STYPE, dx) SEP()                                                        \
+  SCALAR(uint, n) SEP() SCALAR(uint, xoff) SEP() SCALAR(uint, aoff) SEP()     \
+  SCALAR(uint, dyoff) SEP() SCALAR(uint, dxoff) SEP() SCALAR(uint, inner)     \
+  SEP() SCALAR(uint, channels)
+
+/* prelu with a slope tensor: dx = dy (x >= 0) or alpha dy. */
+ACT_KERNEL(act_prelu_bwd, ACT_PRELU_BWD_ARGS) {
+  uint i = ACT_LINEAR_ID();
+  if (i < n) {
+    float v = LOAD(x, xoff + i);
+    float g = LOAD(dy, dyoff + i);
+    float a = LOAD(alpha, aoff + (i / inner) % channels);
+    float r = (v != v) ? v : (v >= 0.0f ? g : a * g);
+    STORE(dx, dxoff + i, r);
+  }
+}
+
+#define ACT_PRELU_DALPHA_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                     \
+  IN(STYPE, x) SEP() IN(STYPE, dy) SEP() OUT(STYPE, dalpha) SEP()             \
+  LOCAL(float2, red, 256) SEP()                                               \
+  SCALAR(uint, outer) SEP() SCALAR(uint, channels) SEP()                      \
+  SCALAR(uint, inner) SEP() SCALAR(uint, xoff) SEP() SCALAR(uint, dyoff)      \
+  SEP() SCALAR(uint, daoff)
+
+/* dalpha[c] = sum of dy x over the elements of channel c with x < 0 (x
+ * NaN: NaN), one work-group per channel (grid-stride over channels, the
+ * group size a power of two <= 256): exact products summed in
+ * double-float per lane, then a fixed tree, so the result does not depend
+ * on timing. */
+ACT_KERNEL(act_prelu_dalpha, ACT_PRELU_DALPHA_ARGS) {
+  uint lid = convert_uint(get_local_id(0));
+  uint lsz = convert_uint(get_local_size(0));
+  uint grp = convert_uint(get_group_id(0));
+  uint ngrp = convert_uint(get_num_groups(0));
+  uint m = outer * inner;
+  for (uint c = grp; c < channels;
+       c = (channels - c > ngrp) ? c + ngrp : channels) {
+    float2 s = am_f2(0.0f, 0.0f);
+    for (uint j = lid; j < m; j += lsz) {
+      uint o = j / inner;
+      uint i = j - o * inner;
+      uint e = (o * channels + c) * inner + i;
+      float v = LOAD(x, xoff + e);
+      float g = LOAD(dy, dyoff + e);
+      /* the term dy * (x < 0 ? x : 0): NaN also for inf * 0 */
+      if (v < 0.0f || v != v || !act_fin(g)) {
+        float2 p = am_two_prod(g, v < 0.0f ? v : 0.0f);
+        p = act_fin(p.x) ? p : am_f2(v != v ? v : p.x, 0.0f);
+        float t = s.x + p.x;
+        s = act_fin(t) && act_fin(p.x) ? am_dd_add(s, p) : am_f2(t, 0.0f);
+      }
+    }
+    red[lid] = s;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint h = lsz >> 1; h > 0u; h >>= 1) {
+      if (lid < h) {
+        float2 a = red[lid], b = red[lid + h];
+        float t = a.x + b.x;
+        red[lid] = act_fin(t) ? am_dd_add(a, b) : am_f2(t, 0.0f);
+      }
+      barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0u)
+      STORE(dalpha, daoff + c, red[0].x + red[0].y);
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* glu, whose backward is element-wise over y.                          */
+/* ------------------------------------------------------------------ */
+#if ACT_OP == ACT_OP_GLU
+
+#define ACT_GLU_BWD_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                          \
+  IN(STYPE, x) SEP() IN(STYPE, dy) SEP() OUT(STYPE, dx) SEP()                 \
+  SCALAR(uint, ny) SEP() SCALAR(uint, hlen) SEP() SCALAR(uint, inner) SEP()   \
+  SCALAR(uint, xoff) SEP() SCALAR(uint, dyoff) SEP() SCALAR(uint, dxoff)
+
+/* y = a sigmoid(b): da = dy sigmoid(b), db = dy a sigmoid(b) sigmoid(-b),
+ * one work-item per element of y (grid-stride). */
+ACT_KERNEL(act_glu_bwd, ACT_GLU_BWD_ARGS) {
+  uint gstride = convert_uint(get_global_size(0));
+  for (uint j = convert_uint(get_global_id(0)); j < ny;
+       j = (ny - j > gstride) ? j + gstride : ny) {
+    uint i = j % inner;
+    uint t = j / inner;
+    uint k = t % hlen;
+    uint o = t / hlen;
+    uint xa = (o * 2u * hlen + k) * inner + i;
+    uint xb = xa + hlen * inner;
+    float a = LOAD(x, xoff + xa);
+    float b = LOAD(x, xoff + xb);
+    float g = LOAD(dy, dyoff + j);
+    float da, db;
+    if (am_isnan(a) || am_isnan(b) || am_isnan(g)) {
+      da = am_nan();
+      db = am_nan();
+    } else {
+      da = am_mul_sigmoid(g, am_f2(b, 0.0f));
+      if (am_isinf(b)) {
+        db = g * 0.0f;
+      } else {
+        float4 s = act_sig(b, 0.0f, true);
+        float2 p = am_two_prod(g, a);
+        if (!act_fin(p.x) || p.x == 0.0f)
+          db = p.x * s.x;
+        else {
+          int e = am_ilogb(p.x);
+          float2 ps = act_sc2(p, -e);
+          db = am_ldexp_dd(am_dd_mul(ps, am_f2(s.x, s.y)),
+                           e + convert_int(s.z));
+        }
+      }
+    }
+    STORE(dx, dxoff + xa, da);
+    STORE(dx, dxoff + xb, db);
+  }
+}
+#endif
