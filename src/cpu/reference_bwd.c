@@ -196,13 +196,13 @@ static double deriv_d(act_op_t op, const double *p, double x) {
  * about twice double precision. Infinities and NaN propagate as in a
  * plain sum. */
 typedef struct {
-  double s, c;
+  long double s, c;
 } ksum_t;
 
-static void ksum_add(ksum_t *k, double v) {
-  double t = k->s + v;
+static void ksum_add(ksum_t *k, long double v) {
+  long double t = k->s + v;
   if (isfinite(t)) {
-    if (fabs(k->s) >= fabs(v))
+    if (fabsl(k->s) >= fabsl(v))
       k->c += (k->s - t) + v;
     else
       k->c += (v - t) + k->s;
@@ -210,7 +210,7 @@ static void ksum_add(ksum_t *k, double v) {
   k->s = t;
 }
 
-static double ksum_get(const ksum_t *k) {
+static long double ksum_get(const ksum_t *k) {
   return isfinite(k->s) ? k->s + k->c : k->s;
 }
 
@@ -372,19 +372,23 @@ static act_status_t run_axis_bwd(const act__call_t *c0) {
         ksum_t ks = {0, 0};
         for (int64_t k = 0; k < len; k++)
           if (mv[k])
-            ksum_add(&ks, op == ACT_OP_LOG_SOFTMAX ? g[k] : g[k] * v[k]);
-        double s = ksum_get(&ks);
+            ksum_add(&ks, op == ACT_OP_LOG_SOFTMAX
+                              ? (long double)g[k]
+                              : (long double)g[k] * (long double)v[k]);
+        /* In long double: dy - sum(dy y) cancels on peaked rows, and the
+         * products' double roundings would show through it. */
+        long double s = ksum_get(&ks);
         for (int64_t k = 0; k < len; k++) {
-          double r;
+          long double r;
           if (!mv[k])
             r = 0.0;
           else if (op == ACT_OP_LOG_SOFTMAX)
-            r = g[k] - exp(v[k]) * s;
+            r = g[k] - expl((long double)v[k]) * s;
           else
-            r = v[k] * (g[k] - s);
+            r = v[k] * ((long double)g[k] - s);
           if (op == ACT_OP_SOFTMIN)
             r = -r;
-          act__store(dx->dtype, dx->data, base + k * inner, r);
+          act__store(dx->dtype, dx->data, base + k * inner, (double)r);
         }
         break;
       }
@@ -413,7 +417,7 @@ static act_status_t run_axis_bwd(const act__call_t *c0) {
           g[k] = w[k] == 0.0 ? 0.0 : w[k] * exp(v[k] - mx);
           ksum_add(&ks, g[k]);
         }
-        double s = ksum_get(&ks);
+        double s = (double)ksum_get(&ks);
         bool bad = nan || (!with_sign && s < 0); /* the forward's NaNs */
         for (int64_t k = 0; k < len; k++) {
           double r;
@@ -457,10 +461,10 @@ static act_status_t run_axis_bwd(const act__call_t *c0) {
         ksum_t kmu = {0, 0}, kss = {0, 0}, kA = {0, 0}, kB = {0, 0};
         for (int64_t k = 0; k < len; k++)
           ksum_add(&kmu, v[k]);
-        double mu = ksum_get(&kmu) / n;
+        double mu = (double)(ksum_get(&kmu) / n);
         for (int64_t k = 0; k < len; k++)
           ksum_add(&kss, (v[k] - mu) * (v[k] - mu));
-        double var_mu = ksum_get(&kss) / n;
+        double var_mu = (double)(ksum_get(&kss) / n);
         for (int64_t k = 0; k < len; k++) {
           int64_t j = base + k * inner;
           double m = mean ? act__load(mean->dtype, mean->data,
@@ -472,17 +476,19 @@ static act_status_t run_axis_bwd(const act__call_t *c0) {
           double sg = sqrt(vr + p[0]);
           g[k] = act__load(dy->dtype, dy->data, j);
           w[k] = sg;
-          ksum_add(&kA, g[k] / sg);
-          ksum_add(&kB, g[k] * (v[k] - m) / (sg * sg * sg));
+          long double sl = sg;
+          ksum_add(&kA, g[k] / sl);
+          ksum_add(&kB, g[k] * ((long double)v[k] - m) / (sl * sl * sl));
         }
-        double A = ksum_get(&kA), B = ksum_get(&kB);
+        /* The terms below cancel on rows with few elements: long double. */
+        long double A = ksum_get(&kA), B = ksum_get(&kB);
         for (int64_t k = 0; k < len; k++) {
-          double r = g[k] / w[k];
+          long double r = g[k] / (long double)w[k];
           if (!mean)
             r -= A / n;
           if (!var)
-            r -= B * (v[k] - (mean ? 0.0 : mu)) / n;
-          act__store(dx->dtype, dx->data, base + k * inner, r);
+            r -= B * ((long double)v[k] - (mean ? 0.0 : mu)) / n;
+          act__store(dx->dtype, dx->data, base + k * inner, (double)r);
         }
         break;
       }
