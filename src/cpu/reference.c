@@ -13,25 +13,11 @@
  * NaN in gives NaN out for every element-wise op (checked once, before the
  * op), and each op's infinite limits are handled where inf*0 would appear.
  */
-#include "../core/internal.h"
+#include "ref_math.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* SELU constants (Klambauer et al. 2017, as in SPEC 2.1). */
-#define SELU_LAMBDA 1.0507009873554804934193349852946
-#define SELU_ALPHA 1.6732632423543772848170429916717
-#define SQRT_2_OVER_PI 0.79788456080286535587989211986876
-#define INV_SQRT2 0.70710678118654752440084436210485
-
-/* 1/(1 + e^-x) without overflow for any x. */
-static double sigmoid_d(double x) {
-  if (x >= 0)
-    return 1.0 / (1.0 + exp(-x));
-  double e = exp(x);
-  return e / (1.0 + e);
-}
 
 /* log(1 + e^z) = max(z, 0) + log1p(e^-|z|): no overflow, no cancellation. */
 static double softplus_d(double z) {
@@ -221,17 +207,6 @@ static void run_eltwise(const act__call_t *c) {
 
 /* ---- axis ops ------------------------------------------------------------- */
 
-/* Linear index into a broadcast operand for x's linear index j. */
-static int64_t bcast_index(int64_t j, const act_tensor_t *x,
-                           const int64_t strides[ACT_MAX_DIMS]) {
-  int64_t off = 0;
-  for (int d = x->ndim - 1; d >= 0; d--) {
-    off += (j % x->dims[d]) * strides[d];
-    j /= x->dims[d];
-  }
-  return off;
-}
-
 /* Softmax family over one row of doubles v[0..len) with mask m (NULL: all
  * take part). mode: 0 softmax, 1 log_softmax. */
 static void softmax_row(double *v, const unsigned char *m, int64_t len,
@@ -283,15 +258,8 @@ static void softmax_row(double *v, const unsigned char *m, int64_t len,
   }
 }
 
-/* Copies of inputs that overlap y, so that writing y cannot change what is
- * still to be read (in-place axis ops). */
-static bool overlaps(const act_tensor_t *a, const act_tensor_t *y) {
-  const char *pa = a->data, *py = y->data;
-  size_t na = (size_t)act_tensor_numel(a) * act_dtype_size(a->dtype);
-  size_t ny = (size_t)act_tensor_numel(y) * act_dtype_size(y->dtype);
-  return na && ny && pa < py + ny && py < pa + na;
-}
-
+/* Inputs that overlap y are copied first, so that writing y cannot change
+ * what is still to be read (in-place axis ops). */
 static act_status_t run_axis(const act__call_t *c0) {
   act__call_t call = *c0, *c = &call;
   act_tensor_t copies[ACT_ARG_COUNT];

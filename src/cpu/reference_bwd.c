@@ -25,24 +25,13 @@
  *                mean(x^2) - mean^2); a given mean or variance is a constant
  *   prelu        dx, and dalpha summed over the broadcast dimensions
  */
-#include "../core/internal.h"
+#include "ref_math.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SELU_LAMBDA 1.0507009873554804934193349852946
-#define SELU_ALPHA 1.6732632423543772848170429916717
-#define SQRT_2_OVER_PI 0.79788456080286535587989211986876
-#define INV_SQRT2 0.70710678118654752440084436210485
 #define INV_SQRT_2PI 0.39894228040143267793994605993438
-
-static double sigmoid_d(double x) {
-  if (x >= 0)
-    return 1.0 / (1.0 + exp(-x));
-  double e = exp(x);
-  return e / (1.0 + e);
-}
 
 /* sigmoid'(x) = sigmoid(x) sigmoid(-x) = e^-|x| / (1 + e^-|x|)^2. */
 static double dsigmoid_d(double x) {
@@ -279,23 +268,6 @@ static act_status_t run_eltwise_bwd(const act__call_t *c) {
 }
 
 /* ---- axis ops ------------------------------------------------------------- */
-
-static int64_t bcast_index(int64_t j, const act_tensor_t *x,
-                           const int64_t strides[ACT_MAX_DIMS]) {
-  int64_t off = 0;
-  for (int d = x->ndim - 1; d >= 0; d--) {
-    off += (j % x->dims[d]) * strides[d];
-    j /= x->dims[d];
-  }
-  return off;
-}
-
-static bool overlaps(const act_tensor_t *a, const act_tensor_t *y) {
-  const char *pa = a->data, *py = y->data;
-  size_t na = (size_t)act_tensor_numel(a) * act_dtype_size(a->dtype);
-  size_t ny = (size_t)act_tensor_numel(y) * act_dtype_size(y->dtype);
-  return na && ny && pa < py + ny && py < pa + na;
-}
 
 static act_status_t run_axis_bwd(const act__call_t *c0) {
   act__call_t call = *c0, *c = &call;
