@@ -52,7 +52,7 @@ static const char usage_compile[] =
     "The offline kernel compiler. Each FILE is a kernel file of\n"
     "kernels/opencl (eltwise.cl, axis.cl); its program variants (kernel x op\n"
     "x dtype, the table in src/core/variants.c) are compiled with the\n"
-    "prelude and act_math.cl from FILE's own directory. Errors are reported\n"
+    "prelude, act_math.cl and act_common.cl from FILE's own directory. Errors are reported\n"
     "with the kernel files' own names and line numbers (FILE.cl:LINE: ...),\n"
     "and the exit status is 1.\n"
     "\n"

@@ -99,23 +99,6 @@
 #define ACT_INV_LN2 1.4426950216293335f
 #define ACT_EXP_ZERO (-745.1332f) /* exp(d) rounds to 0 in double below */
 
-float4 act_f4(float a, float b, float c, float d) {
-  float4 r;
-  r.x = a;
-  r.y = b;
-  r.z = c;
-  r.w = d;
-  return r;
-}
-
-/* Both halves of a double-float times 2^k (am_ldexp: exact but for
- * underflow). */
-float2 act_scale2(float2 a, int k) {
-  return am_f2(am_ldexp(a.x, k), am_ldexp(a.y, k));
-}
-
-bool act_finite(float a) { return fabs(a) < am_inf(); }
-
 /* Larger of two (NaN is mapped to +inf before, where it must win). */
 float act_max(float a, float b) { return a > b ? a : b; }
 

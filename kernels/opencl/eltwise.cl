@@ -19,42 +19,6 @@
  * NaN in gives NaN out for every op (tested once, in the shell).
  */
 
-/* x * (p.x + p.y), with the product's own rounding only. */
-float act_mul_p(float x, float2 p) {
-  if (p.x == 0.0f)
-    return 0.0f; /* a zero factor wins, even against inf */
-  return am_isinf(x) ? p.x * x : fma(p.x, x, p.y * x);
-}
-
-/* x * (p.x + p.y) as an unevaluated (hi, lo) pair: hi*x exactly. */
-float2 act_mul_dd(float x, float2 p) {
-  float2 h = am_two_prod(p.x, x);
-  if (am_isinf(h.x))
-    return am_f2(h.x, 0.0f);
-  AM_PRECISE float l = h.y + p.y * x;
-  return am_fast_two_sum(h.x, l);
-}
-
-/* x > p.x + p.y for a float x (|p.y| <= ulp(p.x)/2). */
-bool act_gt_p(float x, float2 p) {
-  return x > p.x || (x == p.x && p.y < 0.0f);
-}
-
-/* x < p.x + p.y. */
-bool act_lt_p(float x, float2 p) {
-  return x < p.x || (x == p.x && p.y > 0.0f);
-}
-
-/* (x - p) rounded once: Knuth's two-sum gives x - p.x exactly as s + e,
- * then the low part joins before the single final rounding. */
-float act_sub_p(float x, float2 p) {
-  float2 s = am_two_sum(x, -p.x);
-  if (am_isinf(s.x))
-    return s.x;
-  AM_PRECISE float r = s.x + (s.y - p.y);
-  return r;
-}
-
 /* x - tanh(x). Near 0 it cancels, so for |x| <= 1 it is x^3 P(x^2), P a
  * degree-9 Chebyshev fit of (x - tanh x)/x^3 on x^2 in [0, 1] (relative
  * error 5e-11; computed with mpmath.chebyfit by

@@ -35,20 +35,9 @@
 #define ACT_RSQRT2PI_H 0.39894229173660278f
 #define ACT_RSQRT2PI_L -1.1335170136e-08f
 
-float4 act_f4(float a, float b, float c, float d) {
-  float4 r;
-  r.x = a;
-  r.y = b;
-  r.z = c;
-  r.w = d;
-  return r;
-}
-
-bool act_fin(float a) { return fabs(a) < am_inf(); }
-
 /* dy * (g.x + g.y) * 2^k, rounded once (g normalised, finite). */
 float act_gmul_k(float dy, float2 g, int k) {
-  if (!act_fin(dy) || dy == 0.0f || g.x == 0.0f)
+  if (!act_finite(dy) || dy == 0.0f || g.x == 0.0f)
     return dy * g.x;
   if (k == 0) {
     /* fast paths: one product (rounded once, denormals too), or an exact
@@ -56,7 +45,7 @@ float act_gmul_k(float dy, float2 g, int k) {
     if (g.y == 0.0f)
       return dy * g.x;
     float2 p = am_two_prod(dy, g.x);
-    if (fabs(p.x) >= 7.8886090522101181e-31f /* 2^-100 */ && act_fin(p.x))
+    if (fabs(p.x) >= 7.8886090522101181e-31f /* 2^-100 */ && act_finite(p.x))
       return p.x + fma(dy, g.y, p.y);
   }
   int e = am_ilogb(dy);
@@ -112,42 +101,6 @@ float4 act_sig(float vh, float vl, bool deriv) {
   return act_f4(q.x, q.y, small ? kf : 0.0f, 0.0f);
 }
 
-/* Both halves times 2^k. */
-float2 act_sc2(float2 a, int k) {
-  return am_f2(am_ldexp(a.x, k), am_ldexp(a.y, k));
-}
-
-/* x * (p.x + p.y) as a double-float. */
-float2 act_mul_dd(float x, float2 p) {
-  float2 h = am_two_prod(p.x, x);
-  if (am_isinf(h.x))
-    return am_f2(h.x, 0.0f);
-  AM_PRECISE float l = h.y + p.y * x;
-  return am_fast_two_sum(h.x, l);
-}
-
-bool act_gt_p(float x, float2 p) {
-  return x > p.x || (x == p.x && p.y < 0.0f);
-}
-
-bool act_lt_p(float x, float2 p) {
-  return x < p.x || (x == p.x && p.y > 0.0f);
-}
-
-float act_mul_p(float x, float2 p) {
-  if (p.x == 0.0f)
-    return 0.0f;
-  return am_isinf(x) ? p.x * x : fma(p.x, x, p.y * x);
-}
-
-float act_sub_p(float x, float2 p) {
-  float2 s = am_two_sum(x, -p.x);
-  if (am_isinf(s.x))
-    return s.x;
-  AM_PRECISE float r = s.x + (s.y - p.y);
-  return r;
-}
-
 /* dy e^z for z > 200, where e^z is beyond every float: +-inf, but a zero
  * for dy = 0 (f' is finite at every finite x; NaN for z = inf). */
 float act_huge(float dy, float z) {
@@ -180,13 +133,13 @@ float act_gated(float dy, float2 w, float2 s) {
   float2 sb = neg ? big : small; /* sigmoid(-w) = sb 2^kb */
   int ka = neg ? k : 0;
   int kb = neg ? 0 : k;
-  float2 t = act_fin(s.x) ? am_dd_mul(s, sb) : am_f2(s.x * sb.x, 0.0f);
-  t = act_sc2(t, kb);
+  float2 t = act_finite(s.x) ? am_dd_mul(s, sb) : am_f2(s.x * sb.x, 0.0f);
+  t = act_scale2(t, kb);
   float2 B = am_dd_add_f(t, 1.0f);
-  if (!act_fin(t.x))
+  if (!act_finite(t.x))
     B = am_f2(t.x, 0.0f);
   float2 g = am_dd_mul(sa, B);
-  if (!act_fin(g.x) || sa.x == 0.0f)
+  if (!act_finite(g.x) || sa.x == 0.0f)
     g = am_f2(sa.x * B.x, 0.0f);
   return act_gmul_k(dy, g, ka);
 }
@@ -252,7 +205,7 @@ float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
   if (!(p0.x == 1.0f && p0.y == 0.0f)) {
     zh = am_div(x, p0.x);
     zl = (am_fnma(zh, p0.x, x) - zh * p0.y) / p0.x;
-    if (!act_fin(zh))
+    if (!act_finite(zh))
       zl = 0.0f;
   }
   if (!(zh >= -200.0f))
@@ -318,7 +271,7 @@ float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
     float2 c = am_fast_two_sum(1.0f, zs.x);
     c.y = fma(zs.x, ami_erf_v(z2.x), c.y + zs.y);
     c = am_fast_two_sum(c.x, c.y);
-    float2 xp = act_sc2(am_dd_mul_f(phi, x), k);
+    float2 xp = act_scale2(am_dd_mul_f(phi, x), k);
     float2 g = am_dd_add(am_f2(0.5f * c.x, 0.5f * c.y), xp);
     return act_gmul(dy, g);
   }
@@ -330,7 +283,7 @@ float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
     float2 h = am_dd_mul(em, ex);
     float2 xp = am_dd_mul_f(phi, x);
     float2 d = am_dd_add(am_f2(-0.5f * h.x, -0.5f * h.y), xp);
-    d = act_sc2(d, k);
+    d = act_scale2(d, k);
     return act_gmul(dy, am_dd_add_f(d, 1.0f));
   }
   /* x < 0: e^(-x^2/2) (erfcx(z)/2 - |x|/sqrt(2 pi)); past z = 10.2 (the
@@ -353,7 +306,7 @@ float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
   if (beta.x == 0.0f) /* x / 2 */
     return act_gmul(dy, am_f2(0.5f, 0.0f));
   float2 u = act_mul_dd(x, beta);
-  if (!act_fin(u.x))
+  if (!act_finite(u.x))
     return act_gmul(dy, u.x > 0.0f ? act_one() : act_zero());
   if (fabs(u.x + 1.278464556f) <= 0.25f) {
     float2 h = act_root_h(u, -1.278464556e+00f, 1.297928254e-08f);
@@ -407,7 +360,7 @@ float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
   float2 z = (p0.x == 1.0f && p0.y == 0.0f) ? am_f2(x, 0.0f) : act_mul_dd(x, p0);
   if (act_gt_p(z.x + z.y, p1))
     return act_gmul(dy, act_one());
-  if (!act_fin(z.x))
+  if (!act_finite(z.x))
     return act_gmul(dy, z.x > 0.0f ? act_one() : act_zero());
   float4 s = act_sig(z.x, z.y, false);
   return act_gmul_k(dy, am_f2(s.x, s.y), convert_int(s.z));
@@ -417,7 +370,7 @@ float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
     return act_gmul(dy, act_zero());
   float2 d = am_two_sum(1.0f, fabs(x));
   int e = am_ilogb(d.x);
-  float2 ds = act_sc2(d, -e);
+  float2 ds = act_scale2(d, -e);
   float2 q = am_dd_div(act_one(), am_dd_mul(ds, ds));
   return act_gmul_k(dy, q, -2 * e);
 #elif ACT_OP == ACT_OP_MISH
@@ -439,7 +392,7 @@ float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
   float2 xl = am_two_sum(x, -ACT_LN2_F);
   xl = am_fast_two_sum(xl.x, xl.y - ACT_LN2_FL);
   float4 sg = act_sig(xl.x, xl.y, false);
-  float2 wp = am_dd_add_f(act_sc2(am_f2(sg.x, sg.y), convert_int(sg.z)), 1.0f);
+  float2 wp = am_dd_add_f(act_scale2(am_f2(sg.x, sg.y), convert_int(sg.z)), 1.0f);
   return act_gated(dy, w, am_dd_mul_f(wp, x));
 #elif ACT_OP == ACT_OP_SQUAREPLUS
   /* (1 + x / r) / 2, r = sqrt(x^2 + b); for x < 0: b / (2 r (r + |x|)) */
@@ -454,7 +407,7 @@ float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
       return act_gmul(dy, act_one());
     /* b / (4 x^2) */
     float xs = am_ldexp(ax, -e);
-    float2 q = am_dd_div(p0, act_sc2(am_two_prod(xs, xs), 2));
+    float2 q = am_dd_div(p0, act_scale2(am_two_prod(xs, xs), 2));
     return act_gmul_k(dy, q, -2 * e);
   }
   float2 x2 = am_two_prod(x, x);
@@ -504,7 +457,7 @@ float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
   den = am_fast_two_sum(den.x, den.y + em.y);
   float2 q = am_dd_div(am_f2(-em.x, -em.y), den);
   int e = am_ilogb(q.x);
-  float2 qs = act_sc2(q, -e);
+  float2 qs = act_scale2(q, -e);
   return act_gmul_k(dy, am_dd_mul(qs, qs), 2 * e);
 #elif ACT_OP == ACT_OP_THRESHOLD
   return act_gmul(dy, act_gt_p(x, p0) ? act_one() : act_zero());
@@ -585,7 +538,7 @@ ACT_KERNEL(act_eltwise_bwd, ACT_ELTWISE_BWD_ARGS) {
       /* +-inf or NaN (inf * 0, where f' is 0 in double too), decided
        * without an inf * 0 that a shader compiler may fold to 0 */
       float f = act_bwd(v, 1.0f, p0, p1, p2, p3);
-      f = (f == 0.0f && act_fin(v)) ? act_tail(v, p0, p1) : f;
+      f = (f == 0.0f && act_finite(v)) ? act_tail(v, p0, p1) : f;
       r = f == 0.0f ? am_nan() : ((f > 0.0f) == (g > 0.0f) ? am_inf()
                                                             : -am_inf());
     } else {
@@ -642,11 +595,11 @@ ACT_KERNEL(act_prelu_dalpha, ACT_PRELU_DALPHA_ARGS) {
       float v = LOAD(x, xoff + e);
       float g = LOAD(dy, dyoff + e);
       /* the term dy * (x < 0 ? x : 0): NaN also for inf * 0 */
-      if (v < 0.0f || v != v || !act_fin(g)) {
+      if (v < 0.0f || v != v || !act_finite(g)) {
         float2 p = am_two_prod(g, v < 0.0f ? v : 0.0f);
-        p = act_fin(p.x) ? p : am_f2(v != v ? v : p.x, 0.0f);
+        p = act_finite(p.x) ? p : am_f2(v != v ? v : p.x, 0.0f);
         float t = s.x + p.x;
-        s = act_fin(t) && act_fin(p.x) ? am_dd_add(s, p) : am_f2(t, 0.0f);
+        s = act_finite(t) && act_finite(p.x) ? am_dd_add(s, p) : am_f2(t, 0.0f);
       }
     }
     red[lid] = s;
@@ -655,7 +608,7 @@ ACT_KERNEL(act_prelu_dalpha, ACT_PRELU_DALPHA_ARGS) {
       if (lid < h) {
         float2 a = red[lid], b = red[lid + h];
         float t = a.x + b.x;
-        red[lid] = act_fin(t) ? am_dd_add(a, b) : am_f2(t, 0.0f);
+        red[lid] = act_finite(t) ? am_dd_add(a, b) : am_f2(t, 0.0f);
       }
       barrier(CLK_LOCAL_MEM_FENCE);
     }
@@ -701,11 +654,11 @@ ACT_KERNEL(act_glu_bwd, ACT_GLU_BWD_ARGS) {
       } else {
         float4 s = act_sig(b, 0.0f, true);
         float2 p = am_two_prod(g, a);
-        if (!act_fin(p.x) || p.x == 0.0f)
+        if (!act_finite(p.x) || p.x == 0.0f)
           db = p.x * s.x;
         else {
           int e = am_ilogb(p.x);
-          float2 ps = act_sc2(p, -e);
+          float2 ps = act_scale2(p, -e);
           db = am_ldexp_dd(am_dd_mul(ps, am_f2(s.x, s.y)),
                            e + convert_int(s.z));
         }

@@ -89,10 +89,11 @@ act_status_t act__program_source(const char *prelude, const char *file,
   char *buf = NULL, line[256];
   size_t len = 0, cap = 0;
   bool ok = true;
-  const char *parts[3] = {prelude, "act_math.cl", file};
-  char *text[3] = {NULL, NULL, NULL};
-  size_t size[3];
-  for (int p = 0; p < 3; p++) {
+  enum { NPARTS = 4 };
+  const char *parts[NPARTS] = {prelude, "act_math.cl", "act_common.cl", file};
+  char *text[NPARTS] = {NULL};
+  size_t size[NPARTS];
+  for (int p = 0; p < NPARTS; p++) {
     act_status_t st = act__kernel_source(parts[p], &text[p], &size[p]);
     if (st) {
       for (int q = 0; q < p; q++)
@@ -130,13 +131,13 @@ act_status_t act__program_source(const char *prelude, const char *file,
   int n = snprintf(line, sizeof line, "#define ACT_OP %d\n#define ACT_DTYPE %d\n",
                    op, dtype);
   ok = ok && act__append(&buf, &len, &cap, line, (size_t)n);
-  for (int p = 0; p < 3 && ok; p++) {
+  for (int p = 0; p < NPARTS && ok; p++) {
     n = snprintf(line, sizeof line, "#line 1 \"%s\"\n", parts[p]);
     ok = act__append(&buf, &len, &cap, line, (size_t)n) &&
          act__append(&buf, &len, &cap, text[p], size[p]) &&
          act__append(&buf, &len, &cap, "\n", 1);
   }
-  for (int p = 0; p < 3; p++)
+  for (int p = 0; p < NPARTS; p++)
     free(text[p]);
   if (!ok) {
     free(buf);
