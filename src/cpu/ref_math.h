@@ -9,6 +9,8 @@
 #include "../core/internal.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* SELU constants (Klambauer et al. 2017, as in SPEC 2.1). */
 #define SELU_LAMBDA 1.0507009873554804934193349852946
@@ -41,6 +43,38 @@ static inline bool overlaps(const act_tensor_t *a, const act_tensor_t *y) {
   size_t na = (size_t)act_tensor_numel(a) * act_dtype_size(a->dtype);
   size_t ny = (size_t)act_tensor_numel(y) * act_dtype_size(y->dtype);
   return na && ny && pa < py + ny && py < pa + na;
+}
+
+/* Inputs that overlap the output `out` (an in-place call) are replaced in
+ * c by private copies, so that writing the output cannot change what is
+ * still to be read. Operands whose bit is set in `outputs` are left alone.
+ * owned[] receives the copies; free them with ref_free_copies. */
+static inline act_status_t ref_copy_inputs(act__call_t *c,
+                                           const act_tensor_t *out,
+                                           unsigned outputs,
+                                           act_tensor_t copies[ACT_ARG_COUNT],
+                                           void *owned[ACT_ARG_COUNT]) {
+  for (int k = 0; k < ACT_ARG_COUNT; k++)
+    owned[k] = NULL;
+  for (int k = 0; k < ACT_ARG_COUNT; k++) {
+    const act_tensor_t *a = c->arg[k];
+    if (!a || (outputs & (1u << k)) || !overlaps(a, out))
+      continue;
+    size_t bytes = (size_t)act_tensor_numel(a) * act_dtype_size(a->dtype);
+    owned[k] = malloc(bytes);
+    if (!owned[k])
+      return act__fail(ACT_OUT_OF_MEMORY, "reference: out of memory");
+    memcpy(owned[k], a->data, bytes);
+    copies[k] = *a;
+    copies[k].data = owned[k];
+    c->arg[k] = &copies[k];
+  }
+  return ACT_OK;
+}
+
+static inline void ref_free_copies(void *owned[ACT_ARG_COUNT]) {
+  for (int k = 0; k < ACT_ARG_COUNT; k++)
+    free(owned[k]);
 }
 
 #endif /* ACT_REF_MATH_H */

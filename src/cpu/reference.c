@@ -263,24 +263,12 @@ static void softmax_row(double *v, const unsigned char *m, int64_t len,
 static act_status_t run_axis(const act__call_t *c0) {
   act__call_t call = *c0, *c = &call;
   act_tensor_t copies[ACT_ARG_COUNT];
-  void *owned[ACT_ARG_COUNT] = {0};
-  act_status_t st = ACT_OK;
+  void *owned[ACT_ARG_COUNT];
   const act_tensor_t *y = c->arg[ACT_ARG_Y];
-  for (int k = 0; k < ACT_ARG_COUNT; k++) {
-    const act_tensor_t *a = c->arg[k];
-    if (!a || k == ACT_ARG_Y || k == ACT_ARG_SIGN || !overlaps(a, y))
-      continue;
-    size_t bytes = (size_t)act_tensor_numel(a) * act_dtype_size(a->dtype);
-    owned[k] = malloc(bytes);
-    if (!owned[k]) {
-      st = act__fail(ACT_OUT_OF_MEMORY, "reference: out of memory");
-      goto done;
-    }
-    memcpy(owned[k], a->data, bytes);
-    copies[k] = *a;
-    copies[k].data = owned[k];
-    c->arg[k] = &copies[k];
-  }
+  act_status_t st = ref_copy_inputs(c, y, (1u << ACT_ARG_Y) |
+                                    (1u << ACT_ARG_SIGN), copies, owned);
+  if (st)
+    goto done;
   const act_tensor_t *x = c->arg[ACT_ARG_X];
   act_op_t op = c->desc->op;
   const double *p = c->desc->p;
@@ -429,8 +417,7 @@ static act_status_t run_axis(const act__call_t *c0) {
     }
   free(v), free(bv), free(mv);
 done:
-  for (int k = 0; k < ACT_ARG_COUNT; k++)
-    free(owned[k]);
+  ref_free_copies(owned);
   return st;
 }
 

@@ -272,27 +272,14 @@ static act_status_t run_eltwise_bwd(const act__call_t *c) {
 static act_status_t run_axis_bwd(const act__call_t *c0) {
   act__call_t call = *c0, *c = &call;
   act_tensor_t copies[ACT_ARG_COUNT];
-  void *owned[ACT_ARG_COUNT] = {0};
-  act_status_t st = ACT_OK;
+  void *owned[ACT_ARG_COUNT];
   const act_tensor_t *dx = c->arg[ACT_ARG_DX];
   double *v = NULL, *g = NULL, *w = NULL;
   unsigned char *mv = NULL;
   /* Inputs that overlap dx are read from copies (dx written in place). */
-  for (int k = 0; k < ACT_ARG_COUNT; k++) {
-    const act_tensor_t *a = c->arg[k];
-    if (!a || k == ACT_ARG_DX || !overlaps(a, dx))
-      continue;
-    size_t bytes = (size_t)act_tensor_numel(a) * act_dtype_size(a->dtype);
-    owned[k] = malloc(bytes);
-    if (!owned[k]) {
-      st = act__fail(ACT_OUT_OF_MEMORY, "reference: out of memory");
-      goto done;
-    }
-    memcpy(owned[k], a->data, bytes);
-    copies[k] = *a;
-    copies[k].data = owned[k];
-    c->arg[k] = &copies[k];
-  }
+  act_status_t st = ref_copy_inputs(c, dx, 1u << ACT_ARG_DX, copies, owned);
+  if (st)
+    goto done;
   act_op_t op = c->desc->op;
   const double *p = c->desc->p;
   /* x's layout: softmax family reads y, of the same shape. */
@@ -470,8 +457,7 @@ static act_status_t run_axis_bwd(const act__call_t *c0) {
     }
 done:
   free(v), free(g), free(w), free(mv);
-  for (int k = 0; k < ACT_ARG_COUNT; k++)
-    free(owned[k]);
+  ref_free_copies(owned);
   (void)y;
   return st;
 }
