@@ -36,7 +36,11 @@
  * (or to elements outside the tensor) that may be writing it at the same
  * time. Each atomic changes only its own half, so they commute. That costs
  * some bandwidth on GPUs (two atomics per stored 16-bit element) - the
- * price of one SPIR-V module for every device.
+ * price of one SPIR-V module for every device. So f16 and bf16 are also
+ * compiled with ACT_STORAGE16 1 (dtypes f16s, bf16s; the assembler adds
+ * GL_EXT_shader_16bit_storage): buffers of uint16_t, plain loads and
+ * stores, the same conversions; the backend picks them on devices with
+ * storageBuffer16BitAccess.
  */
 #define ACT_GLSL 1
 
@@ -180,6 +184,17 @@ uint act_bf16_bits(float v) {
 #define STYPE float
 #define LOAD(p, i) ((p)[i])
 #define STORE(p, i, v) ((p)[i] = (v))
+#elif ACT_STORAGE16 && (ACT_DTYPE == 1 || ACT_DTYPE == 2)
+/* Native 16-bit storage (GL_EXT_shader_16bit_storage): one uint16_t per
+ * element, converted with the same exact routines as the packed path. */
+#define STYPE uint16_t
+#if ACT_DTYPE == 1
+#define LOAD(p, i) act_f16_value(uint((p)[i]))
+#define STORE(p, i, v) ((p)[i] = uint16_t(act_f16_bits(v)))
+#else
+#define LOAD(p, i) act_bf16_value(uint((p)[i]))
+#define STORE(p, i, v) ((p)[i] = uint16_t(act_bf16_bits(v)))
+#endif
 #elif ACT_DTYPE == 1
 #define STYPE uint
 #define LOAD(p, i) act_f16_value(ACT_GL_HALF((p)[(i) >> 1], (i)))

@@ -316,14 +316,15 @@ int act__dtype_code(act_dtype_t t);
 /* One program a plan can dispatch (see variants.c). */
 typedef struct act__variant {
   const char *file, *kernel;
-  int op, dtype;
+  int op, dtype; /* ACT_DTYPE; 4 f16 and 5 bf16 in native 16-bit storage */
 } act__variant_t;
 
 /* The variants of kernel file `file` (NULL: of every file): writes up to
  * cap of them to out and returns how many there are. */
 size_t act__variants(const char *file, act__variant_t *out, size_t cap);
 /* The module name of a variant, "<file stem>.<kernel>.<op>.<dtype>.spv"
- * (dtype f32, f16, bf16 or i32); false if it does not fit or is invalid. */
+ * (dtype f32, f16, bf16, i32, f16s or bf16s); false if it does not fit or
+ * is invalid. */
 bool act__variant_name(const char *file, const char *kernel, int op,
                        int dtype, char *buf, size_t n);
 

@@ -118,6 +118,13 @@ act_status_t act__program_source(const char *prelude, const char *file,
       break;
     t = end + 1;
   }
+  /* dtypes 4 and 5 (Vulkan only): f16 and bf16 in 16-bit storage */
+  bool s16 = dtype == 4 || dtype == 5;
+  if (s16) {
+    static const char ext[] =
+        "#extension GL_EXT_shader_16bit_storage : require\n";
+    ok = ok && act__append(&buf, &len, &cap, ext, sizeof ext - 1);
+  }
   for (int i = 0; i < ACT_OP_COUNT && ok; i++) {
     char up[64];
     const char *name = act_op_info((act_op_t)i)->name;
@@ -128,8 +135,10 @@ act_status_t act__program_source(const char *prelude, const char *file,
     int n = snprintf(line, sizeof line, "#define ACT_OP_%s %d\n", up, i);
     ok = act__append(&buf, &len, &cap, line, (size_t)n);
   }
-  int n = snprintf(line, sizeof line, "#define ACT_OP %d\n#define ACT_DTYPE %d\n",
-                   op, dtype);
+  int n = snprintf(line, sizeof line,
+                   "#define ACT_OP %d\n#define ACT_DTYPE %d\n"
+                   "#define ACT_STORAGE16 %d\n",
+                   op, s16 ? dtype - 3 : dtype, s16 ? 1 : 0);
   ok = ok && act__append(&buf, &len, &cap, line, (size_t)n);
   for (int p = 0; p < NPARTS && ok; p++) {
     n = snprintf(line, sizeof line, "#line 1 \"%s\"\n", parts[p]);

@@ -54,8 +54,9 @@ size_t act__variants(const char *file, act__variant_t *out, size_t cap) {
               ? act_op_info((act_op_t)op)->kind != ACT_KIND_ELTWISE
               : op != want)
         continue;
-      for (int dt = 0; dt < 4; dt++) {
-        if (!(act__variant_rows[r].dtypes >> dt & 1u))
+      /* 4 and 5: f16 and bf16 in native 16-bit storage (Vulkan) */
+      for (int dt = 0; dt < 6; dt++) {
+        if (!(act__variant_rows[r].dtypes >> (dt >= 4 ? dt - 3 : dt) & 1u))
           continue;
         if (n < cap) {
           out[n].file = act__variant_rows[r].file;
@@ -70,11 +71,12 @@ size_t act__variants(const char *file, act__variant_t *out, size_t cap) {
   return n;
 }
 
-static const char *const act__dtype_codes[4] = {"f32", "f16", "bf16", "i32"};
+static const char *const act__dtype_codes[6] = {"f32",  "f16",  "bf16",
+                                                "i32",  "f16s", "bf16s"};
 
 bool act__variant_name(const char *file, const char *kernel, int op,
                        int dtype, char *buf, size_t n) {
-  if (op < 0 || op >= ACT_OP_COUNT || dtype < 0 || dtype > 3)
+  if (op < 0 || op >= ACT_OP_COUNT || dtype < 0 || dtype > 5)
     return false;
   size_t stem = strlen(file);
   if (stem > 3 && strcmp(file + stem - 3, ".cl") == 0)

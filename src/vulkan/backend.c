@@ -305,6 +305,7 @@ typedef struct {
   uint64_t max_range;  /* maxStorageBufferRange */
   uint64_t align;      /* minStorageBufferOffsetAlignment (>= 4) */
   bool feedback;       /* VK_EXT_pipeline_creation_feedback */
+  bool storage16;      /* storageBuffer16BitAccess */
   char driver[256];    /* the driver's name and version, for cache keys */
 } vk_dev_t;
 
@@ -381,10 +382,13 @@ static act_status_t vkb_enumerate(void) {
     vk.vkGetPhysicalDeviceProperties2(pds[k], &p2);
     VkPhysicalDeviceShaderFloat16Int8Features f16 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
-    VkPhysicalDeviceFeatures2 f2 = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+    VkPhysicalDevice16BitStorageFeatures s16 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
         .pNext = v12 ? &f16 : NULL};
+    VkPhysicalDeviceFeatures2 f2 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &s16};
     vk.vkGetPhysicalDeviceFeatures2(pds[k], &f2);
+    h->storage16 = s16.storageBuffer16BitAccess == VK_TRUE;
 
     act_device_info_t info;
     memset(&info, 0, sizeof info);
@@ -477,6 +481,7 @@ typedef struct {
   bool cache_on, cache_dirty;
   vk_pipe_t *pipes;
   uint64_t built, loaded;
+  bool storage16; /* 16-bit storage enabled: f16/bf16 use the *s modules */
 } vk_state_t;
 
 /* A memory type in `bits` with all of `want` (then of `want` less
@@ -522,7 +527,15 @@ static act_status_t vkb_context_create(const act__device_t *dev, void **out) {
   uint32_t ne = 0;
   if (s->h->feedback)
     exts[ne++] = "VK_EXT_pipeline_creation_feedback";
+  /* f16/bf16 in native 16-bit storage where the device has it, unless
+   * ACTKIT_VK_NO_STORAGE16=1 asks for the packed 32-bit modules. */
+  const char *no16 = getenv("ACTKIT_VK_NO_STORAGE16");
+  s->storage16 = s->h->storage16 && !(no16 && strcmp(no16, "1") == 0);
+  VkPhysicalDevice16BitStorageFeatures s16 = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
+      .storageBuffer16BitAccess = VK_TRUE};
   VkDeviceCreateInfo di = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+                           .pNext = s->storage16 ? &s16 : NULL,
                            .queueCreateInfoCount = 1,
                            .pQueueCreateInfos = &qi,
                            .enabledExtensionCount = ne,
@@ -616,11 +629,15 @@ static void vkb_stats(void *st, act_context_stats_t *stats) {
 
 /* The SPIR-V of a variant: from $ACTKIT_SPIRV_DIR when set (malloc'd into
  * *own), else embedded. */
-static act_status_t find_module(const act__dispatch_t *d, const uint32_t **w,
-                                size_t *n, void **own) {
+static act_status_t find_module(const vk_state_t *s, const act__dispatch_t *d,
+                                const uint32_t **w, size_t *n, void **own) {
   char name[256];
   *own = NULL;
-  if (!act__variant_name(d->file, d->kernel, d->op, d->dtype, name,
+  /* f16, bf16: the native 16-bit storage modules (f16s, bf16s) when on */
+  int dtype = s->storage16 && (d->dtype == 1 || d->dtype == 2)
+                  ? d->dtype + 3
+                  : d->dtype;
+  if (!act__variant_name(d->file, d->kernel, d->op, dtype, name,
                          sizeof name))
     return act__fail(ACT_INTERNAL, "vulkan: bad variant %s/%s", d->file,
                      d->kernel);
@@ -667,7 +684,7 @@ static act_status_t make_pipe(vk_state_t *s, const act__dispatch_t *d,
   const uint32_t *words;
   size_t nwords;
   void *own;
-  act_status_t st = find_module(d, &words, &nwords, &own);
+  act_status_t st = find_module(s, d, &words, &nwords, &own);
   if (st)
     return st;
   vk_pipe_t *p = calloc(1, sizeof *p);
@@ -800,7 +817,7 @@ static act_status_t vkb_supports(void *st, const act__call_t *c) {
     const uint32_t *w;
     size_t n;
     void *own;
-    r = find_module(&plan.d[i], &w, &n, &own);
+    r = find_module(s, &plan.d[i], &w, &n, &own);
     free(own);
   }
   return r;
