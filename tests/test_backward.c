@@ -870,28 +870,6 @@ static double max_err(act_dtype_t t, const void *dev, const void *ref,
   return w;
 }
 
-static float *make_sweep(size_t *n) {
-  static const float special[] = {
-      0.0f, -0.0f, 1e-45f, -1e-45f, 1e-40f, -1e-40f, 1.17549435e-38f,
-      -1.17549435e-38f, 1e-30f, -1e-30f, 1e-8f, -1e-8f, 1e-4f, -1e-4f, 0.5f,
-      -0.5f, 1.0f, -1.0f, 3.0f, -3.0f, 6.0f, -6.0f, 10.0f, -10.0f, 20.0f,
-      -20.0f, 88.7f, -88.7f, 89.0f, -89.0f, 100.0f, -100.0f, 104.0f, -104.0f,
-      1e4f, -1e4f, 1e30f, -1e30f, 3.40282347e38f, -3.40282347e38f, INFINITY,
-      -INFINITY, NAN};
-  size_t ns = sizeof special / sizeof *special, ngrid = 2001, nrand = 6000;
-  float *x = malloc((ns + ngrid + nrand) * sizeof *x);
-  size_t k = 0;
-  for (size_t i = 0; i < ns; i++)
-    x[k++] = special[i];
-  for (size_t i = 0; i < ngrid; i++)
-    x[k++] = -15.0f + 30.0f * (float)i / (float)(ngrid - 1);
-  for (size_t i = 0; i < nrand; i++) {
-    double m = pow(10.0, -8.0 + 12.0 * unif());
-    x[k++] = (float)((rng() & 1) ? -m : m);
-  }
-  *n = k;
-  return x;
-}
 
 static void dev_eltwise(act_context_t *ctx, const char *dev, const char *op,
                         const char *params, const float *sx,
@@ -1127,7 +1105,7 @@ static void check_async(act_context_t *ctx, const char *dev) {
 
 static void check_devices(void) {
   size_t nd = act_device_count(), n;
-  float *sx = make_sweep(&n);
+  float *sx = act_test_sweep(6000, 12345u, &n);
   float *sdy = malloc(n * sizeof *sdy);
   for (size_t i = 0; i < n; i++)
     sdy[i] = (float)((rng() & 1 ? -1 : 1) * (0.25 + 2 * unif()));

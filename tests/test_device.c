@@ -69,29 +69,6 @@ static uint32_t rng(void) {
   return rng_state;
 }
 
-static float *make_sweep(size_t *n) {
-  static const float special[] = {
-      0.0f, -0.0f, 1e-45f, -1e-45f, 1e-40f, -1e-40f, 1.17549435e-38f,
-      -1.17549435e-38f, 1e-30f, -1e-30f, 1e-8f, -1e-8f, 1e-4f, -1e-4f, 0.5f,
-      -0.5f, 1.0f, -1.0f, 3.0f, -3.0f, 6.0f, -6.0f, 10.0f, -10.0f, 20.0f,
-      -20.0f, 88.7f, -88.7f, 89.0f, -89.0f, 100.0f, -100.0f, 104.0f, -104.0f,
-      1e4f, -1e4f, 1e30f, -1e30f, 3.40282347e38f, -3.40282347e38f, INFINITY,
-      -INFINITY, NAN};
-  size_t ns = sizeof special / sizeof *special, ngrid = 2001, nrand = 8000;
-  float *x = malloc((ns + ngrid + nrand) * sizeof *x);
-  size_t k = 0;
-  for (size_t i = 0; i < ns; i++)
-    x[k++] = special[i];
-  for (size_t i = 0; i < ngrid; i++)
-    x[k++] = -15.0f + 30.0f * (float)i / (float)(ngrid - 1);
-  for (size_t i = 0; i < nrand; i++) {
-    double u = (rng() >> 8) * (1.0 / 16777216.0);
-    double m = pow(10.0, -8.0 + 12.0 * u);
-    x[k++] = (float)((rng() & 1) ? -m : m);
-  }
-  *n = k;
-  return x;
-}
 
 static act_op_desc_t *make_desc(const char *op, const char *params) {
   act_op_desc_t *d = NULL;
@@ -391,7 +368,7 @@ int main(void) {
   size_t nd = act_device_count();
   int seen[ACT_BACKEND_COUNT] = {0};
   size_t n;
-  float *sx = make_sweep(&n);
+  float *sx = act_test_sweep(8000, 12345u, &n);
   for (size_t i = 0; i < nd; i++) {
     act_device_info_t info;
     CHECK_OK(act_device_get_info(i, &info));

@@ -168,3 +168,31 @@ long double act_test_ulp(act_dtype_t t, long double v) {
     e = emin;
   return ldexpl(1.0L, e - (p - 1));
 }
+
+float *act_test_sweep(size_t nrand, uint32_t seed, size_t *n) {
+  static const float special[] = {
+      0.0f, -0.0f, 1e-45f, -1e-45f, 1e-40f, -1e-40f, 1.17549435e-38f,
+      -1.17549435e-38f, 1e-30f, -1e-30f, 1e-8f, -1e-8f, 1e-4f, -1e-4f, 0.5f,
+      -0.5f, 1.0f, -1.0f, 3.0f, -3.0f, 6.0f, -6.0f, 10.0f, -10.0f, 20.0f,
+      -20.0f, 88.7f, -88.7f, 89.0f, -89.0f, 100.0f, -100.0f, 104.0f, -104.0f,
+      1e4f, -1e4f, 1e30f, -1e30f, 3.40282347e38f, -3.40282347e38f, INFINITY,
+      -INFINITY, NAN};
+  size_t ns = sizeof special / sizeof *special, ngrid = 2001;
+  float *x = malloc((ns + ngrid + nrand) * sizeof *x);
+  if (!x)
+    return NULL;
+  size_t k = 0;
+  for (size_t i = 0; i < ns; i++)
+    x[k++] = special[i];
+  for (size_t i = 0; i < ngrid; i++)
+    x[k++] = -15.0f + 30.0f * (float)i / (float)(ngrid - 1);
+  uint32_t s = seed ? seed : 1u;
+  for (size_t i = 0; i < nrand; i++) {
+    s ^= s << 13, s ^= s >> 17, s ^= s << 5; /* xorshift32 */
+    double m = pow(10.0, -8.0 + 12.0 * ((s >> 8) * (1.0 / 16777216.0)));
+    s ^= s << 13, s ^= s >> 17, s ^= s << 5;
+    x[k++] = (float)((s & 1) ? -m : m);
+  }
+  *n = k;
+  return x;
+}

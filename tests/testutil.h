@@ -8,6 +8,7 @@
 
 #include "actkit.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 extern int act_test_failures;
@@ -61,5 +62,11 @@ long double act_test_round(act_dtype_t dtype, long double v);
 /* Spacing of dtype's values at |v| (the subnormal spacing below the
  * smallest normal), as SPEC 4 defines an ulp. Independent of the library. */
 long double act_test_ulp(act_dtype_t dtype, long double v);
+
+/* The element-wise input sweep of the device tests (SPEC 4): special values
+ * (signed zeros, denormals, FLT_MIN, huge magnitudes, +-inf, NaN), a grid
+ * of 2001 points over [-15, 15], and nrand log-uniform magnitudes in
+ * [1e-8, 1e4] of both signs from a fixed seed. malloc'd; *n its length. */
+float *act_test_sweep(size_t nrand, uint32_t seed, size_t *n);
 
 #endif

@@ -537,11 +537,12 @@ float am_log1p(float x) {
 /* tanh, sigmoid, softplus.                                             */
 /* ------------------------------------------------------------------ */
 
-/* tanh(x), <= 1 ulp.  tanh|x| = -E / (2 + E), E = e^(-2|x|) - 1 as a
- * double-float (no cancellation anywhere, no overflow: |x| is clamped to
- * 10, past which tanh rounds to 1), odd symmetry by the sign bit. */
-float am_tanh(float x) {
-  float ax = ami_clampf(fabs(x), 0.0f, 10.0f);
+/* tanh(a) for a = |x| as a double-float: -E / (2 + E), E = e^(-2a) - 1 as
+ * a double-float (no cancellation anywhere, no overflow: a is clamped to
+ * 10, past which tanh rounds to 1). Shared by tanh and tanh_shrink's
+ * derivative (eltwise_bwd.cl). */
+float2 am_tanh_abs_dd(float xa) {
+  float ax = ami_clampf(xa, 0.0f, 10.0f);
   float h = -2.0f * ax;
   float kf = ami_exp_kf(h);
   int k = convert_int(kf);
@@ -553,7 +554,12 @@ float am_tanh(float x) {
   float2 em = am_f2(w.x * sk, w.y * sk);
   float2 den = am_fast_two_sum(2.0f, em.x);
   den = am_fast_two_sum(den.x, den.y + em.y);
-  float2 q = am_dd_div(am_f2(-em.x, -em.y), den);
+  return am_dd_div(am_f2(-em.x, -em.y), den);
+}
+
+/* tanh(x), <= 1 ulp: am_tanh_abs_dd, odd symmetry by the sign bit. */
+float am_tanh(float x) {
+  float2 q = am_tanh_abs_dd(fabs(x));
   float y = am_copysign(q.x + q.y, x);
   return am_isnan(x) ? x : y;
 }

@@ -444,18 +444,7 @@ float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
   float ax = ami_clampf(fabs(x), 0.0f, 10.0f);
   if (ax == 0.0f)
     return act_gmul(dy, act_zero());
-  float h = -2.0f * ax;
-  float kf = ami_exp_kf(h);
-  int k = convert_int(kf);
-  float2 p = ami_expm1_red(h, 0.0f, kf);
-  float2 a = am_two_sum(1.0f, -ami_pow2(-k));
-  float2 b = am_two_sum(a.x, p.x);
-  float2 w = am_fast_two_sum(b.x, (a.y + b.y) + p.y);
-  float sk = ami_pow2(k);
-  float2 em = am_f2(w.x * sk, w.y * sk);
-  float2 den = am_fast_two_sum(2.0f, em.x);
-  den = am_fast_two_sum(den.x, den.y + em.y);
-  float2 q = am_dd_div(am_f2(-em.x, -em.y), den);
+  float2 q = am_tanh_abs_dd(ax);
   int e = am_ilogb(q.x);
   float2 qs = act_scale2(q, -e);
   return act_gmul_k(dy, am_dd_mul(qs, qs), 2 * e);
