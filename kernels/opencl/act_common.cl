@@ -6,34 +6,36 @@
  */
 
 /* x * (p.x + p.y), with the product's own rounding only. */
-float act_mul_p(float x, float2 p) {
+AM_INLINE float act_mul_p(float x, float2 p) {
   if (p.x == 0.0f)
     return 0.0f; /* a zero factor wins, even against inf */
   return am_isinf(x) ? p.x * x : fma(p.x, x, p.y * x);
 }
 
-/* x * (p.x + p.y) as an unevaluated (hi, lo) pair: hi*x exactly. */
-float2 act_mul_dd(float x, float2 p) {
+/* x * (p.x + p.y) as an unevaluated (hi, lo) pair: hi*x exactly.  One
+ * return, and ?: per component: a float2-valued branch or ?: keeps
+ * LLVM-based drivers from vectorizing a kernel across work-items. */
+AM_INLINE float2 act_mul_dd(float x, float2 p) {
   float2 h = am_two_prod(p.x, x);
-  if (am_isinf(h.x))
-    return am_f2(h.x, 0.0f);
   AM_PRECISE float l = h.y + p.y * x;
-  return am_fast_two_sum(h.x, l);
+  float2 s = am_fast_two_sum(h.x, l);
+  bool inf = am_isinf(h.x);
+  return am_f2(inf ? h.x : s.x, inf ? 0.0f : s.y);
 }
 
 /* x > p.x + p.y for a float x (|p.y| <= ulp(p.x)/2). */
-bool act_gt_p(float x, float2 p) {
+AM_INLINE bool act_gt_p(float x, float2 p) {
   return x > p.x || (x == p.x && p.y < 0.0f);
 }
 
 /* x < p.x + p.y. */
-bool act_lt_p(float x, float2 p) {
+AM_INLINE bool act_lt_p(float x, float2 p) {
   return x < p.x || (x == p.x && p.y > 0.0f);
 }
 
 /* (x - p) rounded once: Knuth's two-sum gives x - p.x exactly as s + e,
  * then the low part joins before the single final rounding. */
-float act_sub_p(float x, float2 p) {
+AM_INLINE float act_sub_p(float x, float2 p) {
   float2 s = am_two_sum(x, -p.x);
   if (am_isinf(s.x))
     return s.x;
@@ -42,7 +44,7 @@ float act_sub_p(float x, float2 p) {
 }
 
 /* A float4 without a vector literal. */
-float4 act_f4(float a, float b, float c, float d) {
+AM_INLINE float4 act_f4(float a, float b, float c, float d) {
   float4 r;
   r.x = a;
   r.y = b;
@@ -53,8 +55,8 @@ float4 act_f4(float a, float b, float c, float d) {
 
 /* Both halves of a double-float times 2^k (am_ldexp: exact but for
  * underflow). */
-float2 act_scale2(float2 a, int k) {
+AM_INLINE float2 act_scale2(float2 a, int k) {
   return am_f2(am_ldexp(a.x, k), am_ldexp(a.y, k));
 }
 
-bool act_finite(float a) { return fabs(a) < am_inf(); }
+AM_INLINE bool act_finite(float a) { return fabs(a) < am_inf(); }

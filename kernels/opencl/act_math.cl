@@ -38,11 +38,15 @@
  * THE SUBSET.  This file is compiled both by OpenCL drivers (after
  * act_prelude_opencl.cl) and, after the GLSL prelude, by glslang for
  * Vulkan, so it keeps to what maps 1:1 onto GLSL 4.50:
- *   - plain functions (no static/inline/__kernel), each defined before
- *     use; parameters and results float, int, uint, bool, float2 only; no
- *     pointers, arrays, unions, recursion, goto or loops; no file-scope
- *     variables or constants;
+ *   - plain functions (no static/inline/__kernel), each marked AM_INLINE
+ *     and defined before use; parameters and results float, int, uint,
+ *     bool, float2 only; no pointers, arrays, unions, recursion, goto or
+ *     loops; no file-scope variables or constants;
  *   - float2 values are built only with am_f2(hi, lo) and read with .x/.y;
+ *     a float2 is never chosen by ?: or by branches (one return per
+ *     float2 function; ?: per component instead): LLVM-based drivers do
+ *     not vectorize a kernel across work-items with a float2 select or phi
+ *     in it (PoCL: "instruction return type cannot be vectorized");
  *   - conversions only through convert_int(float), convert_uint(int),
  *     convert_float(int), always on in-range values, and the bit casts
  *     as_uint(float), as_float(uint) - no C casts, no implicit float->int;
@@ -110,6 +114,20 @@
 #endif
 #endif
 
+/* Every function here and in the kernel files is marked AM_INLINE:
+ * always_inline in OpenCL C, nothing elsewhere.  An LLVM-based driver
+ * (PoCL) vectorizes a kernel across work-items only if the work-item's
+ * code has no calls left, and its inliner gives up on the larger
+ * functions (am_mul_sigmoid, measured: cost 565 > threshold 562), which
+ * left sigmoid, silu, tanh, gelu... scalar and 5-7x slower. */
+#ifndef AM_INLINE
+#ifdef __OPENCL_VERSION__
+#define AM_INLINE __attribute__((always_inline))
+#else
+#define AM_INLINE
+#endif
+#endif
+
 /* Whether fma() is a true fused multiply-add.  OpenCL requires it to be
  * correctly rounded (in software if need be); Vulkan does not (SPIR-V's
  * Fma may round like a multiply then an add, and lavapipe's does), so
@@ -127,20 +145,23 @@
 /* Bits and classification.                                            */
 /* ------------------------------------------------------------------ */
 
+AM_INLINE
 bool am_isnan(float x) { return (as_uint(x) & 0x7fffffffu) > 0x7f800000u; }
 
+AM_INLINE
 bool am_isinf(float x) { return (as_uint(x) & 0x7fffffffu) == 0x7f800000u; }
 
-float am_inf(void) { return as_float(0x7f800000u); }
+AM_INLINE float am_inf(void) { return as_float(0x7f800000u); }
 
-float am_nan(void) { return as_float(0x7fc00000u); }
+AM_INLINE float am_nan(void) { return as_float(0x7fc00000u); }
 
 /* |x| with the sign bit of s. */
-float am_copysign(float x, float s) {
+AM_INLINE float am_copysign(float x, float s) {
   return as_float((as_uint(x) & 0x7fffffffu) | (as_uint(s) & 0x80000000u));
 }
 
 /* 2^k for -126 <= k <= 127 (exact, normal). */
+AM_INLINE
 float ami_pow2(int k) { return as_float(convert_uint(k + 127) << 23); }
 
 /* x * 2^k for -252 <= k <= 252, as two power-of-two multiplies, by
@@ -148,7 +169,7 @@ float ami_pow2(int k) { return as_float(convert_uint(k + 127) << 23); }
  * denormal result is rounded once and overflow happens exactly when
  * x * 2^k overflows; for other x the result is still right but for a
  * possible second rounding far below the final one. */
-float ami_ldexp2(float x, int k) {
+AM_INLINE float ami_ldexp2(float x, int k) {
   int k1 = ((k + 512) >> 1) - 256;
   AM_PRECISE float y = x * ami_pow2(k1);
   AM_PRECISE float z = y * ami_pow2(k - k1);
@@ -159,7 +180,7 @@ float ami_ldexp2(float x, int k) {
  * covers every float result): beyond +-252 one multiply by 2^+-126 first,
  * then ami_ldexp2's balanced pair, so that the steps before the last stay
  * in the normal range whenever the result can be non-zero. */
-float am_ldexp(float x, int k) {
+AM_INLINE float am_ldexp(float x, int k) {
   int kc = k < -378 ? -378 : (k > 378 ? 378 : k);
   int s1 = kc < -252 ? -126 : (kc > 252 ? 126 : 0);
   AM_PRECISE float y = x * ami_pow2(s1);
@@ -171,7 +192,7 @@ float am_ldexp(float x, int k) {
 /* unevaluated sum hi + lo, with |lo| <= ulp(hi) once normalised.       */
 /* ------------------------------------------------------------------ */
 
-float2 am_f2(float hi, float lo) {
+AM_INLINE float2 am_f2(float hi, float lo) {
   float2 r;
   r.x = hi;
   r.y = lo;
@@ -179,7 +200,7 @@ float2 am_f2(float hi, float lo) {
 }
 
 /* Knuth's two-sum: s + e == a + b exactly, s = fl(a + b). */
-float2 am_two_sum(float a, float b) {
+AM_INLINE float2 am_two_sum(float a, float b) {
   AM_PRECISE float s = a + b;
   AM_PRECISE float bb = s - a;
   AM_PRECISE float e = (a - (s - bb)) + (b - bb);
@@ -187,7 +208,7 @@ float2 am_two_sum(float a, float b) {
 }
 
 /* Dekker's fast-two-sum: as am_two_sum when a == 0 or |a| >= |b|. */
-float2 am_fast_two_sum(float a, float b) {
+AM_INLINE float2 am_fast_two_sum(float a, float b) {
   AM_PRECISE float s = a + b;
   AM_PRECISE float e = b - (s - a);
   return am_f2(s, e);
@@ -195,7 +216,7 @@ float2 am_fast_two_sum(float a, float b) {
 
 #if AM_FMA_FUSED
 /* p + e == a * b exactly (barring underflow), p = fl(a * b). */
-float2 am_two_prod(float a, float b) {
+AM_INLINE float2 am_two_prod(float a, float b) {
   AM_PRECISE float p = a * b;
   AM_PRECISE float e = fma(a, b, -p);
   return am_f2(p, e);
@@ -203,7 +224,7 @@ float2 am_two_prod(float a, float b) {
 #else
 /* Veltkamp's split: hi + lo == a, each with at most 12 significant bits
  * (|a| < 2^115). */
-float2 ami_split(float a) {
+AM_INLINE float2 ami_split(float a) {
   AM_PRECISE float c = 4097.0f * a;
   AM_PRECISE float hi = c - (c - a);
   AM_PRECISE float lo = a - hi;
@@ -214,7 +235,7 @@ float2 ami_split(float a) {
  * product, every partial product exact. An operand above 2^100 is scaled
  * by 2^-64 first (exactly), so that neither the split (4097 a) nor the
  * partial products overflow while a * b is finite; e is scaled back. */
-float2 am_two_prod(float a, float b) {
+AM_INLINE float2 am_two_prod(float a, float b) {
   bool ba = fabs(a) > 1.267650600228229401496703205376e30f; /* 2^100 */
   bool bb = fabs(b) > 1.267650600228229401496703205376e30f;
   AM_PRECISE float as = ba ? a * 5.42101086242752217003726400434970855712890625e-20f : a;
@@ -236,7 +257,7 @@ float2 am_two_prod(float a, float b) {
  * c - p.x (exact by Sterbenz) - p.y with p = a * b exactly.  Kernels
  * should use this (or am_two_prod) rather than fma(-a, b, c) wherever the
  * fusion matters, since Vulkan's fma() may round twice. */
-float am_fnma(float a, float b, float c) {
+AM_INLINE float am_fnma(float a, float b, float c) {
 #if AM_FMA_FUSED
   return fma(-a, b, c);
 #else
@@ -247,13 +268,13 @@ float am_fnma(float a, float b, float c) {
 }
 
 /* a + b for a double-float a and a float b (relative error ~2^-44). */
-float2 am_dd_add_f(float2 a, float b) {
+AM_INLINE float2 am_dd_add_f(float2 a, float b) {
   float2 s = am_two_sum(a.x, b);
   return am_fast_two_sum(s.x, s.y + a.y);
 }
 
 /* a + b, accurate even under cancellation (relative error ~2^-44). */
-float2 am_dd_add(float2 a, float2 b) {
+AM_INLINE float2 am_dd_add(float2 a, float2 b) {
   float2 s = am_two_sum(a.x, b.x);
   float2 t = am_two_sum(a.y, b.y);
   s = am_fast_two_sum(s.x, s.y + t.x);
@@ -261,13 +282,13 @@ float2 am_dd_add(float2 a, float2 b) {
 }
 
 /* a * b for a double-float a and a float b. */
-float2 am_dd_mul_f(float2 a, float b) {
+AM_INLINE float2 am_dd_mul_f(float2 a, float b) {
   float2 p = am_two_prod(a.x, b);
   return am_fast_two_sum(p.x, fma(a.y, b, p.y));
 }
 
 /* a * b (relative error ~2^-44). */
-float2 am_dd_mul(float2 a, float2 b) {
+AM_INLINE float2 am_dd_mul(float2 a, float2 b) {
   float2 p = am_two_prod(a.x, b.x);
   float lo = fma(a.x, b.y, p.y);
   lo = fma(a.y, b.x, lo);
@@ -276,7 +297,7 @@ float2 am_dd_mul(float2 a, float2 b) {
 
 /* a / b, b != 0 (relative error ~2^-44).  The first quotient may be a few
  * ulps off (OpenCL/Vulkan division); the fma residual corrects it. */
-float2 am_dd_div(float2 a, float2 b) {
+AM_INLINE float2 am_dd_div(float2 a, float2 b) {
   float q0 = a.x / b.x;
   float r = am_fnma(q0, b.x, a.x);
   r = r + a.y;
@@ -291,7 +312,7 @@ float2 am_dd_div(float2 a, float2 b) {
  * it dropped, v.x - y1 2^-k (exact), plus v.y, scaled and rounded onto
  * the same grid, is added back: y1 + rnd(d) = rnd(y1 + d) as y1 is on the
  * grid. */
-float ami_ldexp2_dd(float2 v, int k) {
+AM_INLINE float ami_ldexp2_dd(float2 v, int k) {
   float y1 = ami_ldexp2(v.x, k);
   AM_PRECISE float res = (v.x - ami_ldexp2(y1, -k)) + v.y;
   AM_PRECISE float yd = y1 + ami_ldexp2(res, k);
@@ -299,12 +320,25 @@ float ami_ldexp2_dd(float2 v, int k) {
   return fabs(y1) < 2.350988701644575e-38f ? yd : yn;
 }
 
-/* As ami_ldexp2_dd for any k (clamped to [-378, 378]). */
-float am_ldexp_dd(float2 v, int k) {
-  float y1 = am_ldexp(v.x, k);
-  AM_PRECISE float res = (v.x - am_ldexp(y1, -k)) + v.y;
-  AM_PRECISE float yd = y1 + am_ldexp(res, k);
-  float yn = am_ldexp(v.x + v.y, k);
+/* As ami_ldexp2_dd for any k (clamped to [-378, 378]).  Each scaling is
+ * am_ldexp's (by 2^s1, then ami_ldexp2), with the clamp and s1 computed
+ * once for k and negated for -k: the same values as four am_ldexp calls,
+ * but without two clamps side by side, which LLVM's SLP vectorizer
+ * paired into a 2-lane vector that then kept PoCL from vectorizing the
+ * kernel across work-items. */
+AM_INLINE float am_ldexp_dd(float2 v, int k) {
+  int kc = k < -378 ? -378 : (k > 378 ? 378 : k);
+  int s1 = kc < -252 ? -126 : (kc > 252 ? 126 : 0);
+  float up = ami_pow2(s1), down = ami_pow2(-s1);
+  AM_PRECISE float vx = v.x * up;
+  float y1 = ami_ldexp2(vx, kc - s1);
+  AM_PRECISE float y1s = y1 * down;
+  AM_PRECISE float res = (v.x - ami_ldexp2(y1s, s1 - kc)) + v.y;
+  AM_PRECISE float rs = res * up;
+  AM_PRECISE float yd = y1 + ami_ldexp2(rs, kc - s1);
+  AM_PRECISE float vs = v.x + v.y;
+  AM_PRECISE float ss = vs * up;
+  float yn = ami_ldexp2(ss, kc - s1);
   return fabs(y1) < 2.350988701644575e-38f ? yd : yn;
 }
 
@@ -315,7 +349,7 @@ float am_ldexp_dd(float2 v, int k) {
 
 /* The exponent e of a finite non-zero x (denormals included): |x| 2^-e is
  * in [1, 2).  Zero gives -150, inf and NaN 128. */
-int am_ilogb(float x) {
+AM_INLINE int am_ilogb(float x) {
   float ax = fabs(x);
   bool sub = ax < 1.1754943508222875e-38f;
   float xs = sub ? ax * 8388608.0f : ax;
@@ -328,7 +362,7 @@ int am_ilogb(float x) {
  * residual step without the residual or the correction underflowing; the
  * exponent is put back with one rounding (denormal results included).
  * Zero, infinite and NaN operands give the driver's a / b. */
-float am_div(float a, float b) {
+AM_INLINE float am_div(float a, float b) {
   int ea = am_ilogb(a);
   int eb = am_ilogb(b);
   bool plain = a == 0.0f || b == 0.0f || ea > 127 || eb > 127;
@@ -344,7 +378,7 @@ float am_div(float a, float b) {
  * s + (x - s^2) / (2s) with an exact residual, rounded once.  x is scaled
  * by 2^64 below 2^-100 (so the residual does not underflow) and by 2^-64
  * above 2^100 (so s^2 cannot overflow without a fused fma). */
-float am_sqrt(float x) {
+AM_INLINE float am_sqrt(float x) {
   bool tiny = x < 7.888609052210118e-31f;
   bool huge = x > 1.2676506002282294e+30f;
   float xs = x * (tiny ? 1.8446744073709552e+19f
@@ -361,7 +395,7 @@ float am_sqrt(float x) {
 /* ------------------------------------------------------------------ */
 
 /* k = rint(h / ln 2) as a float; h finite, |h| < 400. */
-float ami_exp_kf(float h) { return rint(h * 1.4426950216293335f); }
+AM_INLINE float ami_exp_kf(float h) { return rint(h * 1.4426950216293335f); }
 
 /* p = e^(h + l - kf ln 2) - 1 as a double-float, for kf = ami_exp_kf(h)
  * and |l| <= 2^-16, |kf| <= 400; |p| <= 0.42, relative error ~2^-29.
@@ -375,7 +409,7 @@ float ami_exp_kf(float h) { return rint(h * 1.4426950216293335f); }
  * polynomial on [-0.35, 0.35] (relative error 3.0e-8, gen_math_coeffs.py
  * "EXP"), whose rounding is scaled by rh^3/6 < 0.0072; rt is applied to
  * first order, rt e^rh ~ rt (1 + rh + rh^2/2). */
-float2 ami_expm1_red(float h, float l, float kf) {
+AM_INLINE float2 ami_expm1_red(float h, float l, float kf) {
   float r1 = am_fnma(kf, 0.6931471824645996f, h);
   float2 rr = am_two_sum(r1, fma(-kf, -1.9046542121259336e-09f, l));
   float r = rr.x;
@@ -394,14 +428,14 @@ float2 ami_expm1_red(float h, float l, float kf) {
 }
 
 /* Clamps h to [lo, hi]; a NaN becomes lo (callers restore NaN at the end). */
-float ami_clampf(float h, float lo, float hi) {
+AM_INLINE float ami_clampf(float h, float lo, float hi) {
   float c = h > hi ? hi : h;
   return c >= lo ? c : lo;
 }
 
 /* e^x, <= 1 ulp (correctly rounded but for ~2^-28 ulp, denormal results
  * included). */
-float am_exp(float x) {
+AM_INLINE float am_exp(float x) {
   float xc = ami_clampf(x, -110.0f, 90.0f);
   float kf = ami_exp_kf(xc);
   float2 p = ami_expm1_red(xc, 0.0f, kf);
@@ -414,7 +448,7 @@ float am_exp(float x) {
 /* e^(hi + lo) for a double-float argument, <= 1 ulp.  (hi, lo) need not
  * be normalised, but |lo| must be small enough that hi + lo is not
  * dominated by lo beyond float range (any |lo| <= |hi| is fine). */
-float am_exp_dd(float hi, float lo) {
+AM_INLINE float am_exp_dd(float hi, float lo) {
   float2 a = am_two_sum(hi, lo);
   bool outside = !(a.x >= -110.0f && a.x <= 90.0f);
   float h = ami_clampf(a.x, -110.0f, 90.0f);
@@ -430,7 +464,7 @@ float am_exp_dd(float hi, float lo) {
 /* e^x - 1, <= 1 ulp.  With x = k ln 2 + r: e^x - 1 = 2^k ((1 - 2^-k) + p),
  * p = e^r - 1; the bracket is summed as a double-float (1 - 2^-k is exact
  * as a pair) and rounded once; the scaling is exact. */
-float am_expm1(float x) {
+AM_INLINE float am_expm1(float x) {
   float xc = ami_clampf(x, -30.0f, 90.0f);
   float kf = ami_exp_kf(xc);
   int k = convert_int(kf);
@@ -462,7 +496,7 @@ float am_expm1(float x) {
  * divisor must keep fl.  S(w) = sum_{j>=1} w^(j-1) / (4^j (2j+1)) is a
  * degree-4 minimax polynomial on [0, 0.118] (relative error 3.0e-8,
  * gen_math_coeffs.py "LOG"), scaled in the result by q^2 S < 0.01. */
-float2 ami_log1p_red(float fh0, float fl0) {
+AM_INLINE float2 ami_log1p_red(float fh0, float fl0) {
   float2 f = am_fast_two_sum(fh0, fl0);
   float fh = f.x;
   float fl = f.y;
@@ -486,7 +520,7 @@ float2 ami_log1p_red(float fh0, float fl0) {
 /* ef ln 2 + log1p(fh + fl) as a double-float (fh, fl as for
  * ami_log1p_red; ef an integer, |ef| <= 256).  ln 2 is split with a
  * 16-bit high part so that ef ln2_hi is exact. */
-float2 ami_log1p_e(float fh, float fl, float ef) {
+AM_INLINE float2 ami_log1p_e(float fh, float fl, float ef) {
   float2 lg = ami_log1p_red(fh, fl);
   float2 h = am_fast_two_sum(ef * 0.693145751953125f, lg.x);
   return am_fast_two_sum(h.x, h.y + fma(ef, 1.428606765330187e-06f, lg.y));
@@ -497,7 +531,7 @@ float2 ami_log1p_e(float fh, float fl, float ef) {
  * sqrt 2) (from the bits: adding 1 - sqrt(1/2) in the mantissa field
  * carries into the exponent exactly when m >= sqrt 2); f = m - 1 is
  * exact. */
-float2 ami_log_dd(float uh, float ul, float eadj) {
+AM_INLINE float2 ami_log_dd(float uh, float ul, float eadj) {
   uint u2 = as_uint(uh) + 0x004afb0du;
   int e = convert_int(u2 >> 23) - 127;
   float m = as_float((u2 & 0x007fffffu) + 0x3f3504f3u);
@@ -506,7 +540,7 @@ float2 ami_log_dd(float uh, float ul, float eadj) {
 }
 
 /* log(x), <= 1 ulp.  Denormal x are scaled by 2^23 first. */
-float am_log(float x) {
+AM_INLINE float am_log(float x) {
   bool sub = x < 1.1754943508222875e-38f;
   float xs = sub ? x * 8388608.0f : x;
   xs = (xs > 0.0f && !am_isinf(xs)) ? xs : 1.0f;
@@ -521,7 +555,7 @@ float am_log(float x) {
 /* log(1 + x), <= 1 ulp.  1 + x is formed exactly as a double-float and fed
  * to the log core, so tiny x come out exact (log1p(x) = x) and no range
  * needs its own polynomial. */
-float am_log1p(float x) {
+AM_INLINE float am_log1p(float x) {
   float2 u = am_two_sum(1.0f, x);
   bool ok = u.x > 0.0f && !am_isinf(u.x);
   float2 lg = ami_log_dd(ok ? u.x : 1.0f, ok ? u.y : 0.0f, 0.0f);
@@ -541,7 +575,7 @@ float am_log1p(float x) {
  * a double-float (no cancellation anywhere, no overflow: a is clamped to
  * 10, past which tanh rounds to 1). Shared by tanh and tanh_shrink's
  * derivative (eltwise_bwd.cl). */
-float2 am_tanh_abs_dd(float xa) {
+AM_INLINE float2 am_tanh_abs_dd(float xa) {
   float ax = ami_clampf(xa, 0.0f, 10.0f);
   float h = -2.0f * ax;
   float kf = ami_exp_kf(h);
@@ -558,7 +592,7 @@ float2 am_tanh_abs_dd(float xa) {
 }
 
 /* tanh(x), <= 1 ulp: am_tanh_abs_dd, odd symmetry by the sign bit. */
-float am_tanh(float x) {
+AM_INLINE float am_tanh(float x) {
   float2 q = am_tanh_abs_dd(fabs(x));
   float y = am_copysign(q.x + q.y, x);
   return am_isnan(x) ? x : y;
@@ -578,7 +612,7 @@ float am_tanh(float x) {
  * with one rounding, also into the denormal range.  v is clamped to
  * [-250, 250]: beyond, sigmoid is below 2^-360 and x sigmoid rounds to 0.
  * Infinite x gives x times the limit: +-inf, or 0 where sigmoid(v) = 0. */
-float am_mul_sigmoid(float x, float2 v) {
+AM_INLINE float am_mul_sigmoid(float x, float2 v) {
   bool neg = v.x < 0.0f;
   float ah = neg ? v.x : -v.x;
   float al = neg ? v.y : -v.y;
@@ -593,7 +627,7 @@ float am_mul_sigmoid(float x, float2 v) {
   float2 t = am_f2(am_ldexp(m.x, k), am_ldexp(m.y, k));
   float2 den = am_fast_two_sum(1.0f, t.x);
   den = am_fast_two_sum(den.x, den.y + t.y);
-  float2 q = am_dd_div(neg ? m : am_f2(1.0f, 0.0f), den);
+  float2 q = am_dd_div(am_f2(neg ? m.x : 1.0f, neg ? m.y : 0.0f), den);
   bool xbig = am_isinf(x) || am_isnan(x);
   int ex = xbig ? 0 : am_ilogb(x);
   float xs = am_ldexp(xbig ? 1.0f : x, -ex);
@@ -606,6 +640,7 @@ float am_mul_sigmoid(float x, float2 v) {
 
 /* sigmoid(x) = 1 / (1 + e^-x), <= 1.5 ulp (in fact <= 1 ulp); exact
  * 0 below -103.97, correctly rounded denormals above. */
+AM_INLINE
 float am_sigmoid(float x) { return am_mul_sigmoid(1.0f, am_f2(x, 0.0f)); }
 
 /* softplus(x) = max(x, 0) + log1p(e^-|x|), <= 1.5 ulp (in fact <= 1).
@@ -616,7 +651,7 @@ float am_sigmoid(float x) { return am_mul_sigmoid(1.0f, am_f2(x, 0.0f)); }
  * x << 0 (= t - t^2/2) keep full relative accuracy.  The addition of x is
  * done in double-float and rounded once; past x = 16 the log1p term is
  * below half an ulp of x. */
-float am_softplus(float x) {
+AM_INLINE float am_softplus(float x) {
   float ah = ami_clampf(-fabs(x), -120.0f, 0.0f);
   float kf = ami_exp_kf(ah);
   int k = convert_int(kf);
@@ -640,7 +675,7 @@ float am_softplus(float x) {
 }
 
 /* log(sigmoid(x)) = -softplus(-x), <= 1.5 ulp. */
-float am_log_sigmoid(float x) { return -am_softplus(-x); }
+AM_INLINE float am_log_sigmoid(float x) { return -am_softplus(-x); }
 
 /* ------------------------------------------------------------------ */
 /* erf, erfc.                                                           */
@@ -649,7 +684,7 @@ float am_log_sigmoid(float x) { return -am_softplus(-x); }
 /* V(s) = erf(sqrt s)/sqrt s - 1 for 0 <= s <= 0.25, so that erf(z) =
  * z + z V(z^2) for |z| <= 0.5: a degree-5 minimax polynomial (error 8.6e-10
  * relative to erf(z)/z, gen_math_coeffs.py "ERF"). */
-float ami_erf_v(float s) {
+AM_INLINE float ami_erf_v(float s) {
   float v = -0.0007692853105254471f;
   v = fma(v, s, 0.005200308281928301f);
   v = fma(v, s, -0.02686312049627304f);
@@ -670,7 +705,7 @@ float ami_erf_v(float s) {
  * in double-float, so R's rounding is damped by t^2 <= 0.45.
  * Below z = 0.5 callers use 1 - erf(z) instead: near t = -1 the Horner
  * sums of this form grow and lose accuracy. */
-float2 ami_erfcx_dd(float zh, float zl) {
+AM_INLINE float2 ami_erfcx_dd(float zh, float zl) {
   float2 n = am_two_sum(zh, -2.5f);
   float2 d = am_two_sum(zh, 2.5f);
   float rc = 1.0f / d.x;
@@ -703,6 +738,7 @@ float2 ami_erfcx_dd(float zh, float zl) {
 
 /* erfc(z) = 2^k M for z = zh + zl in [0.5, 10.2] with z^2 = (z2h, z2l):
  * returns M = e^(-z^2 - k ln 2) erfcx(z); kf must be ami_exp_kf(-z2h). */
+AM_INLINE
 float2 ami_erfc_m(float zh, float zl, float z2h, float z2l, float kf) {
   float2 p = ami_expm1_red(-z2h, -z2l, kf);
   float2 e = am_fast_two_sum(1.0f, p.x);
@@ -715,7 +751,7 @@ float2 ami_erfc_m(float zh, float zl, float z2h, float z2l, float kf) {
  * |x| < 0.5: 1 - x - x V(x^2) in double-float (no cancellation: the
  * result is in [0.47, 1.53]).  x >= 0.5: 2^k M, rounded once (denormals
  * included).  x <= -0.5: 2 - 2^k M in double-float. */
-float am_erfc(float x) {
+AM_INLINE float am_erfc(float x) {
   float ax = fabs(x);
   float2 a = am_fast_two_sum(1.0f, -x);
   AM_PRECISE float ysmall = a.x + fma(-x, ami_erf_v(x * x), a.y);
@@ -738,7 +774,7 @@ float am_erfc(float x) {
  * |x| >= 0.5: erf|x| = 1 - erfc|x| in double-float (erfc|x| <= 0.48, so
  * there is no harmful cancellation); |x| is clamped to 4.5, past which
  * erf rounds to 1. */
-float am_erf(float x) {
+AM_INLINE float am_erf(float x) {
   float ax = fabs(x);
   AM_PRECISE float ysmall = fma(x, ami_erf_v(x * x), x);
   float z = ami_clampf(ax, 0.5f, 4.5f);
@@ -765,7 +801,7 @@ float am_erf(float x) {
  *   z <= -0.5: x/2 erfc|z| = x M 2^(k-1), rounded once (denormals too);
  *   z >= 0.5:  x - x/2 erfc(z) in double-float.
  * x is clamped to [-16, 8]: below, the result is -0; above, it is x. */
-float am_gelu_erf(float x) {
+AM_INLINE float am_gelu_erf(float x) {
   float xc = ami_clampf(x, -16.0f, 8.0f);
   float2 zs = am_dd_mul_f(am_f2(0.7071067690849304f, 1.2101617485882343e-08f),
                           xc);
@@ -802,7 +838,7 @@ float am_gelu_erf(float x) {
  * double-float (the constants as hi + lo pairs): in the far negative tail
  * the result is ~x e^v and an error in v is amplified by |v| (~100 where
  * the result underflows, x ~ -11.3).  x is clamped to [-20, 20]. */
-float am_gelu_tanh(float x) {
+AM_INLINE float am_gelu_tanh(float x) {
   float xc = ami_clampf(x, -20.0f, 20.0f);
   float2 x2 = am_two_prod(xc, xc);
   float2 bx2 = am_dd_mul(am_f2(0.044714998453855515f, 1.5461444347053543e-09f),
