@@ -100,10 +100,10 @@
 #define ACT_EXP_ZERO (-745.1332f) /* exp(d) rounds to 0 in double below */
 
 /* Larger of two (NaN is mapped to +inf before, where it must win). */
-float act_max(float a, float b) { return a > b ? a : b; }
+AM_INLINE float act_max(float a, float b) { return a > b ? a : b; }
 
 /* a + b in double-float; an infinite or NaN sum stays a plain float. */
-float2 act_dd_acc(float2 a, float2 b) {
+AM_INLINE float2 act_dd_acc(float2 a, float2 b) {
   float s = a.x + b.x;
   if (!act_finite(s))
     return am_f2(s, 0.0f);
@@ -112,7 +112,7 @@ float2 act_dd_acc(float2 a, float2 b) {
 }
 
 /* a * b in double-float, non-finite products as plain floats. */
-float2 act_dd_mulr(float2 a, float2 b) {
+AM_INLINE float2 act_dd_mulr(float2 a, float2 b) {
   float p = a.x * b.x;
   if (!act_finite(p) || !act_finite(a.x) || !act_finite(b.x))
     return am_f2(p, 0.0f);
@@ -120,7 +120,7 @@ float2 act_dd_mulr(float2 a, float2 b) {
 }
 
 /* a / b in double-float, non-finite quotients as plain floats. */
-float2 act_dd_divr(float2 a, float2 b) {
+AM_INLINE float2 act_dd_divr(float2 a, float2 b) {
   float q = a.x / b.x;
   if (!act_finite(q) || !act_finite(b.x) || b.x == 0.0f)
     return am_f2(q, 0.0f);
@@ -131,7 +131,7 @@ float2 act_dd_divr(float2 a, float2 b) {
  * s = 2^e (1 + t) with 1 + t in [sqrt(1/2), sqrt 2): t is exact as a pair
  * (Sterbenz), log s = e ln 2 + log1p(t), |log1p(t)| <= 0.35, so the error
  * is that of am_log1p on the small part only (about 2^-26 absolute). */
-float2 act_log_dd(float2 s) {
+AM_INLINE float2 act_log_dd(float2 s) {
   bool sub = s.x < 1.17549435e-38f;
   float sh = sub ? s.x * 18446744073709551616.0f : s.x; /* 2^64 */
   float sl = sub ? s.y * 18446744073709551616.0f : s.y;
@@ -151,7 +151,7 @@ float2 act_log_dd(float2 s) {
  * of degree 9 and up in float (they are below 2^-32), the rest by Horner's
  * rule in double-float with (hi, lo) coefficients 1/n!. Uses only
  * double-float arithmetic and fma (no built-in exp). */
-float2 act_exp_small_dd(float2 r) {
+AM_INLINE float2 act_exp_small_dd(float2 r) {
   float q = fma(2.5052107943679403e-08f, r.x, 2.755731998149713e-07f);
   q = fma(q, r.x, 2.7557318844628753e-06f);
   float2 p = am_f2(q, 0.0f);
@@ -177,7 +177,7 @@ float2 act_exp_small_dd(float2 r) {
  * k = round(d / ln 2), r = d - k ln 2 is formed exactly enough: dh - k HI is
  * exact (k HI has <= 24 bits and the difference < 0.35 in magnitude), the
  * rest joins in double-float; then 2^k e^r, the scaling exact. */
-float2 act_exp_dd2(float dh, float dl) {
+AM_INLINE float2 act_exp_dd2(float dh, float dl) {
   if (!(dh >= -110.0f))
     return am_f2(0.0f, 0.0f);
   float kf = rint(dh * ACT_INV_LN2);
@@ -195,7 +195,7 @@ float2 act_exp_dd2(float dh, float dl) {
  * u = 1 + t in [sqrt(1/2), sqrt 2), l = am_log1p(t), then one Newton step
  * log u = l + log(u e^-l), u e^-l - 1 = rho ~ 2^-24 from act_exp_small_dd,
  * log(1 + rho) = rho - rho^2/2. */
-float2 act_log_dd2(float2 s) {
+AM_INLINE float2 act_log_dd2(float2 s) {
   bool sub = s.x < 1.17549435e-38f;
   float sh = sub ? s.x * 18446744073709551616.0f : s.x; /* 2^64 */
   float sl = sub ? s.y * 18446744073709551616.0f : s.y;
@@ -215,14 +215,14 @@ float2 act_log_dd2(float2 s) {
 
 /* e^(v - m) for finite m and v <= m (v may be -inf): the difference is
  * exact as a double-float; 0 where it is -inf. */
-float act_exp_diff(float v, float m) {
+AM_INLINE float act_exp_diff(float v, float m) {
   float2 d = am_two_sum(v, -m);
   return d.x == -am_inf() ? 0.0f : am_exp_dd(d.x, d.y);
 }
 
 /* sqrt of a double-float: am_sqrt of the high part, then one Newton
  * step on the exact residual (am_fnma). */
-float2 act_sqrt_dd(float2 v) {
+AM_INLINE float2 act_sqrt_dd(float2 v) {
   float s = am_sqrt(v.x);
   if (!(v.x > 0.0f) || !act_finite(v.x))
     return am_f2(s, 0.0f);
@@ -231,12 +231,12 @@ float2 act_sqrt_dd(float2 v) {
 }
 
 /* d / sqrt(v) as a double-float. */
-float2 act_div_sqrt(float2 d, float2 v) {
+AM_INLINE float2 act_div_sqrt(float2 d, float2 v) {
   return act_dd_divr(d, act_sqrt_dd(v));
 }
 
 /* The same times 2^k, rounded once (denormal results included). */
-float act_div_sqrt_k(float2 d, float2 v, int k) {
+AM_INLINE float act_div_sqrt_k(float2 d, float2 v, int k) {
   float2 q = act_div_sqrt(d, v);
   return act_finite(q.x) ? am_ldexp_dd(q, k) : am_ldexp(q.x, k);
 }
@@ -290,7 +290,7 @@ float act_div_sqrt_k(float2 d, float2 v, int k) {
 
 /* The value that takes part: -x for softmin; NaN counts as +inf (a row
  * holding NaN or +inf is NaN wherever unmasked, as in jax). */
-float act_sm_val(float v) {
+AM_INLINE float act_sm_val(float v) {
 #if ACT_OP == ACT_OP_SOFTMIN
   v = -v;
 #endif
@@ -304,7 +304,7 @@ float act_sm_val(float v) {
 #endif
 
 /* One output for a row with finite max m, sum s (>= 1) and log s = L. */
-float act_sm_out(float v, float m, float2 s, float2 L) {
+AM_INLINE float act_sm_out(float v, float m, float2 s, float2 L) {
 #if ACT_OP == ACT_OP_LOG_SOFTMAX
   float2 d = am_two_sum(v, -m);
   if (d.x == -am_inf())
@@ -377,7 +377,7 @@ ACT_KERNEL(act_softmax, ACT_SOFTMAX_ARGS) {
 
 /* A float4 (x, y, z) holding the unevaluated sum x + y + z, |y| <=
  * ulp(x), |z| <= ulp(y) (roughly); w unused. */
-float4 act_t3_add_f(float4 s, float a) {
+AM_INLINE float4 act_t3_add_f(float4 s, float a) {
   float2 t = am_two_sum(s.x, a);
   float2 u = am_two_sum(s.y, t.y);
   AM_PRECISE float z = s.z + u.y;
@@ -388,7 +388,7 @@ float4 act_t3_add_f(float4 s, float a) {
 }
 
 /* a + b; an infinite or NaN sum stays a plain float. */
-float4 act_t3_add(float4 a, float4 b) {
+AM_INLINE float4 act_t3_add(float4 a, float4 b) {
   float t = a.x + b.x;
   if (!act_finite(t))
     return act_f4(t, 0.0f, 0.0f, 0.0f);
@@ -399,12 +399,12 @@ float4 act_t3_add(float4 a, float4 b) {
 }
 
 /* a + p for a double-float p. */
-float4 act_t3_add_dd(float4 a, float2 p) {
+AM_INLINE float4 act_t3_add_dd(float4 a, float2 p) {
   return act_t3_add(a, act_f4(p.x, p.y, 0.0f, 0.0f));
 }
 
 /* y * (d.x + d.y) rounded once (finite operands). */
-float act_mul_df(float yv, float2 d) {
+AM_INLINE float act_mul_df(float yv, float2 d) {
   float2 p = am_two_prod(yv, d.x);
   if (!act_finite(p.x))
     return p.x;
@@ -486,7 +486,7 @@ ACT_KERNEL(act_softmax_bwd, ACT_SOFTMAX_BWD_ARGS) {
  * pinf: the row's max is +inf (shift 0), where only infinite and NaN
  * terms matter. Infinite b follow the double reference: b where e^(v -
  * shift) is positive in double, NaN (inf * 0) where it underflows. */
-float2 act_lse_term(float v, float bv, float shift, bool pinf) {
+AM_INLINE float2 act_lse_term(float v, float bv, float shift, bool pinf) {
   if (am_isnan(v))
     return am_f2(v, 0.0f);
   if (pinf) {
@@ -568,7 +568,7 @@ ACT_KERNEL(act_logsumexp, ACT_LSE_ARGS) {
  * nothing takes part. ---- */
 
 /* y * (d.x + d.y) rounded once (finite operands). */
-float act_lse_mul(float yv, float2 d) {
+AM_INLINE float act_lse_mul(float yv, float2 d) {
   float2 p = am_two_prod(yv, d.x);
   if (!act_finite(p.x))
     return p.x;
@@ -649,7 +649,7 @@ ACT_KERNEL(act_logsumexp_bwd, ACT_LSE_BWD_ARGS) {
 #define ACT_P64 18446744073709551616.0f /* 2^64 */
 
 /* Sum of two pairs of double-floats (x, y) and (z, w). */
-float4 act_add4(float4 a, float4 b) {
+AM_INLINE float4 act_add4(float4 a, float4 b) {
   float2 p = act_dd_acc(am_f2(a.x, a.y), am_f2(b.x, b.y));
   float2 q = act_dd_acc(am_f2(a.z, a.w), am_f2(b.z, b.w));
   return act_f4(p.x, p.y, q.x, q.y);
@@ -657,7 +657,7 @@ float4 act_add4(float4 a, float4 b) {
 
 /* The row's scale: 2^k brings max |x| to [1, 2), or k = 0 when squares of
  * the row can neither overflow nor underflow (max |x| in [2^-40, 2^40]). */
-int act_std_scale(float amax) {
+AM_INLINE int act_std_scale(float amax) {
   if (!act_finite(amax) || amax == 0.0f ||
       (amax >= 9.094947017729282e-13f && amax <= 1099511627776.0f))
     return 0;
@@ -670,6 +670,7 @@ int act_std_scale(float amax) {
 /* One output, everything in units scaled by 2^k (exact power-of-two
  * scalings). mus: the row mean times 2^k and var_s: the variance about it
  * times 4^k (double-floats); mg / vg: the element's given mean / variance. */
+AM_INLINE
 float act_std_out(float v, float2 mus, float mg, float vg, bool has_mean,
                   bool has_var, int k, float2 var_s, float2 eps) {
   if (has_var && has_mean) {
@@ -820,7 +821,7 @@ ACT_KERNEL(act_standardize, ACT_STD_ARGS) {
  * Sums in double-float; rows of huge (or, with eps = 0, tiny) values are
  * scaled by a power of two as in the forward kernel. ---- */
 
-float2 act_neg2(float2 a) { return am_f2(-a.x, -a.y); }
+AM_INLINE float2 act_neg2(float2 a) { return am_f2(-a.x, -a.y); }
 
 #define ACT_STD_BWD_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                          \
   IN(STYPE, x) SEP() IN(STYPE, mean) SEP() IN(STYPE, var) SEP()               \
@@ -957,7 +958,7 @@ ACT_KERNEL(act_standardize_bwd, ACT_STD_BWD_ARGS) {
 
 /* a * sigmoid(b) rounded once (am_mul_sigmoid); NaN in either gives NaN;
  * infinite a: a where sigmoid(b) > 0 in double, else a zero of a's sign. */
-float act_glu_val(float a, float b) {
+AM_INLINE float act_glu_val(float a, float b) {
   if (am_isnan(a) || am_isnan(b))
     return am_nan();
   if (am_isinf(a))

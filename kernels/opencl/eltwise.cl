@@ -24,7 +24,7 @@
  * error 5e-11; computed with mpmath.chebyfit by
  * gen/gen_eltwise_coeffs.py). Beyond, (|x| - 1) + 2/(e^(2|x|) + 1): two
  * positive terms, no cancellation. */
-float act_tanh_shrink(float x) {
+AM_INLINE float act_tanh_shrink(float x) {
   float a = fabs(x);
   if (a <= 1.0f) {
     /* x^3 as a double-float, P's leading coefficient 1/3 as one too, so
@@ -54,11 +54,11 @@ float act_tanh_shrink(float x) {
 }
 
 /* x * s(x) where s -> 0 as x -> -inf: a zero of x's sign at the limit. */
-float act_mul_lim(float x, float s) {
+AM_INLINE float act_mul_lim(float x, float s) {
   return (am_isinf(x) && s == 0.0f) ? am_copysign(0.0f, x) : x * s;
 }
 
-float act_clamp(float x, float lo, float hi) {
+AM_INLINE float act_clamp(float x, float lo, float hi) {
   return x < lo ? lo : (x > hi ? hi : x);
 }
 
@@ -67,7 +67,7 @@ float act_clamp(float x, float lo, float hi) {
 #define SELU_LA_HI 1.7580993175506591796875f   /* lambda*alpha */
 #define SELU_LA_LO 2.3296e-08f
 
-float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
+AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
 #if ACT_OP == ACT_OP_RELU
   /* p0 negative_slope, p1 max_value, p2 threshold (Keras semantics). */
   float r;
@@ -156,13 +156,13 @@ float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
    * mish(x) = x sigmoid(v), v = log(t(t + 2)/2) = x + log1p(t/2), carried
    * as the double-float (x, log1p(t/2)); am_mul_sigmoid keeps tiny
    * results exact down to the denormals. For x > 10, v = 2x - ln 2 to far
-   * better than sigmoid's sensitivity there. */
-  if (x > 10.0f)
-    return am_mul_sigmoid(x, am_f2(2.0f * x - 0.693147182f, 0.0f));
-  float l = am_log1p(0.5f * am_exp(x));
-  if (am_isinf(x))
-    return am_mul_sigmoid(x, am_f2(x, 0.0f));
-  return am_mul_sigmoid(x, am_two_sum(x, l));
+   * better than sigmoid's sensitivity there. One am_mul_sigmoid, its
+   * argument selected, so that the vectorized kernel evaluates it once. */
+  bool big = x > 10.0f || am_isinf(x);
+  float l = am_log1p(0.5f * am_exp(big ? 0.0f : x));
+  float2 v = am_two_sum(x, l);
+  float vh = x > 10.0f ? 2.0f * x - 0.693147182f : (big ? x : v.x);
+  return am_mul_sigmoid(x, am_f2(vh, big ? 0.0f : v.y));
 #elif ACT_OP == ACT_OP_SQUAREPLUS
   /* (x + sqrt(x^2 + b))/2; for x < 0 the conjugate b/(2(r - x)). Scaled
    * by 2^-64 for huge |x| so that x^2 cannot overflow. */

@@ -36,7 +36,7 @@
 #define ACT_RSQRT2PI_L -1.1335170136e-08f
 
 /* dy * (g.x + g.y) * 2^k, rounded once (g normalised, finite). */
-float act_gmul_k(float dy, float2 g, int k) {
+AM_INLINE float act_gmul_k(float dy, float2 g, int k) {
   if (!act_finite(dy) || dy == 0.0f || g.x == 0.0f)
     return dy * g.x;
   if (k == 0) {
@@ -54,17 +54,17 @@ float act_gmul_k(float dy, float2 g, int k) {
   return am_ldexp_dd(p, e + k);
 }
 
-float act_gmul(float dy, float2 g) { return act_gmul_k(dy, g, 0); }
+AM_INLINE float act_gmul(float dy, float2 g) { return act_gmul_k(dy, g, 0); }
 
-float2 act_one(void) { return am_f2(1.0f, 0.0f); }
-float2 act_zero(void) { return am_f2(0.0f, 0.0f); }
+AM_INLINE float2 act_one(void) { return am_f2(1.0f, 0.0f); }
+AM_INLINE float2 act_zero(void) { return am_f2(0.0f, 0.0f); }
 
 /* e^(h + l) = m 2^k: returns m (a double-float in [0.7, 1.42]); k is
  * act_exp_k(h). h is clamped to [-200, 200] (callers treat beyond). */
-float act_exp_k(float h) {
+AM_INLINE float act_exp_k(float h) {
   return ami_exp_kf(ami_clampf(h, -200.0f, 200.0f));
 }
-float2 act_exp_m(float h, float l) {
+AM_INLINE float2 act_exp_m(float h, float l) {
   bool outr = !(h >= -200.0f && h <= 200.0f);
   float hc = ami_clampf(h, -200.0f, 200.0f);
   float2 p = ami_expm1_red(hc, outr ? 0.0f : l, ami_exp_kf(hc));
@@ -75,7 +75,7 @@ float2 act_exp_m(float h, float l) {
 /* sigmoid(v) (deriv false) or sigmoid(v) sigmoid(-v) (deriv true) for a
  * double-float v, as (q.x, q.y, k, 0): the value is q 2^k. 0 where it is
  * below 2^-280 (|v| > 200). */
-float4 act_sig(float vh, float vl, bool deriv) {
+AM_INLINE float4 act_sig(float vh, float vl, bool deriv) {
   bool neg = vh < 0.0f;
   float ah = neg ? vh : -vh;
   float al = neg ? vl : -vl;
@@ -103,7 +103,7 @@ float4 act_sig(float vh, float vl, bool deriv) {
 
 /* dy e^z for z > 200, where e^z is beyond every float: +-inf, but a zero
  * for dy = 0 (f' is finite at every finite x; NaN for z = inf). */
-float act_huge(float dy, float z) {
+AM_INLINE float act_huge(float dy, float z) {
   if (dy == 0.0f)
     return am_isinf(z) ? am_nan() : dy;
   return dy * am_inf();
@@ -111,7 +111,7 @@ float act_huge(float dy, float z) {
 
 /* The gated form: dy * sigmoid(w) (1 + s sigmoid(-w)), w and s
  * double-floats (s = x w'(x)). */
-float act_gated(float dy, float2 w, float2 s) {
+AM_INLINE float act_gated(float dy, float2 w, float2 s) {
   /* t = e^(-|w|) = m 2^k; sigmoid(|w|) = 1/(1 + t), sigmoid(-|w|) =
    * m 2^k/(1 + t): both from one exponential */
   bool neg = w.x < 0.0f;
@@ -151,11 +151,11 @@ float act_gated(float dy, float2 w, float2 s) {
  * (degree 10-11, truncation below 2^-33 relative; printed by
  * gen/gen_bwd_roots.py beside this file), so f' keeps its relative
  * accuracy however close x is to x0. */
-float2 act_root_h(float2 v, float x0h, float x0l) {
+AM_INLINE float2 act_root_h(float2 v, float x0h, float x0l) {
   float2 s = am_two_sum(v.x, -x0h);
   return am_fast_two_sum(s.x, s.y + (v.y - x0l));
 }
-float2 act_root_g(float2 h, float q, float c1h, float c1l) {
+AM_INLINE float2 act_root_g(float2 h, float q, float c1h, float c1l) {
   float2 t = am_two_prod(h.x, q);
   float2 P = am_two_sum(c1h, t.x);
   P = am_fast_two_sum(P.x, P.y + (t.y + (c1l + h.y * q)));
@@ -164,7 +164,7 @@ float2 act_root_g(float2 h, float q, float c1h, float c1l) {
 #define ACT_H3(q, h, a, b, c) q = fma(q, h, a); q = fma(q, h, b); q = fma(q, h, c)
 
 /* dy * f'(x) for every op but prelu with a slope tensor. */
-float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
+AM_INLINE float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
               float2 p3) {
 #if ACT_OP == ACT_OP_RELU
   /* p0 negative_slope, p1 max_value, p2 threshold */
@@ -462,7 +462,7 @@ float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
  * but not in double (the reference's dy f' is then +-inf, not NaN): the
  * far tails, down to where double's e^t underflows (t < -745.13). 0 where
  * f' is 0 in double too. */
-float act_tail(float x, float2 p0, float2 p1) {
+AM_INLINE float act_tail(float x, float2 p0, float2 p1) {
   float lim = -745.13f;
 #if ACT_OP == ACT_OP_ELU
   return x > lim ? p0.x : 0.0f;
