@@ -364,10 +364,18 @@ AM_INLINE int am_ilogb(float x) {
  * Zero, infinite and NaN operands give the driver's a / b. */
 AM_INLINE float am_div(float a, float b) {
   int ea = am_ilogb(a);
-  int eb = am_ilogb(b);
+  /* eb is b's exponent; the added 0 * (a finite value) makes it depend on
+   * ea, and b is brought into [1, 2) through its bits while a is scaled
+   * by powers of two: so LLVM's SLP vectorizer finds no two isomorphic
+   * computations to pair into a 2-lane vector, which kept PoCL from
+   * vectorizing whole kernels across work-items.  (0 * y is not folded:
+   * it is not 0 for every float y, and nothing here allows that.) */
+  int eb = am_ilogb(b + 0.0f * as_float(convert_uint(ea & 255)));
   bool plain = a == 0.0f || b == 0.0f || ea > 127 || eb > 127;
-  float as = am_ldexp(a, plain ? 0 : -ea);
-  float bs = am_ldexp(b, plain ? 0 : -eb);
+  float as = ami_ldexp2(a, plain ? 0 : -ea);
+  float bn = fabs(b) < 1.1754943508222875e-38f ? b * 8388608.0f : b;
+  float bs = as_float((as_uint(bn) & 0x807fffffu) | 0x3f800000u);
+  bs = plain ? b : bs;
   float q = as / bs;
   float r = am_fnma(q, bs, as);
   float y = am_ldexp_dd(am_fast_two_sum(q, r / bs), ea - eb);
