@@ -453,6 +453,9 @@ float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
 #elif ACT_OP == ACT_OP_CLIP
   return act_gmul(dy, (act_lt_p(x, p0) || act_gt_p(x, p1)) ? act_zero()
                                                           : act_one());
+#elif ACT_OP == ACT_OP_CUSTOM
+  /* a custom op's derivative f'(x) (README.md, "Custom ops") */
+  return dy * ACT_CUSTOM_DERIVATIVE(x, p0.x, p1.x, p2.x, p3.x);
 #else
   return am_nan(); /* not an element-wise op: act_eltwise_bwd is unused */
 #endif
