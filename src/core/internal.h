@@ -72,6 +72,20 @@ act_status_t act__cl_check_entry(const act__cl_t *p, int fn, int nparams,
 double act__cl_eval(const act__cl_t *p, int fn, double x, const double *prm);
 act_status_t act__cl_emit(const act__cl_t *p, char **out);
 
+/* ---- GLSL to SPIR-V (vulkan/glsl.c, or glsl_none.c without glslang) ------ */
+
+/* True when this build can compile GLSL at run time. */
+bool act__glsl_available(void);
+/* "glslang MAJOR.MINOR.PATCH" (or "none"), for cache keys. */
+const char *act__glsl_version(void);
+/* Compiles an assembled program (act__program_source with the GLSL
+ * prelude), keeping kernel `kernel`, to validated SPIR-V 1.3: *words is
+ * malloc'd. *log receives glslang's messages (malloc'd, or NULL), also on
+ * success (warnings). ACT_BUILD with the log in the message on failure;
+ * ACT_UNSUPPORTED in a build without glslang. Thread-safe. */
+act_status_t act__glsl_compile(const char *src, const char *kernel,
+                               uint32_t **words, size_t *nwords, char **log);
+
 /* ---- op descriptors ------------------------------------------------------ */
 
 struct act_op_desc {
