@@ -76,6 +76,9 @@ act_status_t act__cl_emit(const act__cl_t *p, char **out);
 
 /* True when this build can compile GLSL at run time. */
 bool act__glsl_available(void);
+/* How many programs this process compiled with glslang (for the tests:
+ * a second process that finds them in the on-disk cache compiles none). */
+uint64_t act__glsl_count(void);
 /* "glslang MAJOR.MINOR.PATCH" (or "none"), for cache keys. */
 const char *act__glsl_version(void);
 /* Compiles an assembled program (act__program_source with the GLSL

@@ -35,6 +35,16 @@ static pthread_mutex_t act__glsl_lock = PTHREAD_MUTEX_INITIALIZER;
 
 bool act__glsl_available(void) { return true; }
 
+/* Successful compiles in this process (under act__glsl_lock). */
+static uint64_t act__glsl_compiles;
+
+uint64_t act__glsl_count(void) {
+  pthread_mutex_lock(&act__glsl_lock);
+  uint64_t n = act__glsl_compiles;
+  pthread_mutex_unlock(&act__glsl_lock);
+  return n;
+}
+
 /* The glslang the library was built with (part of the SPIR-V cache key). */
 const char *act__glsl_version(void) {
 #define ACT_GLSL_STR_(x) #x
@@ -252,6 +262,7 @@ act_status_t act__glsl_compile(const char *src, const char *kernel,
   pthread_once(&act__glsl_once, act__glsl_init);
   pthread_mutex_lock(&act__glsl_lock);
   act_status_t st = compile_locked(src, kernel, words, nwords, log);
+  act__glsl_compiles += st == ACT_OK;
   pthread_mutex_unlock(&act__glsl_lock);
   return st;
 }

@@ -9,6 +9,8 @@ bool act__glsl_available(void) { return false; }
 
 const char *act__glsl_version(void) { return "none"; }
 
+uint64_t act__glsl_count(void) { return 0; }
+
 act_status_t act__glsl_compile(const char *src, const char *kernel,
                                uint32_t **words, size_t *nwords, char **log) {
   (void)src, (void)words, (void)nwords;
