@@ -542,6 +542,7 @@ int main(int argc, char **argv) {
     char childcmd[1024];
     snprintf(childcmd, sizeof childcmd, "'%s' --child %s", argv[0],
              info.name);
+    fflush(stdout);
     int crc = system(childcmd);
     CHECK(crc == 0, "%s: the second process built programs again, or "
           "failed (status %d)", info.name, crc);
