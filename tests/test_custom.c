@@ -529,6 +529,24 @@ int main(int argc, char **argv) {
       continue;
     seen[info.backend] = 1;
     printf("device %s: %s\n", info.name, info.description);
+    if (info.backend == ACT_BACKEND_VULKAN && !act__glsl_available()) {
+      /* a build without glslang: a clear refusal, not a crash */
+      float x[2] = {1, 2}, y[2];
+      int64_t dims[1] = {2};
+      act_arg_t a[2] = {{ACT_ARG_X, act_tensor_make(ACT_F32, 1, dims, x)},
+                        {ACT_ARG_Y, act_tensor_make(ACT_F32, 1, dims, y)}};
+      act_op_desc_t *d;
+      CHECK_OK(act_op_desc_create(ops[0].op, &d));
+      st = act_forward_host(ctx, d, 2, a);
+      CHECK(st == ACT_UNSUPPORTED &&
+                strstr(act_last_error(), "not available in this build"),
+            "%s without glslang: %s %s", info.name, act_status_name(st),
+            act_last_error());
+      printf("  built without glslang: %s\n", act_last_error());
+      act_op_desc_destroy(d);
+      act_context_destroy(ctx);
+      continue;
+    }
     check_all(ctx, info.name);
     act_context_stats_t s;
     CHECK_OK(act_context_get_stats(ctx, &s));
