@@ -99,11 +99,11 @@ static int cmd_devices(int argc, char **argv) {
 /* ---- actc list ------------------------------------------------------------- */
 
 static const char usage_list[] =
-    "usage: actc list [OP...]\n"
+    "usage: actc list [OP...] [--custom FILE.cl]...\n"
     "\n"
     "Lists every op (or the named ones): its aliases, kind, parameters with\n"
     "their defaults, and its definition. Presets (--preset) are listed at\n"
-    "the end.\n";
+    "the end. --custom FILE.cl also lists the custom ops FILE declares.\n";
 
 static void print_op(const act_op_info_t *info) {
   printf("%s", info->name);

@@ -2,8 +2,9 @@
  * eltwise_bwd.cl - the backward pass of every element-wise op (SPEC 2.3):
  * dx = dy * f'(x), and prelu's slope gradient.
  *
- * Needs: -D ACT_OP=<act_op_t value> -D ACT_DTYPE=0|1|2, the ACT_OP_<NAME>
- * defines, act_prelude_*.cl and act_math.cl before it (README.md).
+ * Needs: -D ACT_OP=<act_op_t value, or ACT_OP_CUSTOM> -D ACT_DTYPE=0|1|2,
+ * the ACT_OP_<NAME> defines (and ACT_CUSTOM_DERIVATIVE for a custom op),
+ * act_prelude_*.cl and act_math.cl before it (README.md).
  * Parameters arrive as (hi, lo) float pairs, as for act_eltwise (the plan
  * passes hard_sigmoid / hard_silu in the same offset form).
  *
