@@ -2,9 +2,10 @@
  * test_custom.c - custom element-wise ops (actkit.h, "Custom element-wise
  * ops").
  *
- * Four realistic ops - a scaled tanh (LeCun's 1.7159 tanh(2x/3)), swish-beta
+ * Five realistic ops - a scaled tanh (LeCun's 1.7159 tanh(2x/3)), swish-beta
  * from examples/custom_swish.cl (registered from the file), a bounded relu,
  * and an erf-based gelu written with a helper function, a loop and a bool
+ * - and exp by its Taylor series (while, break, continue, int parameters)
  * - are checked on the reference against closed forms, then on every
  * OpenCL and Vulkan device, forward and backward, on f32, f16 and bf16,
  * against the reference within the custom-op bound
@@ -13,7 +14,8 @@
  * refused construct named (pointers, arrays, recursion, forbidden
  * built-ins, preprocessor, vector types, goto), names that shadow a
  * built-in op or alias, duplicates, bad names and signatures, no
- * derivative, NULL arguments. Finally a second process (this program
+ * derivative, NULL arguments; threads registering and using ops at once.
+ * Finally a second process (this program
  * with --child) finds every compiled program in the on-disk cache: on
  * OpenCL it builds nothing; on Vulkan it runs no glslang compile (the
  * pipeline itself is the driver's: lavapipe rebuilds pipelines, reporting
@@ -27,6 +29,7 @@
 #include "core/internal.h" /* act__glsl_count */
 
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +78,30 @@ static const char gelu_src[] =
     "}\n"
     "float halve(float v) { return v * 0.5f; }\n";
 
+/* exp by its Taylor series on [-2, 2]: while (true), break, continue,
+ * int parameters, %, a helper called with an int. */
+static const char taylor_src[] =
+    "float poly(float x, int n) {\n"
+    "  float r = 1.0f, t = 1.0f;\n"
+    "  int i = 1;\n"
+    "  while (true) {\n"
+    "    if (i > n)\n"
+    "      break;\n"
+    "    t = t * x / i;\n"
+    "    i++;\n"
+    "    if (i % 2 == 0) {\n"
+    "      r += t;\n"
+    "      continue;\n"
+    "    }\n"
+    "    r = r + t;\n"
+    "  }\n"
+    "  return r;\n"
+    "}\n"
+    "float exp_taylor(float x) { return poly(clamp(x, -2.0f, 2.0f), 16); }\n"
+    "float exp_taylor_grad(float x) {\n"
+    "  return fabs(x) < 2.0f ? poly(x, 15) : 0.0f;\n"
+    "}\n";
+
 typedef struct {
   const char *name;
   act_op_t op;
@@ -95,12 +122,22 @@ static double exact_gelu(double x, const double *p) {
   (void)p;
   return 0.5 * x * erfc(-x / sqrt(2.0));
 }
+static double exact_taylor(double x, const double *p) {
+  (void)p;
+  x = fmin(fmax(x, -2.0), 2.0);
+  double r = 1, t = 1;
+  for (int k = 1; k <= 16; k++)
+    r += (t *= x / k);
+  return r;
+}
 
-static custom_t ops[4] = {
+#define NOPS 5
+static custom_t ops[NOPS] = {
     {"scaled_tanh", 0, true, exact_scaled_tanh},
     {"swish_beta", 0, true, exact_swish},
     {"brelu", 0, true, exact_brelu},
     {"gelu_loop", 0, false, exact_gelu},
+    {"exp_taylor", 0, true, exact_taylor},
 };
 
 static act_status_t reg(const char *name, const char *src, const char *file,
@@ -138,6 +175,8 @@ static void register_all(void) {
                bd, &ops[2].op));
   CHECK_OK(reg("gelu_loop", gelu_src, "gelu_loop.cl", NULL, NULL, 0, NULL,
                NULL, &ops[3].op));
+  CHECK_OK(reg("exp_taylor", taylor_src, "exp_taylor.cl", NULL,
+               "exp_taylor_grad", 0, NULL, NULL, &ops[4].op));
 }
 
 /* The reference against each op's closed form (f32 results: 2 ulp, as
@@ -146,7 +185,7 @@ static void check_reference(void) {
   size_t n;
   float *x = act_test_sweep(2000, 777u, &n);
   float *y = malloc(n * sizeof *y);
-  for (int k = 0; k < 4 && x && y; k++) {
+  for (int k = 0; k < NOPS && x && y; k++) {
     act_op_desc_t *d;
     CHECK_OK(act_op_desc_create(ops[k].op, &d));
     if (!d)
@@ -253,7 +292,7 @@ static void check_all(act_context_t *ctx, const char *dev) {
   size_t n;
   float *sx = act_test_sweep(4000, 4242u, &n);
   static const act_dtype_t dts[3] = {ACT_F32, ACT_F16, ACT_BF16};
-  for (int k = 0; k < 4 && sx; k++)
+  for (int k = 0; k < NOPS && sx; k++)
     for (int t = 0; t < 3; t++)
       for (int bwd = 0; bwd < (ops[k].deriv ? 2 : 1); bwd++) {
         check_device(ctx, dev, k, dts[t], bwd, "", sx, n);
@@ -463,10 +502,71 @@ static void check_api(void) {
   CHECK_OK(act_reference_backward(d, 3, b));
   CHECK(y2[0] == 3.0f, "callback derivative %g", y2[0]);
   act_op_desc_destroy(d);
-  CHECK(act_custom_count() >= 5, "count %zu", act_custom_count());
+  CHECK(act_custom_count() >= 6, "count %zu", act_custom_count());
   CHECK(act_op_desc_create((act_op_t)(ACT_OP_CUSTOM_BASE + 200), &d) ==
             ACT_UNKNOWN_OP,
         "an unregistered custom id");
+}
+
+/* Threads registering ops (distinct names, and one name all want) and
+ * using them at once: ids are distinct, exactly one wins the shared name,
+ * and every reference result is right. */
+typedef struct {
+  int id;
+  act_op_t mine;
+  act_status_t shared;
+  int bad;
+} thr_t;
+
+static void *thr_main(void *arg) {
+  thr_t *t = arg;
+  char name[32];
+  snprintf(name, sizeof name, "thr_op_%d", t->id);
+  static const char *const pn[] = {"k"};
+  static const double pd[] = {2.0};
+  act_status_t st = reg(name, "float f(float x, float k) { return k * x; }",
+                        "thr.cl", "f", NULL, 1, pn, pd, &t->mine);
+  if (st)
+    t->bad++;
+  act_op_t sh;
+  t->shared = reg("thr_shared", "float f(float x) { return x; }", "thr.cl",
+                  "f", NULL, 0, NULL, NULL, &sh);
+  act_op_desc_t *d;
+  for (int it = 0; !st && it < 200; it++) {
+    if (act_op_desc_create_by_name(name, &d)) {
+      t->bad++;
+      break;
+    }
+    float x[4] = {1, 2, 3, (float)t->id}, y[4];
+    int64_t dims[1] = {4};
+    act_arg_t a[2] = {{ACT_ARG_X, act_tensor_make(ACT_F32, 1, dims, x)},
+                      {ACT_ARG_Y, act_tensor_make(ACT_F32, 1, dims, y)}};
+    if (act_reference_forward(d, 2, a) || y[3] != 2.0f * (float)t->id)
+      t->bad++;
+    act_op_desc_destroy(d);
+  }
+  return NULL;
+}
+
+static void check_threads(void) {
+  enum { NT = 6 };
+  pthread_t th[NT];
+  thr_t t[NT];
+  for (int i = 0; i < NT; i++) {
+    t[i] = (thr_t){i, 0, ACT_OK, 0};
+    CHECK(pthread_create(&th[i], NULL, thr_main, &t[i]) == 0, "thread");
+  }
+  int winners = 0;
+  for (int i = 0; i < NT; i++) {
+    pthread_join(th[i], NULL);
+    CHECK(t[i].bad == 0, "thread %d: %d bad results", i, t[i].bad);
+    winners += t[i].shared == ACT_OK;
+    CHECK(t[i].shared == ACT_OK || t[i].shared == ACT_INVALID_ARGUMENT,
+          "thread %d: shared name -> %s", i, act_status_name(t[i].shared));
+    for (int k = 0; k < i; k++)
+      CHECK(t[i].mine != t[k].mine, "threads %d and %d got one id", i, k);
+  }
+  CHECK(winners == 1, "%d threads registered the same name", winners);
 }
 
 /* One pass over every op on dev (for the child process). */
@@ -477,7 +577,7 @@ static act_context_stats_t run_light(const char *dev) {
     return s;
   size_t n;
   float *sx = act_test_sweep(100, 1u, &n);
-  for (int k = 0; k < 4 && sx; k++)
+  for (int k = 0; k < NOPS && sx; k++)
     for (int bwd = 0; bwd < (ops[k].deriv ? 2 : 1); bwd++)
       check_device(ctx, dev, k, ACT_F32, bwd, "", sx, n);
   free(sx);
@@ -508,6 +608,7 @@ int main(int argc, char **argv) {
   check_reference();
   check_errors();
   check_api();
+  check_threads();
 
   char dir[128];
   snprintf(dir, sizeof dir, "/tmp/actkit-test-custom-%ld", (long)getpid());
