@@ -26,7 +26,7 @@
  */
 #include "testutil.h"
 
-#include "core/internal.h" /* act__glsl_count */
+#include "core/internal.h" /* act__glsl_count, act__diag_count */
 
 #include <math.h>
 #include <pthread.h>
@@ -684,6 +684,10 @@ int main(int argc, char **argv) {
                "this a failure)\n", name);
     }
   }
+  /* Driver diagnostics (the Vulkan validation layers, with
+   * ACTKIT_VK_VALIDATION=1) are failures: each was printed above. */
+  CHECK(act__diag_count() == 0, "%llu driver validation message(s)",
+        (unsigned long long)act__diag_count());
   if (system(cmd) != 0)
     fprintf(stderr, "could not remove %s\n", dir);
   return act_test_finish("test_custom");

@@ -1288,11 +1288,8 @@ static act_status_t function(parser_t *ps) {
   if (!is_p(&ps->t, "{"))
     return perr(ps, ps->t.line, ps->t.col, "expected '{' to start the body "
                 "of %s, found '%s'", f->name, ps->t.text);
-  int closing_line;
   if ((st = block(ps, &f->body)))
     return st;
-  closing_line = ps->t.line;
-  (void)closing_line;
   if (!returns(f->body->a))
     return perr(ps, f->line, f->col, "%s may end without returning a value "
                 "(end every path with return)", f->name);
