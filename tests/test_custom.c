@@ -2,11 +2,11 @@
  * test_custom.c - custom element-wise ops (actkit.h, "Custom element-wise
  * ops").
  *
- * Five realistic ops - a scaled tanh (LeCun's 1.7159 tanh(2x/3)), swish-beta
+ * Six ops - a scaled tanh (LeCun's 1.7159 tanh(2x/3)), swish-beta
  * from examples/custom_swish.cl (registered from the file), a bounded relu,
  * and an erf-based gelu written with a helper function, a loop and a bool
- * - and exp by its Taylor series (while, break, continue, int parameters)
- * - are checked on the reference against closed forms, then on every
+ * - exp by its Taylor series (while, break, continue, int parameters), and
+ * a sum over most built-ins - are checked on the reference against closed forms, then on every
  * OpenCL and Vulkan device, forward and backward, on f32, f16 and bf16,
  * against the reference within the custom-op bound
  * (act_custom_within_bound: 16 ulp f32, 2 ulp f16/bf16, or 2^-22 near
@@ -102,6 +102,23 @@ static const char taylor_src[] =
     "  return fabs(x) < 2.0f ? poly(x, 15) : 0.0f;\n"
     "}\n";
 
+/* Most built-ins at once, in sums without cancellation (so that the
+ * device's float evaluation stays within a few ulp). */
+static const char mixed_src[] =
+    "float mixed(float x) {\n"
+    "  float a = fabs(x);\n"
+    "  if (a < 4.0f)\n"
+    "    return sinh(x) * x + cosh(x) * 0.25f + rsqrt(1.0f + a) +\n"
+    "           pow(1.5f, x) + fma(x, 0.5f, 8.0f);\n"
+    "  float r = log1p(a) + log(a) + expm1(-a) + erfc(a) + softplus(-a) +\n"
+    "            sqrt(a) + sigmoid(a) + exp(-a) + erf(a) + tanh(a);\n"
+    "  if (isnan(r) || isinf(r))\n"
+    "    return r;\n"
+    "  return copysign(r, x) + floor(x) * 0.5f + ceil(x) * 0.25f +\n"
+    "         fmin(x, 2.0f) + fmax(x, -2.0f) + clamp(x, -5.0f, 5.0f) +\n"
+    "         (sin(x) * sin(x) + cos(x) * cos(x)) * 0.0f + atan(a) * 0.0f;\n"
+    "}\n";
+
 typedef struct {
   const char *name;
   act_op_t op;
@@ -131,13 +148,28 @@ static double exact_taylor(double x, const double *p) {
   return r;
 }
 
-#define NOPS 5
+static double exact_mixed(double x, const double *p) {
+  (void)p;
+  double a = fabs(x);
+  if (a < 4)
+    return sinh(x) * x + cosh(x) * 0.25 + 1 / sqrt(1 + a) + pow(1.5, x) +
+           (x * 0.5 + 8);
+  double r = log1p(a) + log(a) + expm1(-a) + erfc(a) + log1p(exp(-a)) +
+             sqrt(a) + 1 / (1 + exp(-a)) + exp(-a) + erf(a) + tanh(a);
+  if (isinf(r))
+    return r;
+  return copysign(r, x) + floor(x) * 0.5 + ceil(x) * 0.25 + fmin(x, 2) +
+         fmax(x, -2) + fmin(fmax(x, -5), 5);
+}
+
+#define NOPS 6
 static custom_t ops[NOPS] = {
     {"scaled_tanh", 0, true, exact_scaled_tanh},
     {"swish_beta", 0, true, exact_swish},
     {"brelu", 0, true, exact_brelu},
     {"gelu_loop", 0, false, exact_gelu},
     {"exp_taylor", 0, true, exact_taylor},
+    {"mixed", 0, false, exact_mixed},
 };
 
 static act_status_t reg(const char *name, const char *src, const char *file,
@@ -177,6 +209,8 @@ static void register_all(void) {
                NULL, &ops[3].op));
   CHECK_OK(reg("exp_taylor", taylor_src, "exp_taylor.cl", NULL,
                "exp_taylor_grad", 0, NULL, NULL, &ops[4].op));
+  CHECK_OK(reg("mixed", mixed_src, "mixed.cl", NULL, NULL, 0, NULL, NULL,
+               &ops[5].op));
 }
 
 /* The reference against each op's closed form (f32 results: 2 ulp, as
