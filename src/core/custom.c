@@ -12,6 +12,7 @@
 #include "internal.h"
 
 #include <ctype.h>
+#include <locale.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -30,6 +31,23 @@ typedef struct {
 } act__custom_t;
 
 static pthread_mutex_t act__custom_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Registration parses numbers (strtod) and writes float literals (%.9g):
+ * both in the C locale, whatever the application set, so that "0.5" is
+ * read and written the same everywhere. uselocale is per thread. */
+static pthread_once_t act__c_locale_once = PTHREAD_ONCE_INIT;
+static locale_t act__c_locale;
+static void act__c_locale_init(void) {
+  act__c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+static locale_t act__c_locale_enter(void) {
+  pthread_once(&act__c_locale_once, act__c_locale_init);
+  return act__c_locale ? uselocale(act__c_locale) : (locale_t)0;
+}
+static void act__c_locale_leave(locale_t old) {
+  if (old)
+    uselocale(old);
+}
 static act__custom_t *act__customs[ACT_MAX_CUSTOM_OPS];
 static int act__ncustom;
 
@@ -229,8 +247,6 @@ static act_status_t act__custom_make(const act_custom_desc_t *d,
   c->ref_f = d->ref_forward;
   c->ref_d = d->ref_derivative;
   c->user = d->user;
-  if (c->ref_d && c->dfn < 0)
-    c->dfn = -1; /* the reference has f', the devices do not */
   *out = c;
   return ACT_OK;
 }
@@ -272,7 +288,9 @@ act_status_t act_custom_register(const act_custom_desc_t *desc,
   if (!desc || !op)
     return act__fail(ACT_NULL_POINTER, "act_custom_register: NULL argument");
   act__custom_t *c;
+  locale_t old = act__c_locale_enter();
   act_status_t st = act__custom_make(desc, &c);
+  act__c_locale_leave(old);
   if (st)
     return st;
   if ((st = act__custom_add(&c, 1, op, 1)))
@@ -391,6 +409,7 @@ act_status_t act_custom_register_source(const char *source,
   ann_t a = {source, 1, 0, source, source_name ? source_name : "<custom>"};
   size_t n = 0;
   act_status_t st = ACT_OK;
+  locale_t old = act__c_locale_enter();
   for (const char *p = source; *p && !st;) {
     const char *eol = strchr(p, '\n');
     a.line_start = p;
@@ -418,6 +437,7 @@ act_status_t act_custom_register_source(const char *source,
                    "derivative FN` is needed)", a.file);
   for (size_t i = 0; !st && i < n; i++)
     st = act__custom_make(&d[i], &cs[i]);
+  act__c_locale_leave(old);
   if (!st)
     st = act__custom_add(cs, n, ops, cap);
   if (st)
