@@ -82,32 +82,35 @@ static const struct {
     [B_SOFTPLUS] = {"softplus", "am_softplus", 1, T_FLOAT},
 };
 
-/* Helpers the emitted code calls (placed before the user's functions). */
+/* Helpers the emitted code calls (placed before the user's functions).
+ * Every emitted function is AM_INLINE, as act_math.cl's are where it
+ * defines that (PoCL vectorizes inlined code across work-items). */
 static const char act__cl_helpers[] =
-    "float act_cu_fmin(float a, float b) {\n"
+    "#ifndef AM_INLINE\n#define AM_INLINE\n#endif\n"
+    "AM_INLINE float act_cu_fmin(float a, float b) {\n"
     "  return a != a ? b : (b != b ? a : (b < a ? b : a));\n}\n"
-    "float act_cu_fmax(float a, float b) {\n"
+    "AM_INLINE float act_cu_fmax(float a, float b) {\n"
     "  return a != a ? b : (b != b ? a : (b > a ? b : a));\n}\n"
-    "float act_cu_clamp(float x, float lo, float hi) {\n"
+    "AM_INLINE float act_cu_clamp(float x, float lo, float hi) {\n"
     "  return act_cu_fmin(act_cu_fmax(x, lo), hi);\n}\n"
-    "float act_cu_rsqrt(float x) { return am_div(1.0f, am_sqrt(x)); }\n"
-    "float act_cu_fma(float a, float b, float c) {\n"
+    "AM_INLINE float act_cu_rsqrt(float x) { return am_div(1.0f, am_sqrt(x)); }\n"
+    "AM_INLINE float act_cu_fma(float a, float b, float c) {\n"
     "  float2 p = am_two_prod(a, b);\n"
     "  float2 s = am_two_sum(p.x, c);\n"
     "  return s.x + (s.y + p.y);\n}\n"
-    "float act_cu_sinh(float x) {\n"
+    "AM_INLINE float act_cu_sinh(float x) {\n"
     "  float a = fabs(x);\n"
     "  float e = am_expm1(a);\n"
     "  float r = a > 88.0f ? am_exp(a - 0.693147182f)\n"
     "                      : 0.5f * (e + am_div(e, e + 1.0f));\n"
     "  return am_copysign(r, x);\n}\n"
-    "float act_cu_cosh(float x) {\n"
+    "AM_INLINE float act_cu_cosh(float x) {\n"
     "  float a = fabs(x);\n"
     "  if (a > 88.0f)\n"
     "    return am_exp(a - 0.693147182f);\n"
     "  float e = am_exp(a);\n"
     "  return 0.5f * (e + am_div(1.0f, e));\n}\n"
-    "float act_cu_pow(float x, float y) {\n"
+    "AM_INLINE float act_cu_pow(float x, float y) {\n"
     "  if (y == 0.0f || x == 1.0f)\n"
     "    return 1.0f;\n"
     "  if (x != x || y != y)\n"
@@ -1951,7 +1954,7 @@ act_status_t act__cl_emit(const act__cl_t *p, char **out) {
     o.f = f;
     put(&o, "#line %d \"%s\"\n", f->line, p->file);
     o.line = f->line;
-    put(&o, "%s u_%s(", act__cl_tname[f->ret], f->name);
+    put(&o, "AM_INLINE %s u_%s(", act__cl_tname[f->ret], f->name);
     for (int i = 0; i < f->nparams; i++)
       put(&o, "%s%s u_%s", i ? ", " : "", act__cl_tname[f->ptype[i]],
           f->lname[i]);
