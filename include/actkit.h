@@ -503,6 +503,93 @@ ACT_API act_status_t act_reference_backward(const act_op_desc_t *desc,
                                             const act_arg_t *args);
 
 /* ------------------------------------------------------------------------ */
+/* Custom element-wise ops                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A custom op is an element-wise op y = f(x; p0..p3) written by the user
+ * as source text in a small subset of OpenCL C (kernels/opencl/README.md,
+ * "Custom ops": float/int/bool scalars, if/for/while, the user's own
+ * functions and an allow-list of math built-ins; no pointers, arrays,
+ * recursion or work-item functions), optionally with its derivative. Once
+ * registered it works wherever a built-in element-wise op does:
+ * act_op_info, act_op_lookup, descriptors and parameters by name,
+ * act_forward / act_backward (and _host), the reference, on f32/f16/bf16,
+ * on every backend. The source is checked when it is registered: a syntax
+ * error or a refused construct fails the registration with ACT_BUILD and
+ * "FILE:LINE:COL: error: ..." in act_last_error().
+ *
+ * The reference evaluates the same source in double precision (every float
+ * as a double, built-ins from libm), unless C callbacks are given.
+ * Devices compile it at run time: the OpenCL driver, or glslang for Vulkan
+ * (a build without glslang gives ACT_UNSUPPORTED there). Compiled programs
+ * go through the program cache like built-ins.
+ *
+ * Custom ops get ids from ACT_OP_CUSTOM_BASE up, in registration order.
+ * The registry is process-wide and thread-safe; registrations last for the
+ * life of the process (there is no unregister), ACT_MAX_CUSTOM_OPS at most.
+ */
+#define ACT_OP_CUSTOM_BASE 1024
+#define ACT_MAX_CUSTOM_OPS 256
+
+/* A reference callback: f(x) or f'(x) in double, params in the order of
+ * act_custom_desc_t.param_names. */
+typedef double (*act_custom_fn_t)(double x, const double *params,
+                                  void *user);
+
+typedef struct act_custom_desc {
+  const char *name;        /* required: [a-z_][a-z0-9_]*, at most 63
+                              characters, not a built-in op or alias */
+  const char *source;      /* required: the functions, as text */
+  const char *source_name; /* file name for messages; default "<custom>" */
+  const char *forward;     /* float FN(float x, float p0, ...): default name */
+  const char *derivative;  /* float FN(float x, float p0, ...) = df/dx;
+                              default NULL: no backward */
+  int nparams;             /* 0..ACT_MAX_PARAMS; default 0 */
+  const char *param_names[ACT_MAX_PARAMS];  /* required for each param */
+  double param_defaults[ACT_MAX_PARAMS];    /* default 0; NaN: required */
+  const char *formula;     /* one line for act_op_info; default generated */
+  act_custom_fn_t ref_forward;    /* optional: the reference's f */
+  act_custom_fn_t ref_derivative; /* optional: the reference's f' */
+  void *user;              /* passed to the callbacks */
+} act_custom_desc_t;
+
+/* Registers a custom op; *op receives its id. ACT_BUILD (with
+ * FILE:LINE:COL) for a source error; ACT_INVALID_ARGUMENT for a bad or
+ * taken name, a missing function or a wrong signature. */
+ACT_API act_status_t act_custom_register(const act_custom_desc_t *desc,
+                                         act_op_t *op);
+
+/*
+ * Registers the custom ops a source file declares with annotation lines
+ *   // actkit: op NAME(PARAM = DEFAULT, ...) [forward FN] [derivative FN]
+ * (forward defaults to NAME; without derivative, no backward). Every op of
+ * the file is registered, or none. Up to cap ids go to ops (may be NULL
+ * with cap 0); *count (may be NULL) receives how many the file declares.
+ */
+ACT_API act_status_t act_custom_register_file(const char *path,
+                                              act_op_t *ops, size_t cap,
+                                              size_t *count);
+
+/* The same for source text already in memory (source_name for messages). */
+ACT_API act_status_t act_custom_register_source(const char *source,
+                                                const char *source_name,
+                                                act_op_t *ops, size_t cap,
+                                                size_t *count);
+
+/* The number of custom ops registered so far (their ids are
+ * ACT_OP_CUSTOM_BASE + 0 .. count - 1). */
+ACT_API size_t act_custom_count(void);
+
+/* The accuracy bound of custom ops (actc verify --custom): 1 if a device
+ * result y is close enough to the reference r, else 0. The user's float
+ * code composes roundings that SPEC 4's per-op bounds do not allow for, so
+ * the bound is |y - r| <= 16 ulp(r) for f32 (2 ulp of the type for f16 and
+ * bf16), or an absolute 2^-22 near zero; NaN must match NaN and infinities
+ * must match exactly. */
+ACT_API int act_custom_within_bound(act_dtype_t dtype, double y, double r);
+
+/* ------------------------------------------------------------------------ */
 /* Verification helpers                                                     */
 /* ------------------------------------------------------------------------ */
 

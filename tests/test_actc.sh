@@ -121,5 +121,30 @@ expect_err 2 "unknown option" $actc cache --bogus
 # verify on the reference itself passes (0 ulp) and exits 0.
 $actc verify relu gelu softmax --device cpu >"$tmp/v" && grep -q PASS "$tmp/v" && ok || bad "verify on cpu"
 
+# Custom ops (--custom FILE): run, backward, list, verify on every device,
+# and source errors reported at the file's line and column.
+ex="$(cd "$(dirname "$0")/.." && pwd)/examples/custom_swish.cl"
+expect_out "$(printf '%s\n' -0.268941432 0 0.731058598)" \
+  $actc run swish_beta --custom "$ex" --device cpu --values -1,0,1
+expect_out "$(printf '%s\n' -0.119202919 0 0.880797088)" \
+  $actc run swish_beta --custom "$ex" --device cpu --param beta=2 --values -1,0,1
+expect_out "$(printf '%s\n' 0.0723294914 0.5 0.927670538)" \
+  $actc run swish_beta --custom "$ex" --device cpu --backward --values -1,0,1 --dy 1,1,1
+$actc list --custom "$ex" >"$tmp/cl" && grep -q "swish_beta" "$tmp/cl" && ok || bad "list --custom"
+for dev in cpu $($actc devices | grep -oE '(opencl|vulkan):[0-9]+' | sort -u); do
+  $actc verify --custom "$ex" --device "$dev" >"$tmp/cv" 2>&1 &&
+    grep -q "PASS" "$tmp/cv" && grep -q "swish_beta (backward)" "$tmp/cv" && ok ||
+    bad "verify --custom on $dev: $(cat "$tmp/cv")"
+  $actc run swish_beta --custom "$ex" --device "$dev" --values 0.5 >"$tmp/cr" 2>&1 &&
+    grep -qE '^0\.3112' "$tmp/cr" && ok || bad "run --custom on $dev: $(cat "$tmp/cr")"
+done
+printf '// actkit: op typo_op\nfloat typo_op(float x) {\n  return x * sigmoid(x)\n}\n' >"$tmp/typo.cl"
+expect_err 1 "typo.cl:4:1: error: expected ';'" $actc run typo_op --custom "$tmp/typo.cl" --values 1
+printf '// actkit: op relu\nfloat relu(float x) { return x; }\n' >"$tmp/shadow.cl"
+expect_err 1 "taken by the built-in op 'relu'" $actc run relu --custom "$tmp/shadow.cl" --values 1
+printf '// actkit: op ptr\nfloat ptr(float x) {\n  float *p;\n  return x;\n}\n' >"$tmp/ptr.cl"
+expect_err 1 "ptr.cl:3:9: error: pointers are not allowed" $actc verify --custom "$tmp/ptr.cl" --device cpu
+expect_err 1 "cannot open" $actc run x --custom "$tmp/missing.cl" --values 1
+
 echo "test_actc: $pass passed, $fail failed"
 [ $fail -eq 0 ] && [ $pass -gt 0 ]

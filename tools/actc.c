@@ -42,6 +42,24 @@ static bool is_help(const char *a) {
   return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
 }
 
+/* --custom FILE: registers the custom ops the file declares (README.md,
+ * "Custom activations"). Source errors are printed as the library gives
+ * them, FILE:LINE:COL: error: ... Returns 0, or the exit status. Up to
+ * cap ids go to ops (count in *n, may be NULL). */
+static int load_custom(const char *path, act_op_t *ops, size_t cap,
+                       size_t *n) {
+  size_t count = 0;
+  act_status_t st = act_custom_register_file(path, ops, cap, &count);
+  if (st) {
+    fprintf(stderr, "%s\n", act_last_error());
+    return die(1, "--custom %s: the file was not loaded (%s)", path,
+               act_status_name(st));
+  }
+  if (n)
+    *n = count < cap ? count : cap;
+  return 0;
+}
+
 /* ---- actc devices ---------------------------------------------------------- */
 
 static const char usage_devices[] =
@@ -81,11 +99,11 @@ static int cmd_devices(int argc, char **argv) {
 /* ---- actc list ------------------------------------------------------------- */
 
 static const char usage_list[] =
-    "usage: actc list [OP...]\n"
+    "usage: actc list [OP...] [--custom FILE.cl]...\n"
     "\n"
     "Lists every op (or the named ones): its aliases, kind, parameters with\n"
     "their defaults, and its definition. Presets (--preset) are listed at\n"
-    "the end.\n";
+    "the end. --custom FILE.cl also lists the custom ops FILE declares.\n";
 
 static void print_op(const act_op_info_t *info) {
   printf("%s", info->name);
@@ -108,10 +126,20 @@ static void print_op(const act_op_info_t *info) {
 
 static int cmd_list(int argc, char **argv) {
   bool any = false;
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--custom") == 0 && i + 1 < argc) {
+      int rc = load_custom(argv[i + 1], NULL, 0, NULL);
+      if (rc)
+        return rc;
+    }
   for (int i = 1; i < argc; i++) {
     if (is_help(argv[i])) {
       fputs(usage_list, stdout);
       return 0;
+    }
+    if (strcmp(argv[i], "--custom") == 0) {
+      i++;
+      continue;
     }
     act_op_t op;
     act_status_t st = act_op_lookup(argv[i], &op);
@@ -124,6 +152,8 @@ static int cmd_list(int argc, char **argv) {
     return 0;
   for (int op = 0; op < ACT_OP_COUNT; op++)
     print_op(act_op_info((act_op_t)op));
+  for (size_t k = 0; k < act_custom_count(); k++)
+    print_op(act_op_info((act_op_t)(ACT_OP_CUSTOM_BASE + (int)k)));
   printf("\npresets (--preset): ");
   for (int p = 1; p < ACT_PRESET_COUNT; p++)
     printf("%s%s", p > 1 ? ", " : "", act_preset_name((act_preset_t)p));
@@ -248,6 +278,8 @@ static const char usage_run[] =
     "  --dy LIST         backward: dy values, y's shape (glu: x's shape with\n"
     "                    the axis halved; logsumexp: the reduced shape)\n"
     "  --dy-in FILE      backward: dy as a raw file of the dtype\n"
+    "  --custom FILE     load the custom ops FILE declares (README.md,\n"
+    "                    \"Custom activations\"); OP may then be one\n"
     "\n"
     "logsumexp with --param return_sign=1 prints 'value<TAB>sign' lines.\n"
     "prelu --backward with --alpha prints dx, then a line 'dalpha:', then\n"
@@ -483,7 +515,11 @@ static int cmd_run(int argc, char **argv) {
       dy_s = v;
     else if (strcmp(a, "--dy-in") == 0)
       dy_in = v;
-    else {
+    else if (strcmp(a, "--custom") == 0) {
+      int rc = load_custom(v, NULL, 0, NULL);
+      if (rc)
+        return rc;
+    } else {
       bool found = false;
       for (size_t k = 0; k < sizeof extra_opts / sizeof *extra_opts; k++)
         if (strcmp(a, extra_opts[k].opt) == 0) {
@@ -771,7 +807,14 @@ static const char usage_verify[] =
     "\n"
     "  --device D   the device to check (default auto)\n"
     "  --dtype T    f32, f16 or bf16 (repeatable; default all three)\n"
-    "  OP...        ops to check (default: every op)\n";
+    "  --custom F   load the custom ops file F declares, and check them\n"
+    "               (forward, and backward when F gives a derivative)\n"
+    "               against the reference's double evaluation of the same\n"
+    "               source, within |y - r| <= 16 ulp (f32) or 2 ulp (f16,\n"
+    "               bf16) of r, or 2^-22 near zero (actkit.h,\n"
+    "               act_custom_within_bound); repeatable\n"
+    "  OP...        ops to check (default: every op, or with --custom the\n"
+    "               custom ops only)\n";
 
 /* Deterministic inputs: xorshift, so runs are reproducible. */
 static uint32_t rng_state = 0x9e3779b9u;
@@ -812,7 +855,8 @@ static float *sweep(size_t *n) {
 /* Runs desc over args on the device and the reference; returns the max
  * ulp error of y (and sign) or a negative number after printing an error. */
 static double compare_run(act_context_t *ctx, const act_op_desc_t *desc,
-                          act_arg_t *args, size_t nargs, int yi, int si) {
+                          act_arg_t *args, size_t nargs, int yi, int si,
+                          int64_t *nbad) {
   act_tensor_t *y = &args[yi].tensor;
   int64_t ny = act_tensor_numel(y);
   size_t bytes = (size_t)ny * act_dtype_size(y->dtype);
@@ -847,6 +891,8 @@ static double compare_run(act_context_t *ctx, const act_op_desc_t *desc,
       double e = act_ulp_error(y->dtype, a, b);
       if (e > worst)
         worst = e;
+      if (nbad && !act_custom_within_bound(y->dtype, a, b))
+        ++*nbad;
       if (sdev) {
         act_convert(y->dtype, (char *)sdev + i * es, ACT_F32, &a, 1);
         act_convert(y->dtype, (char *)sref + i * es, ACT_F32, &b, 1);
@@ -861,9 +907,57 @@ static double compare_run(act_context_t *ctx, const act_op_desc_t *desc,
   return worst;
 }
 
-/* Verifies one op on one dtype; returns the max ulp error (< 0: error). */
+/* Custom ops, backward: dx = dy f'(x) over the sweep, dy in [-2, 2];
+ * the max ulp error of dx, elements outside the custom bound in *nbad. */
+static double verify_custom_bwd(act_context_t *ctx, act_op_t op,
+                                act_dtype_t dt, const float *sx, size_t sn,
+                                int64_t *nbad) {
+  act_op_desc_t *desc;
+  if (act_op_desc_create(op, &desc))
+    return -1;
+  size_t es = act_dtype_size(dt);
+  int64_t d[1] = {(int64_t)sn};
+  void *x = malloc(sn * es), *dy = malloc(sn * es), *dx = malloc(sn * es);
+  void *rx = malloc(sn * es);
+  float *fdy = malloc(sn * sizeof *fdy);
+  double worst = -1;
+  if (x && dy && dx && rx && fdy) {
+    for (size_t i = 0; i < sn; i++)
+      fdy[i] = (float)(((rng() >> 8) * (1.0 / 16777216.0)) * 4.0 - 2.0);
+    act_convert(ACT_F32, sx, dt, x, sn);
+    act_convert(ACT_F32, fdy, dt, dy, sn);
+    act_arg_t args[3] = {
+        {ACT_ARG_X, act_tensor_make(dt, 1, d, x)},
+        {ACT_ARG_DY, act_tensor_make(dt, 1, d, dy)},
+        {ACT_ARG_DX, act_tensor_make(dt, 1, d, rx)}};
+    act_status_t st = act_reference_backward(desc, 3, args);
+    args[2].tensor.data = dx;
+    if (!st)
+      st = act_backward_host(ctx, desc, 3, args);
+    if (st) {
+      fprintf(stderr, "actc: verify %s backward: %s\n",
+              act_op_info(op)->name, act_last_error());
+    } else {
+      worst = 0;
+      for (size_t i = 0; i < sn; i++) {
+        float a, b;
+        act_convert(dt, (char *)dx + i * es, ACT_F32, &a, 1);
+        act_convert(dt, (char *)rx + i * es, ACT_F32, &b, 1);
+        double e = act_ulp_error(dt, a, b);
+        worst = e > worst ? e : worst;
+        *nbad += !act_custom_within_bound(dt, a, b);
+      }
+    }
+  }
+  free(x), free(dy), free(dx), free(rx), free(fdy);
+  act_op_desc_destroy(desc);
+  return worst;
+}
+
+/* Verifies one op on one dtype; returns the max ulp error (< 0: error).
+ * For custom ops, *nbad counts the elements outside their bound. */
 static double verify_op(act_context_t *ctx, act_op_t op, act_dtype_t dt,
-                        const float *sx, size_t sn) {
+                        const float *sx, size_t sn, int64_t *nbad) {
   act_op_desc_t *desc;
   if (act_op_desc_create(op, &desc))
     return -1;
@@ -956,7 +1050,7 @@ static double verify_op(act_context_t *ctx, act_op_t op, act_dtype_t dt,
       args[nargs++] = (act_arg_t){ACT_ARG_B, act_tensor_make(dt, 2, d, aux2)};
     }
   }
-  worst = compare_run(ctx, desc, args, nargs, 1, si);
+  worst = compare_run(ctx, desc, args, nargs, 1, si, nbad);
 done:
   free(x);
   free(y);
@@ -968,8 +1062,18 @@ done:
 
 static int cmd_verify(int argc, char **argv) {
   const char *device = "auto";
-  act_op_t ops[ACT_OP_COUNT];
-  int nops = 0, ndt = 0;
+  act_op_t ops[ACT_OP_COUNT + 64];
+  int nops = 0, ndt = 0, maxops = ACT_OP_COUNT + 64;
+  act_op_t customs[64];
+  size_t ncustom = 0;
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--custom") == 0 && i + 1 < argc) {
+      size_t n = 0;
+      int rc = load_custom(argv[i + 1], customs + ncustom, 64 - ncustom, &n);
+      if (rc)
+        return rc;
+      ncustom += n;
+    }
   act_dtype_t dts[3];
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -992,15 +1096,22 @@ static int cmd_verify(int argc, char **argv) {
       }
       continue;
     }
+    if (strcmp(a, "--custom") == 0) {
+      i++; /* loaded above */
+      continue;
+    }
     if (a[0] == '-')
       return die(EXIT_USAGE, "verify: unknown option '%s'", a);
     act_op_t op;
     if (act_op_lookup(a, &op))
       return die(EXIT_USAGE, "verify: %s", act_last_error());
-    if (nops < ACT_OP_COUNT)
+    if (nops < maxops)
       ops[nops++] = op;
   }
-  if (!nops)
+  if (!nops && ncustom)
+    for (size_t k = 0; k < ncustom; k++)
+      ops[nops++] = customs[k];
+  else if (!nops)
     for (int op = 0; op < ACT_OP_COUNT; op++)
       ops[nops++] = (act_op_t)op;
   if (!ndt) {
@@ -1025,27 +1136,57 @@ static int cmd_verify(int argc, char **argv) {
   for (int d = 0; d < ndt; d++)
     printf(" %10s", act_dtype_name(dts[d]));
   printf("   max ulp (bound)\n");
-  int bad = 0;
+  int bad = 0, rows = 0;
+  bool any_custom = false;
   for (int i = 0; i < nops; i++) {
     const act_op_info_t *oi = act_op_info(ops[i]);
-    printf("%-16s", oi->name);
-    for (int d = 0; d < ndt; d++) {
-      double bound = dts[d] != ACT_F32               ? 1.0
-                     : oi->kind == ACT_KIND_ELTWISE ? 2.0
-                                                    : 4.0;
-      double e = verify_op(ctx, ops[i], dts[d], sx, sn);
-      if (e < 0) {
-        printf(" %10s", "ERROR");
-        bad++;
-      } else {
-        printf(" %8.2f%s", e, e > bound ? " !" : "  ");
-        bad += e > bound;
-      }
+    bool custom = (int)ops[i] >= ACT_OP_CUSTOM_BASE;
+    any_custom = any_custom || custom;
+    /* custom ops: forward, and backward when they have a derivative */
+    act_op_desc_t *probe = NULL;
+    bool bwd = false;
+    if (custom && !act_op_desc_create(ops[i], &probe)) {
+      float px = 0.5f, pdy = 1.0f, pdx;
+      int64_t d1[1] = {1};
+      act_arg_t pa[3] = {{ACT_ARG_X, act_tensor_make(ACT_F32, 1, d1, &px)},
+                         {ACT_ARG_DY, act_tensor_make(ACT_F32, 1, d1, &pdy)},
+                         {ACT_ARG_DX, act_tensor_make(ACT_F32, 1, d1, &pdx)}};
+      bwd = act_reference_backward(probe, 3, pa) == ACT_OK;
+      act_op_desc_destroy(probe);
     }
-    printf("\n");
+    for (int pass = 0; pass < (bwd ? 2 : 1); pass++) {
+      char label[80];
+      snprintf(label, sizeof label, "%s%s", oi->name,
+               pass ? " (backward)" : custom ? " (custom)" : "");
+      printf("%-16s", label);
+      rows++;
+      for (int d = 0; d < ndt; d++) {
+        double bound = dts[d] != ACT_F32               ? 1.0
+                       : oi->kind == ACT_KIND_ELTWISE ? 2.0
+                                                      : 4.0;
+        int64_t nbad = 0;
+        double e = pass ? verify_custom_bwd(ctx, ops[i], dts[d], sx, sn,
+                                            &nbad)
+                        : verify_op(ctx, ops[i], dts[d], sx, sn,
+                                    custom ? &nbad : NULL);
+        bool out = custom ? nbad > 0 : e > bound;
+        if (e < 0) {
+          printf(" %10s", "ERROR");
+          bad++;
+        } else {
+          printf(" %8.2f%s", e, out ? " !" : "  ");
+          bad += out;
+        }
+      }
+      printf("\n");
+    }
   }
-  printf("%s: %d of %d op/dtype pairs outside SPEC section 4\n",
-         bad ? "FAIL" : "PASS", bad, nops * ndt);
+  if (any_custom)
+    printf("custom ops: bound |y - r| <= 16 ulp (f32) / 2 ulp (f16, bf16) "
+           "of r, or <= 2^-22 near zero\n");
+  printf("%s: %d of %d op/dtype pairs outside SPEC section 4%s\n",
+         bad ? "FAIL" : "PASS", bad, rows * ndt,
+         any_custom ? " (custom ops: their bound)" : "");
   free(sx);
   act_context_destroy(ctx);
   return bad ? 1 : 0;

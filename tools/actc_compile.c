@@ -4,20 +4,12 @@
  * --target spirv: every program variant of each kernel file (the table in
  * src/core/variants.c) is assembled with the GLSL prelude
  * (kernels/opencl/act_prelude_glsl.cl, whose header comment describes the
- * mapping), compiled by glslang's C API to SPIR-V 1.3 for Vulkan 1.1,
- * validated with SPIRV-Tools, and written to DIR/<stem>.<kernel>.<op>.
+ * mapping), compiled to SPIR-V 1.3 for Vulkan 1.1 and validated by the
+ * library's glslang front (src/vulkan/glsl.c, which the Vulkan backend
+ * also uses for custom ops), and written to DIR/<stem>.<kernel>.<op>.
  * <dtype>.spv. The output depends only on the sources and the glslang
- * version: no dates, no paths.
- *
- * One GLSL program has one entry point, and a kernel file may hold
- * several kernels, so each variant is compiled in two steps: glslang
- * preprocesses the assembled program (the prelude's ACT_KERNEL leaves a
- * marker `act_gl_kernel NAME` before each kernel and a placeholder
- * `act_gl_slot` for each buffer binding); here the other kernels are
- * blanked out, marker to closing brace, keeping line breaks, and the slots
- * numbered 0, 1, ... in order; glslang then parses that text. Its #line
- * directives carry the files' own names and lines, so every diagnostic is
- * reported as "FILE.cl:LINE: ...".
+ * version: no dates, no paths. Diagnostics are reported as
+ * "FILE.cl:LINE: ...".
  *
  * --target opencl: the OpenCL program of each variant, built by the
  * device's driver (through the library's OpenCL backend), written as the
@@ -35,11 +27,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifdef ACTC_HAVE_GLSLANG
-#include <glslang/Include/glslang_c_interface.h>
-#include <glslang/Public/resource_limits_c.h>
-#include <spirv-tools/libspirv.h>
-#endif
 
 int actc_cmd_compile(int argc, char **argv);
 
@@ -217,115 +204,8 @@ static void print_log(const char *dir, const char *log, const char *what) {
   }
 }
 
-static bool is_ident(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '_';
-}
-
-/* Blanks text[a, b) except line breaks. */
-static void blank(char *text, size_t a, size_t b) {
-  for (size_t i = a; i < b; i++)
-    if (text[i] != '\n')
-      text[i] = ' ';
-}
-
-/* Keeps kernel `kernel` of a preprocessed program (see the file's header
- * comment). Returns false with a message in err when the kernel is not
- * there exactly once or the text is not as the prelude makes it. */
-static bool select_kernel(char *text, const char *kernel, char *err,
-                          size_t nerr) {
-  static const char marker[] = "act_gl_kernel", slot[] = "act_gl_slot";
-  size_t len = strlen(text), found = 0, nslot = 0;
-  for (size_t i = 0; i < len;) {
-    if (!is_ident(text[i])) {
-      i++;
-      continue;
-    }
-    size_t s = i;
-    while (i < len && is_ident(text[i]))
-      i++;
-    size_t n = i - s;
-    if (n == sizeof slot - 1 && memcmp(text + s, slot, n) == 0) {
-      char num[16];
-      int k = snprintf(num, sizeof num, "%zu", nslot++);
-      blank(text, s, i);
-      memcpy(text + s, num, (size_t)k);
-      continue;
-    }
-    if (n != sizeof marker - 1 || memcmp(text + s, marker, n) != 0)
-      continue;
-    /* the kernel's name */
-    size_t a = i;
-    while (a < len && (text[a] == ' ' || text[a] == '\t'))
-      a++;
-    size_t b = a;
-    while (b < len && is_ident(text[b]))
-      b++;
-    if (b - a == strlen(kernel) && memcmp(text + a, kernel, b - a) == 0) {
-      blank(text, s, b);
-      found++;
-      i = b;
-      continue;
-    }
-    /* another kernel: up to `main`, its body's '{', the matching '}' */
-    size_t m = b;
-    while (m + 4 <= len && !(memcmp(text + m, "main", 4) == 0 &&
-                             !is_ident(text[m - 1]) &&
-                             (m + 4 == len || !is_ident(text[m + 4]))))
-      m++;
-    size_t o = m;
-    while (o < len && text[o] != '{')
-      o++;
-    int depth = 0;
-    size_t e = o;
-    for (; e < len; e++) {
-      if (text[e] == '{')
-        depth++;
-      else if (text[e] == '}' && --depth == 0)
-        break;
-    }
-    if (m + 4 > len || o >= len || e >= len) {
-      snprintf(err, nerr, "kernel %.*s: no body found after its "
-               "ACT_KERNEL", (int)(b - a), text + a);
-      return false;
-    }
-    blank(text, s, e + 1);
-    i = e + 1;
-  }
-  if (found > 1) {
-    snprintf(err, nerr, "kernel %s is defined %zu times", kernel, found);
-    return false;
-  }
-  if (found == 0) {
-    snprintf(err, nerr, "kernel %s is not in the program (is its "
-             "ACT_KERNEL under an #if that is false for this op?)", kernel);
-    return false;
-  }
-  return true;
-}
-
-static glslang_input_t glsl_input(const char *code) {
-  glslang_input_t in;
-  memset(&in, 0, sizeof in);
-  in.language = GLSLANG_SOURCE_GLSL;
-  in.stage = GLSLANG_STAGE_COMPUTE;
-  in.client = GLSLANG_CLIENT_VULKAN;
-  in.client_version = GLSLANG_TARGET_VULKAN_1_1;
-  in.target_language = GLSLANG_TARGET_SPV;
-  in.target_language_version = GLSLANG_TARGET_SPV_1_3;
-  in.code = code;
-  in.default_version = 450;
-  in.default_profile = GLSLANG_NO_PROFILE;
-  in.force_default_version_and_profile = 0;
-  in.forward_compatible = 0;
-  in.messages = (glslang_messages_t)(GLSLANG_MSG_SPV_RULES_BIT |
-                                     GLSLANG_MSG_VULKAN_RULES_BIT);
-  in.resource = glslang_default_resource();
-  return in;
-}
-
-/* Compiles one variant to SPIR-V words (malloc'd). Diagnostics go to
- * stderr. */
+/* Compiles one variant to SPIR-V words (malloc'd), through the library's
+ * glslang front (src/vulkan/glsl.c). Diagnostics go to stderr. */
 static bool compile_spirv(const char *dir, const act__variant_t *v,
                           uint32_t **words, size_t *nwords) {
   char what[160];
@@ -337,84 +217,20 @@ static bool compile_spirv(const char *dir, const act__variant_t *v,
     cdie(1, "%s: %s", what, act_last_error());
     return false;
   }
-  bool ok = false;
-  glslang_input_t in = glsl_input(src);
-  glslang_shader_t *pre = glslang_shader_create(&in), *sh = NULL;
-  glslang_program_t *prog = NULL;
-  char *text = NULL;
-  if (!pre || !glslang_shader_preprocess(pre, &in)) {
-    if (pre)
-      print_log(dir, glslang_shader_get_info_log(pre), what);
-    goto out;
+  char *log = NULL;
+  act_status_t st = act__glsl_compile(src, v->kernel, words, nwords, &log);
+  if (log && *log)
+    print_log(dir, log, what);
+  if (st && !(log && *log)) {
+    /* not a glslang diagnostic: the kernel selection or spirv-val */
+    const char *m = act_last_error();
+    const char *k = strstr(m, ": ");
+    fprintf(stderr, "%s/%s: error: %s (%s)\n", dir, v->file,
+            k ? k + 2 : m, what);
   }
-  text = strdup(glslang_shader_get_preprocessed_code(pre));
-  char err[256];
-  if (!text) {
-    cdie(1, "%s: out of memory", what);
-    goto out;
-  }
-  if (!select_kernel(text, v->kernel, err, sizeof err)) {
-    fprintf(stderr, "%s/%s: error: %s (%s)\n", dir, v->file, err, what);
-    goto out;
-  }
-  in = glsl_input(text);
-  sh = glslang_shader_create(&in);
-  if (!sh || !glslang_shader_preprocess(sh, &in) ||
-      !glslang_shader_parse(sh, &in)) {
-    if (sh)
-      print_log(dir, glslang_shader_get_info_log(sh), what);
-    goto out;
-  }
-  prog = glslang_program_create();
-  glslang_program_add_shader(prog, sh);
-  if (!glslang_program_link(prog, GLSLANG_MSG_SPV_RULES_BIT |
-                                      GLSLANG_MSG_VULKAN_RULES_BIT)) {
-    print_log(dir, glslang_program_get_info_log(prog), what);
-    goto out;
-  }
-  glslang_spv_options_t opt;
-  memset(&opt, 0, sizeof opt);
-  opt.disable_optimizer = true; /* the drivers optimise; keep it literal */
-  glslang_program_SPIRV_generate_with_options(prog, GLSLANG_STAGE_COMPUTE,
-                                              &opt);
-  const char *msg = glslang_program_SPIRV_get_messages(prog);
-  if (msg && *msg)
-    print_log(dir, msg, what);
-  size_t n = glslang_program_SPIRV_get_size(prog);
-  uint32_t *w = malloc((n ? n : 1) * sizeof *w);
-  if (!w || n == 0) {
-    free(w);
-    cdie(1, "%s: glslang produced no SPIR-V", what);
-    goto out;
-  }
-  glslang_program_SPIRV_get(prog, w);
-
-  /* spirv-val, with Vulkan 1.1's rules */
-  spv_context vctx = spvContextCreate(SPV_ENV_VULKAN_1_1);
-  spv_const_binary_t bin = {w, n};
-  spv_diagnostic diag = NULL;
-  spv_result_t r = spvValidate(vctx, &bin, &diag);
-  if (r != SPV_SUCCESS) {
-    fprintf(stderr, "%s/%s: error: SPIR-V validation failed (%s): %s\n", dir,
-            v->file, what, diag && diag->error ? diag->error : "?");
-    free(w);
-  } else {
-    *words = w;
-    *nwords = n;
-    ok = true;
-  }
-  spvDiagnosticDestroy(diag);
-  spvContextDestroy(vctx);
-out:
-  if (prog)
-    glslang_program_delete(prog);
-  if (sh)
-    glslang_shader_delete(sh);
-  if (pre)
-    glslang_shader_delete(pre);
-  free(text);
+  free(log);
   free(src);
-  return ok;
+  return st == ACT_OK;
 }
 #endif /* ACTC_HAVE_GLSLANG */
 
@@ -638,7 +454,6 @@ int actc_cmd_compile(int argc, char **argv) {
     free(files);
     return cdie(1, "cannot create %s: %s", out, strerror(errno));
   }
-  glslang_initialize_process();
   size_t written = 0, same = 0, stale = 0, failed = 0;
   for (int f = 0; f < nfiles; f++) {
     char dir[4096];
@@ -698,7 +513,6 @@ int actc_cmd_compile(int argc, char **argv) {
     free(names);
     free(vs);
   }
-  glslang_finalize_process();
   free(files);
   if (rc)
     return rc;

@@ -1,8 +1,8 @@
 /*
  * eltwise.cl - every element-wise op of SPEC 2.1, one kernel shell.
  *
- * Needs: -D ACT_OP=<act_op_t value> -D ACT_DTYPE=0|1|2, the ACT_OP_<NAME>
- * defines, act_prelude_*.cl and act_math.cl before it (the runtime
+ * Needs: -D ACT_OP=<act_op_t value, or ACT_OP_CUSTOM> -D ACT_DTYPE=0|1|2,
+ * the ACT_OP_<NAME> defines (and ACT_CUSTOM_FORWARD for a custom op), act_prelude_*.cl and act_math.cl before it (the runtime
  * assembles them: README.md).
  *
  * Parameters arrive as (hi, lo) float pairs (p.x + p.y is the host's double
@@ -226,6 +226,11 @@ AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   return act_gt_p(x, p0) ? x : p1.x;
 #elif ACT_OP == ACT_OP_CLIP
   return act_lt_p(x, p0) ? p0.x : (act_gt_p(x, p1) ? p1.x : x);
+#elif ACT_OP == ACT_OP_CUSTOM
+  /* A custom op (README.md, "Custom ops"): the runtime inserts its
+   * functions and ACT_CUSTOM_FORWARD before this file; parameters go to
+   * them as floats. */
+  return ACT_CUSTOM_FORWARD(x, p0.x, p1.x, p2.x, p3.x);
 #else
 #error "eltwise.cl: ACT_OP is not an element-wise op"
 #endif

@@ -2,8 +2,9 @@
  * eltwise_bwd.cl - the backward pass of every element-wise op (SPEC 2.3):
  * dx = dy * f'(x), and prelu's slope gradient.
  *
- * Needs: -D ACT_OP=<act_op_t value> -D ACT_DTYPE=0|1|2, the ACT_OP_<NAME>
- * defines, act_prelude_*.cl and act_math.cl before it (README.md).
+ * Needs: -D ACT_OP=<act_op_t value, or ACT_OP_CUSTOM> -D ACT_DTYPE=0|1|2,
+ * the ACT_OP_<NAME> defines (and ACT_CUSTOM_DERIVATIVE for a custom op),
+ * act_prelude_*.cl and act_math.cl before it (README.md).
  * Parameters arrive as (hi, lo) float pairs, as for act_eltwise (the plan
  * passes hard_sigmoid / hard_silu in the same offset form).
  *
@@ -453,6 +454,9 @@ AM_INLINE float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
 #elif ACT_OP == ACT_OP_CLIP
   return act_gmul(dy, (act_lt_p(x, p0) || act_gt_p(x, p1)) ? act_zero()
                                                           : act_one());
+#elif ACT_OP == ACT_OP_CUSTOM
+  /* a custom op's derivative f'(x) (README.md, "Custom ops") */
+  return dy * ACT_CUSTOM_DERIVATIVE(x, p0.x, p1.x, p2.x, p3.x);
 #else
   return am_nan(); /* not an element-wise op: act_eltwise_bwd is unused */
 #endif

@@ -381,6 +381,9 @@ act_status_t act__call_prepare_bwd(const act_op_desc_t *desc, size_t nargs,
   if (desc->op == ACT_OP_ONE_HOT)
     return act__fail(ACT_UNSUPPORTED, "one_hot has no gradient (its input "
                      "is integer indices): no backward");
+  if (act__op_is_custom(desc->op) && !act__custom_has_derivative(desc->op, 0))
+    return act__fail(ACT_UNSUPPORTED, "custom op '%s' has no derivative: no "
+                     "backward", op);
   char who[64];
   snprintf(who, sizeof who, "%s backward", op);
   const act_tensor_t *arg[ACT_ARG_COUNT] = {0};

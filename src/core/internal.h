@@ -40,6 +40,55 @@ extern const act_op_info_t act__op_table[ACT_OP_COUNT];
 /* Index of parameter `name` of op, or -1. */
 int act__param_index(act_op_t op, const char *name);
 
+/* ---- custom ops (custom.c, custom_lang.c) --------------------------------- */
+
+/* The value of ACT_OP in programs of custom ops (whatever their id), so
+ * that a program's source, and its cache key, do not depend on the order
+ * in which a process registered its ops. */
+#define ACT__OP_CUSTOM_DEFINE 1024
+
+/* True for a registered custom op id. */
+bool act__op_is_custom(int op);
+/* The info of a custom op, or NULL. */
+const act_op_info_t *act__custom_info(int op);
+/* The device text of a custom op: helpers and the user's functions, and
+ * the ACT_CUSTOM_FORWARD / ACT_CUSTOM_DERIVATIVE macros; NULL if not
+ * custom. Static for the life of the process. */
+const char *act__custom_device_source(int op);
+/* True if the custom op has a derivative: for the reference (device 0:
+ * in its source or as a callback), or in its source (device 1). */
+bool act__custom_has_derivative(int op, int device);
+/* f(x) (deriv 0) or f'(x) (deriv 1) of a custom op, in double. */
+double act__custom_eval(int op, int deriv, const double *p, double x);
+
+/* The language (custom_lang.c). */
+typedef struct act__cl act__cl_t;
+act_status_t act__cl_parse(const char *src, const char *file,
+                           act__cl_t **out);
+void act__cl_free(act__cl_t *p);
+int act__cl_find(const act__cl_t *p, const char *name);
+act_status_t act__cl_check_entry(const act__cl_t *p, int fn, int nparams,
+                                 const char *role);
+double act__cl_eval(const act__cl_t *p, int fn, double x, const double *prm);
+act_status_t act__cl_emit(const act__cl_t *p, char **out);
+
+/* ---- GLSL to SPIR-V (vulkan/glsl.c, or glsl_none.c without glslang) ------ */
+
+/* True when this build can compile GLSL at run time. */
+bool act__glsl_available(void);
+/* How many programs this process compiled with glslang (for the tests:
+ * a second process that finds them in the on-disk cache compiles none). */
+uint64_t act__glsl_count(void);
+/* "glslang MAJOR.MINOR.PATCH" (or "none"), for cache keys. */
+const char *act__glsl_version(void);
+/* Compiles an assembled program (act__program_source with the GLSL
+ * prelude), keeping kernel `kernel`, to validated SPIR-V 1.3: *words is
+ * malloc'd. *log receives glslang's messages (malloc'd, or NULL), also on
+ * success (warnings). ACT_BUILD with the log in the message on failure;
+ * ACT_UNSUPPORTED in a build without glslang. Thread-safe. */
+act_status_t act__glsl_compile(const char *src, const char *kernel,
+                               uint32_t **words, size_t *nwords, char **log);
+
 /* ---- op descriptors ------------------------------------------------------ */
 
 struct act_op_desc {

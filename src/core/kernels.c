@@ -135,14 +135,25 @@ act_status_t act__program_source(const char *prelude, const char *file,
     int n = snprintf(line, sizeof line, "#define ACT_OP_%s %d\n", up, i);
     ok = act__append(&buf, &len, &cap, line, (size_t)n);
   }
+  /* A custom op's program says ACT_OP_CUSTOM whatever the op's id, so that
+   * its source (and cache key) is the same in every process. */
+  const char *custom = act__custom_device_source(op);
   int n = snprintf(line, sizeof line,
+                   "#define ACT_OP_CUSTOM %d\n"
                    "#define ACT_OP %d\n#define ACT_DTYPE %d\n"
-                   "#define ACT_STORAGE16 %d\n",
-                   op, s16 ? dtype - 3 : dtype, s16 ? 1 : 0);
+                   "#define ACT_STORAGE16 %d\n", ACT__OP_CUSTOM_DEFINE,
+                   custom ? ACT__OP_CUSTOM_DEFINE : op,
+                   s16 ? dtype - 3 : dtype, s16 ? 1 : 0);
   ok = ok && act__append(&buf, &len, &cap, line, (size_t)n);
   for (int p = 0; p < NPARTS && ok; p++) {
+    if (p == NPARTS - 1 && custom) {
+      /* the custom op's functions (their own #line directives) */
+      static const char cl[] = "#line 1 \"custom op helpers\"\n";
+      ok = act__append(&buf, &len, &cap, cl, sizeof cl - 1) &&
+           act__append(&buf, &len, &cap, custom, strlen(custom));
+    }
     n = snprintf(line, sizeof line, "#line 1 \"%s\"\n", parts[p]);
-    ok = act__append(&buf, &len, &cap, line, (size_t)n) &&
+    ok = ok && act__append(&buf, &len, &cap, line, (size_t)n) &&
          act__append(&buf, &len, &cap, text[p], size[p]) &&
          act__append(&buf, &len, &cap, "\n", 1);
   }

@@ -161,13 +161,15 @@ static const act__alias_t act__param_aliases[] = {
 };
 
 const act_op_info_t *act_op_info(act_op_t op) {
+  if ((int)op >= ACT_OP_CUSTOM_BASE)
+    return act__custom_info((int)op);
   if ((int)op < 0 || op >= ACT_OP_COUNT)
     return NULL;
   return &act__rows[op].info;
 }
 
 int act__param_index(act_op_t op, const char *name) {
-  const act_op_info_t *info = &act__rows[op].info;
+  const act_op_info_t *info = act_op_info(op);
   for (int i = 0; i < info->nparams; i++)
     if (strcmp(info->params[i].name, name) == 0)
       return i;
@@ -190,6 +192,14 @@ act_status_t act_op_lookup(const char *name, act_op_t *op) {
         return ACT_OK;
       }
   }
+  size_t nc = act_custom_count();
+  for (size_t i = 0; i < nc; i++) {
+    const act_op_info_t *info = act__custom_info(ACT_OP_CUSTOM_BASE + (int)i);
+    if (info && strcmp(info->name, name) == 0) {
+      *op = info->op;
+      return ACT_OK;
+    }
+  }
   return act__fail(ACT_UNKNOWN_OP,
                    "unknown op '%s' (actc list shows every op and alias)",
                    name);
@@ -200,6 +210,12 @@ act_status_t act_op_lookup(const char *name, act_op_t *op) {
 static act_status_t act__check_value(const act_op_info_t *info, int i,
                                      double v) {
   const char *what = NULL;
+  if ((int)info->op >= ACT_OP_CUSTOM_BASE) {
+    if (!isfinite(v))
+      return act__fail(ACT_BAD_PARAM, "%s: parameter '%s' = %.17g must be "
+                       "finite", info->name, info->params[i].name, v);
+    return ACT_OK;
+  }
   switch (act__rows[info->op].check[i]) {
   case CK_FINITE:
     if (!isfinite(v))
@@ -233,7 +249,7 @@ static act_status_t act__check_value(const act_op_info_t *info, int i,
 }
 
 act_status_t act__desc_validate(const act_op_desc_t *desc) {
-  const act_op_info_t *info = &act__rows[desc->op].info;
+  const act_op_info_t *info = act_op_info(desc->op);
   for (int i = 0; i < info->nparams; i++) {
     if (isnan(desc->p[i]) && isnan(info->params[i].default_value))
       return act__fail(ACT_BAD_PARAM, "%s: parameter '%s' is required",
@@ -254,13 +270,13 @@ act_status_t act_op_desc_create(act_op_t op, act_op_desc_t **desc) {
   act__clear_error();
   if (!desc)
     return act__fail(ACT_NULL_POINTER, "act_op_desc_create: desc is NULL");
-  if ((int)op < 0 || op >= ACT_OP_COUNT)
+  const act_op_info_t *info = act_op_info(op);
+  if (!info)
     return act__fail(ACT_UNKNOWN_OP, "act_op_desc_create: op %d is not an "
-                     "act_op_t", (int)op);
+                     "act_op_t or a registered custom op", (int)op);
   act_op_desc_t *d = calloc(1, sizeof *d);
   if (!d)
     return act__fail(ACT_OUT_OF_MEMORY, "act_op_desc_create: out of memory");
-  const act_op_info_t *info = &act__rows[op].info;
   d->op = op;
   for (int i = 0; i < ACT_MAX_PARAMS; i++)
     d->p[i] = i < info->nparams ? info->params[i].default_value : 0.0;
@@ -298,7 +314,7 @@ act_status_t act_op_desc_set_param(act_op_desc_t *desc, const char *name,
   act__clear_error();
   if (!desc || !name)
     return act__fail(ACT_NULL_POINTER, "act_op_desc_set_param: NULL argument");
-  const act_op_info_t *info = &act__rows[desc->op].info;
+  const act_op_info_t *info = act_op_info(desc->op);
   int i = act__param_index(desc->op, name);
   if (i < 0) {
     if (strcmp(name, "axis") == 0)
@@ -332,20 +348,20 @@ act_status_t act_op_desc_get_param(const act_op_desc_t *desc,
   int i = act__param_index(desc->op, name);
   if (i < 0)
     return act__fail(ACT_BAD_PARAM, "%s: no parameter '%s'",
-                     act__rows[desc->op].info.name, name);
+                     act_op_info(desc->op)->name, name);
   *value = desc->p[i];
   return ACT_OK;
 }
 
 static bool act__has_axis(act_op_t op) {
-  return act__rows[op].info.kind == ACT_KIND_AXIS || op == ACT_OP_PRELU;
+  return act_op_info(op)->kind == ACT_KIND_AXIS || op == ACT_OP_PRELU;
 }
 
 act_status_t act_op_desc_set_axis(act_op_desc_t *desc, int axis) {
   act__clear_error();
   if (!desc)
     return act__fail(ACT_NULL_POINTER, "act_op_desc_set_axis: desc is NULL");
-  const char *name = act__rows[desc->op].info.name;
+  const char *name = act_op_info(desc->op)->name;
   if (!act__has_axis(desc->op))
     return act__fail(ACT_BAD_PARAM, "%s: element-wise op has no axis", name);
   if (axis == ACT_AXIS_ALL && desc->op != ACT_OP_LOGSUMEXP)

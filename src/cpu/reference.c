@@ -85,6 +85,8 @@ static double gelu_d(double x, bool approximate) {
 
 /* One element of an element-wise op (x not NaN). */
 static double eltwise_d(act_op_t op, const double *p, double x) {
+  if ((int)op >= ACT_OP_CUSTOM_BASE)
+    return act__custom_eval((int)op, 0, p, x);
   switch (op) {
   case ACT_OP_RELU: {
     double r = x > p[ACT__RELU_THRESHOLD]

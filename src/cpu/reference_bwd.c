@@ -51,6 +51,8 @@ static double dswish_d(double x, double beta) {
 
 /* f'(x) of an element-wise op (x not NaN; prelu's slope in p[0]). */
 static double deriv_d(act_op_t op, const double *p, double x) {
+  if ((int)op >= ACT_OP_CUSTOM_BASE)
+    return act__custom_eval((int)op, 1, p, x);
   switch (op) {
   case ACT_OP_RELU: {
     /* The same branches as the forward: x > threshold ? x : slope*(x - t),

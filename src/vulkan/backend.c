@@ -627,9 +627,58 @@ static void vkb_stats(void *st, act_context_stats_t *stats) {
   pthread_mutex_unlock(&s->lock);
 }
 
+/* A custom op's module, compiled at run time by glslang (glsl.c) from the
+ * program kernels.c assembles, through the on-disk cache ("spirv-<key>",
+ * the key over the glslang and library versions, the kernel and the full
+ * source). Counts a compile as a program built. Under s->lock. */
+static act_status_t custom_module(vk_state_t *s, const act__dispatch_t *d,
+                                  int dtype, const uint32_t **w, size_t *n,
+                                  void **own) {
+  const char *name = act_op_info(d->op)->name;
+  if (!act__glsl_available())
+    return act__fail(ACT_UNSUPPORTED, "vulkan: custom op '%s' is not "
+                     "available in this build (actkit was built without "
+                     "glslang, which compiles custom ops for Vulkan)", name);
+  char *src = NULL;
+  act_status_t st = act__program_source("act_prelude_glsl.cl", d->file,
+                                        d->op, dtype, &src);
+  if (st)
+    return st;
+  const char *parts[] = {"spirv-custom", act__glsl_version(), act_version(),
+                         d->kernel, src};
+  uint64_t key[2];
+  act__cache_key(parts, sizeof parts / sizeof *parts, key);
+  void *data = NULL;
+  size_t size = 0;
+  if (act__cache_load("spirv", key, &data, &size)) {
+    if (size >= 20 && size % 4 == 0) {
+      free(src);
+      *own = data;
+      *w = data;
+      *n = size / 4;
+      return ACT_OK;
+    }
+    free(data);
+  }
+  uint32_t *words = NULL;
+  size_t nw = 0;
+  char *log = NULL;
+  st = act__glsl_compile(src, d->kernel, &words, &nw, &log);
+  free(log);
+  free(src);
+  if (st)
+    return st;
+  s->built++;
+  act__cache_store("spirv", key, words, nw * 4);
+  *own = words;
+  *w = words;
+  *n = nw;
+  return ACT_OK;
+}
+
 /* The SPIR-V of a variant: from $ACTKIT_SPIRV_DIR when set (malloc'd into
- * *own), else embedded. */
-static act_status_t find_module(const vk_state_t *s, const act__dispatch_t *d,
+ * *own), else embedded; custom ops compiled (custom_module). */
+static act_status_t find_module(vk_state_t *s, const act__dispatch_t *d,
                                 const uint32_t **w, size_t *n, void **own) {
   char name[256];
   *own = NULL;
@@ -637,6 +686,8 @@ static act_status_t find_module(const vk_state_t *s, const act__dispatch_t *d,
   int dtype = s->storage16 && (d->dtype == 1 || d->dtype == 2)
                   ? d->dtype + 3
                   : d->dtype;
+  if (act__op_is_custom(d->op))
+    return custom_module(s, d, dtype, w, n, own);
   if (!act__variant_name(d->file, d->kernel, d->op, dtype, name,
                          sizeof name))
     return act__fail(ACT_INTERNAL, "vulkan: bad variant %s/%s", d->file,
@@ -817,6 +868,15 @@ static act_status_t vkb_supports(void *st, const act__call_t *c) {
     const uint32_t *w;
     size_t n;
     void *own;
+    if (act__op_is_custom(plan.d[i].op)) {
+      /* compiled when first dispatched; here only whether it can be */
+      if (!act__glsl_available())
+        r = act__fail(ACT_UNSUPPORTED, "vulkan: custom op '%s' is not "
+                      "available in this build (actkit was built without "
+                      "glslang, which compiles custom ops for Vulkan)",
+                      act_op_info(plan.d[i].op)->name);
+      continue;
+    }
     r = find_module(s, &plan.d[i], &w, &n, &own);
     free(own);
   }
