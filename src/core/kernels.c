@@ -89,11 +89,15 @@ act_status_t act__program_source(const char *prelude, const char *file,
   char *buf = NULL, line[256];
   size_t len = 0, cap = 0;
   bool ok = true;
-  enum { NPARTS = 4 };
-  const char *parts[NPARTS] = {prelude, "act_math.cl", "act_common.cl", file};
+  enum { NPARTS = 5 };
+  /* The files that apply an activation also get the ops' math. */
+  bool ops = strcmp(file, "eltwise.cl") == 0 || strcmp(file, "gemm.cl") == 0;
+  const char *parts[NPARTS] = {prelude, "act_math.cl", "act_common.cl",
+                               ops ? "act_ops.cl" : file, file};
+  int nparts = ops ? NPARTS : NPARTS - 1;
   char *text[NPARTS] = {NULL};
   size_t size[NPARTS];
-  for (int p = 0; p < NPARTS; p++) {
+  for (int p = 0; p < nparts; p++) {
     act_status_t st = act__kernel_source(parts[p], &text[p], &size[p]);
     if (st) {
       for (int q = 0; q < p; q++)
@@ -140,13 +144,13 @@ act_status_t act__program_source(const char *prelude, const char *file,
                    "#define ACT_STORAGE16 %d\n",
                    op, s16 ? dtype - 3 : dtype, s16 ? 1 : 0);
   ok = ok && act__append(&buf, &len, &cap, line, (size_t)n);
-  for (int p = 0; p < NPARTS && ok; p++) {
+  for (int p = 0; p < nparts && ok; p++) {
     n = snprintf(line, sizeof line, "#line 1 \"%s\"\n", parts[p]);
     ok = act__append(&buf, &len, &cap, line, (size_t)n) &&
          act__append(&buf, &len, &cap, text[p], size[p]) &&
          act__append(&buf, &len, &cap, "\n", 1);
   }
-  for (int p = 0; p < NPARTS; p++)
+  for (int p = 0; p < nparts; p++)
     free(text[p]);
   if (!ok) {
     free(buf);

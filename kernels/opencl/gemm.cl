@@ -1,0 +1,133 @@
+/*
+ * gemm.cl - the dense layer: y = act(x W + b), optionally z = x W + b.
+ *
+ * Needs: -D ACT_OP=<an element-wise act_op_t; linear for no activation>
+ * -D ACT_DTYPE=0|1|2, the ACT_OP_<NAME> defines, act_prelude_*.cl,
+ * act_math.cl, act_common.cl and act_ops.cl (act_op) before it (the
+ * runtime assembles them: README.md).
+ *
+ * act_gemm: a work-group of 16 x 16 work-items computes a 64 x 64 tile of
+ * the output; each work-item a 4 x 4 block of it (rows ty + 16 i, columns
+ * tx + 16 j, so that neighbouring work-items read neighbouring local
+ * words). K is walked in steps of 16: each step stages a 64 x 16 slice of
+ * x and a 16 x 64 slice of W in local memory (k-major, zero-padded past
+ * the edges of the matrices, so M, N and K need not be multiples of
+ * anything), then every work-item accumulates its 16 outputs with fma in
+ * f32. The bias and the activation are applied in registers before the
+ * single store of y (and of z when asked). Products are accumulated in
+ * f32 whatever the storage type; fused or not (Vulkan's fma need not be),
+ * the error of each output is within gamma(K + 1) of sum |x w| + |b|
+ * (actkit.h, act_dense).
+ *
+ * act_dense_epilogue: the bias + activation pass after a vendor GEMM
+ * (CLBlast, OpenCL only) wrote x W into y, or into z when z is asked for:
+ * one element per work-item, in place.
+ */
+
+#define ACT_GEMM_WG 16u   /* work-items per side of a work-group */
+#define ACT_GEMM_TILE 64u /* outputs per side of a work-group's tile */
+#define ACT_GEMM_KS 16u   /* K per step */
+
+/* flags: bit 0 W is [N, K] (transposed), bit 1 a bias, bit 2 write z. */
+#define ACT_GEMM_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                             \
+  IN(STYPE, x) SEP() IN(STYPE, w) SEP() IN(STYPE, bias) SEP()                 \
+  OUT(STYPE, y) SEP() OUT(STYPE, z) SEP()                                     \
+  LOCAL(float, xs, 1024) SEP() LOCAL(float, ws, 1024) SEP()                   \
+  SCALAR(uint, rows) SEP() SCALAR(uint, cols) SEP() SCALAR(uint, depth) SEP() \
+  SCALAR(uint, xoff) SEP() SCALAR(uint, woff) SEP() SCALAR(uint, boff) SEP()  \
+  SCALAR(uint, yoff) SEP() SCALAR(uint, zoff) SEP() SCALAR(uint, flags) SEP() \
+  SCALAR(float, p0h) SEP() SCALAR(float, p0l) SEP()                           \
+  SCALAR(float, p1h) SEP() SCALAR(float, p1l) SEP()                           \
+  SCALAR(float, p2h) SEP() SCALAR(float, p2l) SEP()                           \
+  SCALAR(float, p3h) SEP() SCALAR(float, p3l)
+
+ACT_KERNEL(act_gemm, ACT_GEMM_ARGS) {
+  float2 p0 = am_f2(p0h, p0l), p1 = am_f2(p1h, p1l);
+  float2 p2 = am_f2(p2h, p2l), p3 = am_f2(p3h, p3l);
+  uint tx = convert_uint(get_local_id(0));
+  uint ty = convert_uint(get_local_id(1));
+  uint col0 = convert_uint(get_group_id(0)) * ACT_GEMM_TILE;
+  uint row0 = convert_uint(get_group_id(1)) * ACT_GEMM_TILE;
+  uint lid = ty * ACT_GEMM_WG + tx;
+  bool tw = (flags & 1u) != 0u;
+  float acc[16];
+  for (uint i = 0u; i < 16u; i++)
+    acc[i] = 0.0f;
+  for (uint k0 = 0u; k0 < depth; k0 += ACT_GEMM_KS) {
+    /* Stage x[row0 .. +64, k0 .. +16] and W[k0 .. +16, col0 .. +64]:
+     * 1024 elements each, 4 per work-item, consecutive work-items reading
+     * consecutive elements of a row of memory. */
+    for (uint e = 0u; e < 4u; e++) {
+      uint idx = lid + e * 256u;
+      uint r = idx / ACT_GEMM_KS, kk = idx % ACT_GEMM_KS;
+      uint gr = row0 + r, gk = k0 + kk;
+      float v = 0.0f;
+      if (gr < rows && gk < depth)
+        v = LOAD(x, xoff + gr * depth + gk);
+      xs[kk * ACT_GEMM_TILE + r] = v;
+    }
+    for (uint e = 0u; e < 4u; e++) {
+      uint idx = lid + e * 256u;
+      uint c = tw ? idx / ACT_GEMM_KS : idx % ACT_GEMM_TILE;
+      uint kk = tw ? idx % ACT_GEMM_KS : idx / ACT_GEMM_TILE;
+      uint gc = col0 + c, gk = k0 + kk;
+      float v = 0.0f;
+      if (gc < cols && gk < depth)
+        v = tw ? LOAD(w, woff + gc * depth + gk) : LOAD(w, woff + gk * cols + gc);
+      ws[kk * ACT_GEMM_TILE + c] = v;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint kk = 0u; kk < ACT_GEMM_KS; kk++) {
+      float a[4], b[4];
+      for (uint i = 0u; i < 4u; i++) {
+        a[i] = xs[kk * ACT_GEMM_TILE + ty + i * ACT_GEMM_WG];
+        b[i] = ws[kk * ACT_GEMM_TILE + tx + i * ACT_GEMM_WG];
+      }
+      for (uint i = 0u; i < 4u; i++)
+        for (uint j = 0u; j < 4u; j++)
+          acc[i * 4u + j] = fma(a[i], b[j], acc[i * 4u + j]);
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  /* The epilogue, in registers: bias, z, activation, one store. */
+  for (uint i = 0u; i < 4u; i++) {
+    uint r = row0 + ty + i * ACT_GEMM_WG;
+    for (uint j = 0u; j < 4u; j++) {
+      uint c = col0 + tx + j * ACT_GEMM_WG;
+      if (r < rows && c < cols) {
+        float v = acc[i * 4u + j];
+        if ((flags & 2u) != 0u)
+          v = v + LOAD(bias, boff + c);
+        if ((flags & 4u) != 0u)
+          STORE(z, zoff + r * cols + c, v);
+        STORE(y, yoff + r * cols + c, v != v ? v : act_op(v, p0, p1, p2, p3));
+      }
+    }
+  }
+}
+
+/* flags: bit 1 a bias, bit 2 the GEMM wrote z (read it, write it back
+ * with the bias); else it wrote y. */
+#define ACT_DENSE_EPILOGUE_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                   \
+  IN(STYPE, bias) SEP() OUT(STYPE, y) SEP() OUT(STYPE, z) SEP()               \
+  SCALAR(uint, count) SEP() SCALAR(uint, cols) SEP() SCALAR(uint, boff) SEP() \
+  SCALAR(uint, yoff) SEP() SCALAR(uint, zoff) SEP() SCALAR(uint, flags) SEP() \
+  SCALAR(float, p0h) SEP() SCALAR(float, p0l) SEP()                           \
+  SCALAR(float, p1h) SEP() SCALAR(float, p1l) SEP()                           \
+  SCALAR(float, p2h) SEP() SCALAR(float, p2l) SEP()                           \
+  SCALAR(float, p3h) SEP() SCALAR(float, p3l)
+
+ACT_KERNEL(act_dense_epilogue, ACT_DENSE_EPILOGUE_ARGS) {
+  float2 p0 = am_f2(p0h, p0l), p1 = am_f2(p1h, p1l);
+  float2 p2 = am_f2(p2h, p2l), p3 = am_f2(p3h, p3l);
+  uint i = ACT_LINEAR_ID();
+  if (i < count) {
+    bool wz = (flags & 4u) != 0u;
+    float v = wz ? LOAD(z, zoff + i) : LOAD(y, yoff + i);
+    if ((flags & 2u) != 0u)
+      v = v + LOAD(bias, boff + i % cols);
+    if (wz)
+      STORE(z, zoff + i, v);
+    STORE(y, yoff + i, v != v ? v : act_op(v, p0, p1, p2, p3));
+  }
+}
