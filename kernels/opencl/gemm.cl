@@ -13,11 +13,13 @@
  * x and a 16 x 64 slice of W in local memory (k-major, zero-padded past
  * the edges of the matrices, so M, N and K need not be multiples of
  * anything), then every work-item accumulates its 16 outputs with fma in
- * f32. The bias and the activation are applied in registers before the
- * single store of y (and of z when asked). Products are accumulated in
- * f32 whatever the storage type; fused or not (Vulkan's fma need not be),
+ * f32. The bias and the activation are applied on the way out, before
+ * the single store of y (and of z when asked): see the epilogue.
+ * Products are accumulated in f32 whatever the storage type; fused or not
+ * (Vulkan's fma need not be),
  * the error of each output is within gamma(K + 1) of sum |x w| + |b|
- * (actkit.h, act_dense).
+ * (actkit.h, act_dense). Work-items whose rows are all past M skip the
+ * arithmetic (skinny M, inference batches).
  *
  * act_dense_epilogue: the bias + activation pass after a vendor GEMM
  * (CLBlast, OpenCL only) wrote x W into y, or into z when z is asked for:
@@ -50,6 +52,9 @@ ACT_KERNEL(act_gemm, ACT_GEMM_ARGS) {
   uint row0 = convert_uint(get_group_id(1)) * ACT_GEMM_TILE;
   uint lid = ty * ACT_GEMM_WG + tx;
   bool tw = (flags & 1u) != 0u;
+  /* Rows past M compute nothing (skinny M: most of the tile). Row ty is
+   * this work-item's first; ty is uniform along a SIMD row of work-items. */
+  bool busy = row0 + ty < rows;
   float acc[16];
   for (uint i = 0u; i < 16u; i++)
     acc[i] = 0.0f;
@@ -77,25 +82,43 @@ ACT_KERNEL(act_gemm, ACT_GEMM_ARGS) {
       ws[kk * ACT_GEMM_TILE + c] = v;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint kk = 0u; kk < ACT_GEMM_KS; kk++) {
-      float a[4], b[4];
-      for (uint i = 0u; i < 4u; i++) {
-        a[i] = xs[kk * ACT_GEMM_TILE + ty + i * ACT_GEMM_WG];
-        b[i] = ws[kk * ACT_GEMM_TILE + tx + i * ACT_GEMM_WG];
+    if (busy) {
+      for (uint kk = 0u; kk < ACT_GEMM_KS; kk++) {
+        float a[4], b[4];
+        for (uint i = 0u; i < 4u; i++) {
+          a[i] = xs[kk * ACT_GEMM_TILE + ty + i * ACT_GEMM_WG];
+          b[i] = ws[kk * ACT_GEMM_TILE + tx + i * ACT_GEMM_WG];
+        }
+        for (uint i = 0u; i < 4u; i++)
+          for (uint j = 0u; j < 4u; j++)
+            acc[i * 4u + j] = fma(a[i], b[j], acc[i * 4u + j]);
       }
-      for (uint i = 0u; i < 4u; i++)
-        for (uint j = 0u; j < 4u; j++)
-          acc[i * 4u + j] = fma(a[i], b[j], acc[i * 4u + j]);
     }
     barrier(CLK_LOCAL_MEM_FENCE);
   }
-  /* The epilogue, in registers: bias, z, activation, one store. */
+  /* The epilogue, 16 rows of the tile at a time: the accumulators go to
+   * local memory (xs, free now) and come back one element per work-item
+   * and step, in row order, for the bias, z, the activation and the
+   * single store of y. So act_op is compiled once, not once per
+   * accumulator, and acc is only indexed by constants (a dynamic index
+   * would put it in memory on some compilers). */
   for (uint i = 0u; i < 4u; i++) {
-    uint r = row0 + ty + i * ACT_GEMM_WG;
-    for (uint j = 0u; j < 4u; j++) {
-      uint c = col0 + tx + j * ACT_GEMM_WG;
+    float s0 = i == 0u ? acc[0] : (i == 1u ? acc[4] : (i == 2u ? acc[8] : acc[12]));
+    float s1 = i == 0u ? acc[1] : (i == 1u ? acc[5] : (i == 2u ? acc[9] : acc[13]));
+    float s2 = i == 0u ? acc[2] : (i == 1u ? acc[6] : (i == 2u ? acc[10] : acc[14]));
+    float s3 = i == 0u ? acc[3] : (i == 1u ? acc[7] : (i == 2u ? acc[11] : acc[15]));
+    uint base = ty * ACT_GEMM_TILE + tx;
+    xs[base] = s0;
+    xs[base + ACT_GEMM_WG] = s1;
+    xs[base + 2u * ACT_GEMM_WG] = s2;
+    xs[base + 3u * ACT_GEMM_WG] = s3;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint e = 0u; e < 4u; e++) {
+      uint idx = lid + e * 256u;
+      uint r = row0 + i * ACT_GEMM_WG + idx / ACT_GEMM_TILE;
+      uint c = col0 + idx % ACT_GEMM_TILE;
       if (r < rows && c < cols) {
-        float v = acc[i * 4u + j];
+        float v = xs[idx];
         if ((flags & 2u) != 0u)
           v = v + LOAD(bias, boff + c);
         if ((flags & 4u) != 0u)
@@ -103,6 +126,7 @@ ACT_KERNEL(act_gemm, ACT_GEMM_ARGS) {
         STORE(y, yoff + r * cols + c, v != v ? v : act_op(v, p0, p1, p2, p3));
       }
     }
+    barrier(CLK_LOCAL_MEM_FENCE);
   }
 }
 

@@ -583,6 +583,9 @@ static act_status_t ocl_dense(void *qq, const act__dense_t *c, void **ev) {
   act__plan_t plan;
   act_status_t st = blast ? act__plan_dense_epilogue(c, &q->s->h->limits, &plan)
                           : act__plan_dense(c, &q->s->h->limits, &plan);
+  /* A bare GEMM (no bias, activation or z) needs no epilogue. */
+  if (!st && blast && c->act.op == ACT_OP_LINEAR && !c->bias && !c->z)
+    plan.n = 0;
   for (int i = 0; !st && i < plan.n; i++) {
     cl_program prog;
     st = get_program(q->s, &plan.d[i], &prog);
@@ -593,6 +596,10 @@ static act_status_t ocl_dense(void *qq, const act__dense_t *c, void **ev) {
     cl_event e = NULL;
     if ((st = act__clblast_sgemm(q->q, c, &e)))
       return st;
+    if (plan.n == 0) {
+      *ev = e;
+      return ACT_OK;
+    }
     if (e)
       cl.clReleaseEvent(e);
   }
