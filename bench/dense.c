@@ -4,10 +4,10 @@
  * On each device given (default: every OpenCL and Vulkan device), f32,
  * y = act(x W + b), for square shapes (M = N = K = 256, 512, 1024) and
  * skinny ones (inference batches: M = 1, 8, 64 with K = N = 1024), and
- * one with a short K (1024 x 1024 x 64, where the output's traffic
- * weighs most, so fusion saves most), the
+ * two with a short K (1024 x 1024 x 64, 16384 x 1024 x 8: the output's
+ * traffic weighs most there, so fusion saves most), the
  * median time of R runs (each enqueue + act_queue_finish, after a warm-up
- * that builds the programs) of:
+ * that builds the programs; the variants' runs interleaved) of:
  *   fused    our GEMM kernel with bias + activation in its epilogue;
  *   unfused  our GEMM kernel with the bias, then act_forward over y;
  *   gemm     our GEMM kernel alone (no bias, no activation);
@@ -20,6 +20,7 @@
  * wins), own/CLBlast for the bare GEMMs and for the fused layer.
  *
  * usage: bench_dense [--device D]... [--act OP] [--runs R] [--quick]
+ *                    [--shape MxNxK]
  */
 #include <actkit.h>
 
@@ -68,19 +69,30 @@ static act_status_t run_once(bench_t *B, int kind, act_dense_gemm_t g) {
   return st ? st : fin;
 }
 
-/* Median seconds of `runs` runs, or a negative value when unsupported. */
-static double timed(bench_t *B, int kind, act_dense_gemm_t g, int runs) {
-  if (run_once(B, kind, g)) /* warm-up: builds the programs */
-    return -1.0;
-  double t[32];
-  for (int r = 0; r < runs; r++) {
-    double t0 = now();
-    if (run_once(B, kind, g))
-      return -1.0;
-    t[r] = now() - t0;
+/* Median seconds of `runs` runs of each of the nv variants (kind, gemm),
+ * interleaved run by run so that a change in the machine's load touches
+ * every variant alike; t[v] < 0 when variant v is unsupported. */
+static void timed(bench_t *B, int nv, const int *kind,
+                  const act_dense_gemm_t *g, int runs, double *t) {
+  double s[8][32];
+  bool ok[8];
+  for (int v = 0; v < nv; v++) /* warm-up: builds the programs */
+    ok[v] = run_once(B, kind[v], g[v]) == ACT_OK;
+  for (int r = 0; r < runs; r++)
+    for (int v = 0; v < nv; v++) {
+      if (!ok[v])
+        continue;
+      double t0 = now();
+      ok[v] = run_once(B, kind[v], g[v]) == ACT_OK;
+      s[v][r] = now() - t0;
+    }
+  for (int v = 0; v < nv; v++) {
+    t[v] = -1.0;
+    if (!ok[v])
+      continue;
+    qsort(s[v], (size_t)runs, sizeof s[v][0], cmp);
+    t[v] = s[v][runs / 2];
   }
-  qsort(t, (size_t)runs, sizeof *t, cmp);
-  return t[runs / 2];
 }
 
 static void fill(act_queue_t *q, act_buffer_t *b, size_t n) {
@@ -95,12 +107,16 @@ static void fill(act_queue_t *q, act_buffer_t *b, size_t n) {
   free(v);
 }
 
+static int one_shape[3];
+
 static void bench_device(const char *dev, const char *opname, int runs,
                          bool quick) {
-  static const int shapes[][3] = {{256, 256, 256},  {512, 512, 512},
+  static const int all_shapes[][3] = {{256, 256, 256},  {512, 512, 512},
                                   {1024, 1024, 1024}, {1, 1024, 1024},
                                   {8, 1024, 1024},  {64, 1024, 1024},
-                                  {1024, 1024, 64}};
+                                  {1024, 1024, 64}, {16384, 1024, 8}};
+  const int(*shapes)[3] = one_shape[0] ? (const int(*)[3]) &one_shape : all_shapes;
+  size_t nshapes = one_shape[0] ? 1 : sizeof all_shapes / sizeof *all_shapes;
   bench_t B;
   memset(&B, 0, sizeof B);
   act_device_info_t info;
@@ -122,7 +138,7 @@ static void bench_device(const char *dev, const char *opname, int runs,
     printf(" %8s %8s %8s %7s %7s %7s", "cb+epi", "cb+act", "cb gemm",
            "epi/act", "own/cb", "fus/cb");
   printf("\n");
-  for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+  for (size_t s = 0; s < nshapes; s++) {
     int64_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
     if (quick && m * n * k > 64 * 1024 * 1024)
       continue;
@@ -143,13 +159,13 @@ static void bench_device(const char *dev, const char *opname, int runs,
     B.b = act_tensor_make(ACT_F32, 1, &n, NULL);
     B.y = act_tensor_make(ACT_F32, 2, dy, NULL);
     B.x.buffer = bx, B.w.buffer = bw, B.b.buffer = bb, B.y.buffer = by;
-    int r = runs;
     double flop = 2.0 * (double)m * (double)n * (double)k;
     double t[6];
-    for (int v = 0; v < 6; v++) {
-      act_dense_gemm_t g = v < 3 ? ACT_DENSE_GEMM_OWN : ACT_DENSE_GEMM_CLBLAST;
-      t[v] = v < 3 || cl ? timed(&B, v % 3, g, r) : -1.0;
-    }
+    static const int kinds[6] = {FUSED, UNFUSED, GEMM, FUSED, UNFUSED, GEMM};
+    static const act_dense_gemm_t gemms[6] = {
+        ACT_DENSE_GEMM_OWN,     ACT_DENSE_GEMM_OWN,     ACT_DENSE_GEMM_OWN,
+        ACT_DENSE_GEMM_CLBLAST, ACT_DENSE_GEMM_CLBLAST, ACT_DENSE_GEMM_CLBLAST};
+    timed(&B, cl ? 6 : 3, kinds, gemms, runs, t);
     char shape[32];
     snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)m,
              (long long)n, (long long)k);
@@ -190,9 +206,14 @@ int main(int argc, char **argv) {
       runs = atoi(argv[++i]);
     else if (strcmp(argv[i], "--quick") == 0)
       quick = true;
+    else if (strcmp(argv[i], "--shape") == 0 && i + 1 < argc &&
+             sscanf(argv[i + 1], "%dx%dx%d", &one_shape[0], &one_shape[1],
+                    &one_shape[2]) == 3 && one_shape[0] > 0 &&
+             one_shape[1] > 0 && one_shape[2] > 0)
+      i++;
     else {
       fprintf(stderr, "usage: bench_dense [--device D]... [--act OP] "
-                      "[--runs R] [--quick]\n");
+                      "[--runs R] [--quick] [--shape MxNxK]\n");
       return 2;
     }
   }

@@ -541,13 +541,16 @@ typedef struct act_dense_desc {
  * satisfies |z_ij - zr_ij| <= gamma(K + 1) S_ij, zr the exact value. So
  * |y_ij - act(zr_ij)| <= L gamma(K + 1) S_ij + the activation's own error
  * (SPEC 4) + the rounding of y to its dtype, L the largest slope of act
- * between z_ij and zr_ij. tests/test_dense.c checks exactly that.
+ * between z_ij and zr_ij; z is within gamma(K + 1) S_ij plus its own
+ * rounding. tests/test_dense.c checks exactly that, with a table of L.
  *
  * On OpenCL, f32 runs CLBlast's SGEMM (where built in and installed; see
  * act_dense_gemm_t) followed by a bias + activation kernel; otherwise, and
- * on Vulkan, one tiled kernel applies bias and activation in registers
- * before its single store. Activations without a fused kernel variant run
- * as a second pass over y. The cpu device runs the reference.
+ * on Vulkan, one tiled kernel applies bias and activation before its
+ * single store. The common activations (relu, leaky_relu, elu, gelu, silu,
+ * sigmoid, tanh) are fused there; any other runs as a second pass over y,
+ * which then applies it to z rounded to the dtype (for f16/bf16 that adds
+ * L ulp(z) / 2 to the bound). The cpu device runs the reference.
  */
 ACT_API act_status_t act_dense(act_queue_t *q, const act_dense_desc_t *desc,
                                const act_tensor_t *x, const act_tensor_t *w,

@@ -43,6 +43,23 @@
   SCALAR(float, p2h) SEP() SCALAR(float, p2l) SEP()                           \
   SCALAR(float, p3h) SEP() SCALAR(float, p3l)
 
+/* Output e (0..3) of this work-item in the staged 16 rows i of the tile:
+ * bias, z, activation, store. */
+#define ACT_GEMM_OUT(e)                                                       \
+  do {                                                                        \
+    uint idx = lid + (e) * 256u;                                              \
+    uint r = row0 + i * ACT_GEMM_WG + idx / ACT_GEMM_TILE;                    \
+    uint c = col0 + idx % ACT_GEMM_TILE;                                      \
+    if (r < rows && c < cols) {                                               \
+      float v = xs[idx];                                                      \
+      if ((flags & 2u) != 0u)                                                 \
+        v = v + LOAD(bias, boff + c);                                         \
+      if ((flags & 4u) != 0u)                                                 \
+        STORE(z, zoff + r * cols + c, v);                                     \
+      STORE(y, yoff + r * cols + c, v != v ? v : act_op(v, p0, p1, p2, p3));  \
+    }                                                                         \
+  } while (false)
+
 ACT_KERNEL(act_gemm, ACT_GEMM_ARGS) {
   float2 p0 = am_f2(p0h, p0l), p1 = am_f2(p1h, p1l);
   float2 p2 = am_f2(p2h, p2l), p3 = am_f2(p3h, p3l);
@@ -113,19 +130,12 @@ ACT_KERNEL(act_gemm, ACT_GEMM_ARGS) {
     xs[base + 2u * ACT_GEMM_WG] = s2;
     xs[base + 3u * ACT_GEMM_WG] = s3;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint e = 0u; e < 4u; e++) {
-      uint idx = lid + e * 256u;
-      uint r = row0 + i * ACT_GEMM_WG + idx / ACT_GEMM_TILE;
-      uint c = col0 + idx % ACT_GEMM_TILE;
-      if (r < rows && c < cols) {
-        float v = xs[idx];
-        if ((flags & 2u) != 0u)
-          v = v + LOAD(bias, boff + c);
-        if ((flags & 4u) != 0u)
-          STORE(z, zoff + r * cols + c, v);
-        STORE(y, yoff + r * cols + c, v != v ? v : act_op(v, p0, p1, p2, p3));
-      }
-    }
+    /* Straight-line code, not a loop: PoCL vectorizes across work-items
+     * only the code that is not inside a loop of its own. */
+    ACT_GEMM_OUT(0u);
+    ACT_GEMM_OUT(1u);
+    ACT_GEMM_OUT(2u);
+    ACT_GEMM_OUT(3u);
     barrier(CLK_LOCAL_MEM_FENCE);
   }
 }
