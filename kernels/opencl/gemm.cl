@@ -43,6 +43,55 @@
   SCALAR(float, p2h) SEP() SCALAR(float, p2l) SEP()                           \
   SCALAR(float, p3h) SEP() SCALAR(float, p3l)
 
+/* The kernel is written as straight-line code (these macros, expanded a
+ * fixed number of times) rather than loops inside a work-item: PoCL
+ * vectorizes across work-items only the code outside a work-item's own
+ * loops, and accumulators indexed by constants stay in registers. */
+
+/* Element e (0..3) of this work-item's share of the x slice and of the W
+ * slice of step k0: consecutive work-items read consecutive elements of a
+ * row of memory. */
+#define ACT_GEMM_LOADX(e)                                                     \
+  do {                                                                        \
+    uint idx = lid + (e) * 256u;                                              \
+    uint r = idx / ACT_GEMM_KS, kk = idx % ACT_GEMM_KS;                       \
+    uint gr = row0 + r, gk = k0 + kk;                                         \
+    float v = 0.0f;                                                           \
+    if (gr < rows && gk < depth)                                              \
+      v = LOAD(x, xoff + gr * depth + gk);                                    \
+    xs[kk * ACT_GEMM_TILE + r] = v;                                           \
+  } while (false)
+#define ACT_GEMM_LOADW(e)                                                     \
+  do {                                                                        \
+    uint idx = lid + (e) * 256u;                                              \
+    uint c = tw ? idx / ACT_GEMM_KS : idx % ACT_GEMM_TILE;                    \
+    uint kk = tw ? idx % ACT_GEMM_KS : idx / ACT_GEMM_TILE;                   \
+    uint gc = col0 + c, gk = k0 + kk;                                         \
+    float v = 0.0f;                                                           \
+    if (gc < cols && gk < depth)                                              \
+      v = tw ? LOAD(w, woff + gc * depth + gk)                                \
+             : LOAD(w, woff + gk * cols + gc);                                \
+    ws[kk * ACT_GEMM_TILE + c] = v;                                           \
+  } while (false)
+
+/* One k of the staged slices: the 4 x 4 outer product into acc. */
+#define ACT_GEMM_STEP(kk)                                                     \
+  do {                                                                        \
+    uint xb = (kk) * ACT_GEMM_TILE + ty, wb = (kk) * ACT_GEMM_TILE + tx;      \
+    float a0 = xs[xb], a1 = xs[xb + 16u], a2 = xs[xb + 32u];                  \
+    float a3 = xs[xb + 48u];                                                  \
+    float b0 = ws[wb], b1 = ws[wb + 16u], b2 = ws[wb + 32u];                  \
+    float b3 = ws[wb + 48u];                                                  \
+    acc[0] = fma(a0, b0, acc[0]), acc[1] = fma(a0, b1, acc[1]);               \
+    acc[2] = fma(a0, b2, acc[2]), acc[3] = fma(a0, b3, acc[3]);               \
+    acc[4] = fma(a1, b0, acc[4]), acc[5] = fma(a1, b1, acc[5]);               \
+    acc[6] = fma(a1, b2, acc[6]), acc[7] = fma(a1, b3, acc[7]);               \
+    acc[8] = fma(a2, b0, acc[8]), acc[9] = fma(a2, b1, acc[9]);               \
+    acc[10] = fma(a2, b2, acc[10]), acc[11] = fma(a2, b3, acc[11]);           \
+    acc[12] = fma(a3, b0, acc[12]), acc[13] = fma(a3, b1, acc[13]);           \
+    acc[14] = fma(a3, b2, acc[14]), acc[15] = fma(a3, b3, acc[15]);           \
+  } while (false)
+
 /* Output e (0..3) of this work-item in the staged 16 rows i of the tile:
  * bias, z, activation, store. */
 #define ACT_GEMM_OUT(e)                                                       \
@@ -73,52 +122,48 @@ ACT_KERNEL(act_gemm, ACT_GEMM_ARGS) {
    * this work-item's first; ty is uniform along a SIMD row of work-items. */
   bool busy = row0 + ty < rows;
   float acc[16];
-  for (uint i = 0u; i < 16u; i++)
-    acc[i] = 0.0f;
+  acc[0] = 0.0f, acc[1] = 0.0f, acc[2] = 0.0f, acc[3] = 0.0f;
+  acc[4] = 0.0f, acc[5] = 0.0f, acc[6] = 0.0f, acc[7] = 0.0f;
+  acc[8] = 0.0f, acc[9] = 0.0f, acc[10] = 0.0f, acc[11] = 0.0f;
+  acc[12] = 0.0f, acc[13] = 0.0f, acc[14] = 0.0f, acc[15] = 0.0f;
   for (uint k0 = 0u; k0 < depth; k0 += ACT_GEMM_KS) {
-    /* Stage x[row0 .. +64, k0 .. +16] and W[k0 .. +16, col0 .. +64]:
-     * 1024 elements each, 4 per work-item, consecutive work-items reading
-     * consecutive elements of a row of memory. */
-    for (uint e = 0u; e < 4u; e++) {
-      uint idx = lid + e * 256u;
-      uint r = idx / ACT_GEMM_KS, kk = idx % ACT_GEMM_KS;
-      uint gr = row0 + r, gk = k0 + kk;
-      float v = 0.0f;
-      if (gr < rows && gk < depth)
-        v = LOAD(x, xoff + gr * depth + gk);
-      xs[kk * ACT_GEMM_TILE + r] = v;
-    }
-    for (uint e = 0u; e < 4u; e++) {
-      uint idx = lid + e * 256u;
-      uint c = tw ? idx / ACT_GEMM_KS : idx % ACT_GEMM_TILE;
-      uint kk = tw ? idx % ACT_GEMM_KS : idx / ACT_GEMM_TILE;
-      uint gc = col0 + c, gk = k0 + kk;
-      float v = 0.0f;
-      if (gc < cols && gk < depth)
-        v = tw ? LOAD(w, woff + gc * depth + gk) : LOAD(w, woff + gk * cols + gc);
-      ws[kk * ACT_GEMM_TILE + c] = v;
-    }
+    /* Stage x[row0 .. +64, k0 .. +16] and W[k0 .. +16, col0 .. +64],
+     * 1024 elements each, 4 per work-item. */
+    ACT_GEMM_LOADX(0u);
+    ACT_GEMM_LOADX(1u);
+    ACT_GEMM_LOADX(2u);
+    ACT_GEMM_LOADX(3u);
+    ACT_GEMM_LOADW(0u);
+    ACT_GEMM_LOADW(1u);
+    ACT_GEMM_LOADW(2u);
+    ACT_GEMM_LOADW(3u);
     barrier(CLK_LOCAL_MEM_FENCE);
     if (busy) {
-      for (uint kk = 0u; kk < ACT_GEMM_KS; kk++) {
-        float a[4], b[4];
-        for (uint i = 0u; i < 4u; i++) {
-          a[i] = xs[kk * ACT_GEMM_TILE + ty + i * ACT_GEMM_WG];
-          b[i] = ws[kk * ACT_GEMM_TILE + tx + i * ACT_GEMM_WG];
-        }
-        for (uint i = 0u; i < 4u; i++)
-          for (uint j = 0u; j < 4u; j++)
-            acc[i * 4u + j] = fma(a[i], b[j], acc[i * 4u + j]);
-      }
+      ACT_GEMM_STEP(0u);
+      ACT_GEMM_STEP(1u);
+      ACT_GEMM_STEP(2u);
+      ACT_GEMM_STEP(3u);
+      ACT_GEMM_STEP(4u);
+      ACT_GEMM_STEP(5u);
+      ACT_GEMM_STEP(6u);
+      ACT_GEMM_STEP(7u);
+      ACT_GEMM_STEP(8u);
+      ACT_GEMM_STEP(9u);
+      ACT_GEMM_STEP(10u);
+      ACT_GEMM_STEP(11u);
+      ACT_GEMM_STEP(12u);
+      ACT_GEMM_STEP(13u);
+      ACT_GEMM_STEP(14u);
+      ACT_GEMM_STEP(15u);
     }
     barrier(CLK_LOCAL_MEM_FENCE);
   }
   /* The epilogue, 16 rows of the tile at a time: the accumulators go to
    * local memory (xs, free now) and come back one element per work-item
    * and step, in row order, for the bias, z, the activation and the
-   * single store of y. So act_op is compiled once, not once per
-   * accumulator, and acc is only indexed by constants (a dynamic index
-   * would put it in memory on some compilers). */
+   * single store of y. So act_op is expanded four times, not sixteen,
+   * and acc is only indexed by constants (a dynamic index would put it
+   * in memory on some compilers). */
   for (uint i = 0u; i < 4u; i++) {
     float s0 = i == 0u ? acc[0] : (i == 1u ? acc[4] : (i == 2u ? acc[8] : acc[12]));
     float s1 = i == 0u ? acc[1] : (i == 1u ? acc[5] : (i == 2u ? acc[9] : acc[13]));
@@ -130,8 +175,6 @@ ACT_KERNEL(act_gemm, ACT_GEMM_ARGS) {
     xs[base + 2u * ACT_GEMM_WG] = s2;
     xs[base + 3u * ACT_GEMM_WG] = s3;
     barrier(CLK_LOCAL_MEM_FENCE);
-    /* Straight-line code, not a loop: PoCL vectorizes across work-items
-     * only the code that is not inside a loop of its own. */
     ACT_GEMM_OUT(0u);
     ACT_GEMM_OUT(1u);
     ACT_GEMM_OUT(2u);
