@@ -537,6 +537,8 @@ int main(void) {
       act_dense_desc_t d = {0};
       d.gemm = ACT_DENSE_GEMM_CLBLAST;
       st = act_dense(q, &d, &x, &w, NULL, &y, NULL, NULL);
+      char why[512];
+      snprintf(why, sizeof why, "%s", act_last_error());
       act_queue_finish(q);
       act_queue_destroy(q);
       act_buffer_destroy(b);
@@ -549,7 +551,8 @@ int main(void) {
         run_host(ctx, info.name, true);
         unsetenv("ACTKIT_DENSE_GEMM");
       } else {
-        printf("SKIP %s CLBlast: %s\n", info.name, act_last_error());
+        CHECK(st == ACT_UNSUPPORTED, "%s: CLBlast: %s", info.name, why);
+        printf("SKIP %s CLBlast: %s\n", info.name, why);
       }
     }
     printf("device %s: %s\n", info.name,
