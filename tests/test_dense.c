@@ -28,7 +28,8 @@
  */
 #include "testutil.h"
 
-#include "core/internal.h" /* act__variants: which activations are fused */
+#include "core/internal.h" /* act__variants (which activations are fused),
+                              act__diag_count */
 
 #include <math.h>
 #include <stdbool.h>
@@ -570,6 +571,10 @@ int main(void) {
         printf("SKIP %s: no device\n", name);
     }
   }
+  /* Driver diagnostics (the Vulkan validation layers, with
+   * ACTKIT_VK_VALIDATION=1) are failures: each was printed above. */
+  CHECK(act__diag_count() == 0, "%llu driver validation message(s)",
+        (unsigned long long)act__diag_count());
   printf("largest error seen: y %.3f, z %.3f of the bound; f32 z vs the "
          "exact sum %.4f of gamma(K + 1) S\n", max_err_y, max_err_z, max_acc);
   return act_test_finish("test_dense");
