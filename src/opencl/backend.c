@@ -592,10 +592,28 @@ static act_status_t ocl_dense(void *qq, const act__dense_t *c, void **ev) {
   }
   if (st)
     return st;
+  cl_event e = NULL;
   if (blast) {
-    cl_event e = NULL;
-    if ((st = act__clblast_sgemm(q->q, c, &e)))
+    st = act__clblast_sgemm(q->q, c, &e);
+    if (st && c->gemm == ACT_DENSE_GEMM_AUTO) {
+      /* CLBlast failed on this device (it enqueues nothing then): the
+       * automatic choice falls back to our kernel. */
+      act__plan_t own;
+      if ((st = act__plan_dense(c, &q->s->h->limits, &own)))
+        return st;
+      for (int i = 0; !st && i < own.n; i++) {
+        cl_program prog;
+        st = get_program(q->s, &own.d[i], &prog);
+      }
+      if (st)
+        return st;
+      plan = own;
+      blast = false;
+    } else if (st) {
       return st;
+    }
+  }
+  if (blast) {
     if (plan.n == 0) {
       *ev = e;
       return ACT_OK;
