@@ -590,6 +590,79 @@ ACT_API size_t act_custom_count(void);
 ACT_API int act_custom_within_bound(act_dtype_t dtype, double y, double r);
 
 /* ------------------------------------------------------------------------ */
+/* The fused dense layer                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Which GEMM runs a dense layer on an OpenCL device. */
+typedef enum act_dense_gemm {
+  ACT_DENSE_GEMM_AUTO = 0, /* $ACTKIT_DENSE_GEMM (own|clblast), else CLBlast
+                              where it can run the call, else our kernel */
+  ACT_DENSE_GEMM_OWN,      /* our tiled kernel (kernels/opencl/gemm.cl) */
+  ACT_DENSE_GEMM_CLBLAST   /* CLBlast; ACT_UNSUPPORTED where it cannot run
+                              the call (not built in, not installed, not
+                              f32, not OpenCL) */
+} act_dense_gemm_t;
+
+/* What a dense layer computes besides its operands. Zero-initialised: no
+ * activation, W not transposed, the GEMM picked automatically. */
+typedef struct act_dense_desc {
+  size_t size;                     /* sizeof(act_dense_desc_t), or 0 */
+  const act_op_desc_t *activation; /* an element-wise op; NULL: identity */
+  int transpose_w;                 /* 0: w is [K, N]; 1: w is [N, K] */
+  act_dense_gemm_t gemm;           /* OpenCL only; default AUTO */
+} act_dense_desc_t;
+
+/*
+ * A dense layer with its activation fused: y = act(x W + b), for x [M, K],
+ * W [K, N] (or [N, K] with transpose_w), an optional bias b [N] (or
+ * [1, N]), y [M, N]; optionally also z = x W + b (the pre-activation, for a
+ * backward pass), [M, N]. Every tensor has the same dtype, f32, f16 or
+ * bf16 (storage; products are accumulated in f32 on devices, double on the
+ * reference). The activation is any element-wise op of SPEC 2.1 that takes
+ * only x (prelu uses its scalar alpha; an alpha tensor cannot be given),
+ * with its parameters. y must not overlap x, W, b or z.
+ *
+ * Accuracy. With S_ij = sum_k |x_ik w_kj| + |b_j| and gamma(n) =
+ * n u / (1 - n u), u = 2^-24 (f32 accumulation, fused or not, in any
+ * order), the device's pre-activation z_ij (before its storage rounding)
+ * satisfies |z_ij - zr_ij| <= gamma(K + 1) S_ij, zr the exact value. So
+ * |y_ij - act(zr_ij)| <= L gamma(K + 1) S_ij + the activation's own error
+ * (SPEC 4) + the rounding of y to its dtype, L the largest slope of act
+ * between z_ij and zr_ij; z is within gamma(K + 1) S_ij plus its own
+ * rounding. tests/test_dense.c checks exactly that, with a table of L.
+ *
+ * On OpenCL, f32 runs CLBlast's SGEMM (where built in and installed; see
+ * act_dense_gemm_t) followed by a bias + activation kernel; otherwise, and
+ * on Vulkan, one tiled kernel applies bias and activation before its
+ * single store. The common activations (relu, leaky_relu, elu, gelu, silu,
+ * sigmoid, tanh) are fused there; any other runs as a second pass over y,
+ * which then applies it to z rounded to the dtype (for f16/bf16 that adds
+ * L ulp(z) / 2 to the bound). The cpu device runs the reference.
+ */
+ACT_API act_status_t act_dense(act_queue_t *q, const act_dense_desc_t *desc,
+                               const act_tensor_t *x, const act_tensor_t *w,
+                               const act_tensor_t *bias,
+                               const act_tensor_t *y, const act_tensor_t *z,
+                               act_event_t **event);
+/* Synchronous convenience over host arrays (tensor.data). */
+ACT_API act_status_t act_dense_host(act_context_t *ctx,
+                                    const act_dense_desc_t *desc,
+                                    const act_tensor_t *x,
+                                    const act_tensor_t *w,
+                                    const act_tensor_t *bias,
+                                    const act_tensor_t *y,
+                                    const act_tensor_t *z);
+/* The reference: every z_ij accumulated in double and rounded once to the
+ * dtype; y_ij = act(z_ij) from the unrounded double, rounded once. Host
+ * arrays; thread-safe. */
+ACT_API act_status_t act_reference_dense(const act_dense_desc_t *desc,
+                                         const act_tensor_t *x,
+                                         const act_tensor_t *w,
+                                         const act_tensor_t *bias,
+                                         const act_tensor_t *y,
+                                         const act_tensor_t *z);
+
+/* ------------------------------------------------------------------------ */
 /* Verification helpers                                                     */
 /* ------------------------------------------------------------------------ */
 

@@ -164,6 +164,19 @@ void act__store(act_dtype_t t, void *data, int64_t i, double v);
 typedef struct act__device act__device_t;
 typedef struct act__backend act__backend_t;
 
+/*
+ * A dense call after act__dense_prepare (dense.c): y = act(x W + b), with
+ * the shapes checked and the activation resolved (op ACT_OP_LINEAR when
+ * there is none). Tensors are NULL when absent (bias, z).
+ */
+typedef struct act__dense {
+  act_op_desc_t act;     /* the activation (a copy) */
+  int transpose_w;       /* w is [N, K] */
+  act_dense_gemm_t gemm; /* the caller's choice, AUTO resolved from env */
+  const act_tensor_t *x, *w, *bias, *y, *z;
+  int64_t m, n, k;
+} act__dense_t;
+
 /* One device found by a backend. */
 struct act__device {
   act_device_info_t info;
@@ -214,6 +227,9 @@ struct act__backend {
   /* Backward calls (call->backward = 1). Optional: NULL means ACT_UNSUPPORTED
    * for every backward call on this backend. */
   act_status_t (*backward)(void *q, const act__call_t *call, void **ev);
+  /* A fused dense layer (act_dense; a prepared act__dense_t). Optional:
+   * NULL means ACT_UNSUPPORTED. Nothing may be enqueued when it fails. */
+  act_status_t (*dense)(void *q, const struct act__dense *call, void **ev);
   act_status_t (*wait_event)(void *q, void *ev);
   act_status_t (*flush)(void *q);
   act_status_t (*finish)(void *q);
@@ -249,6 +265,10 @@ struct act_queue {
   void *handle;
 };
 
+/* Wraps a backend event (NULL: complete) for the caller, or releases it
+ * when out is NULL (runtime.c). */
+act_status_t act__event_out(act_queue_t *q, void *handle, act_event_t **out);
+
 /* The backends compiled into this build, NULL-terminated (backends.c).
  * Called only under the registry's one-time initialisation. */
 const act__backend_t *const *act__backend_table(void);
@@ -258,8 +278,9 @@ const act__backend_t *const *act__backend_table(void);
 /* Runs a prepared host call in double precision (forward or backward,
  * after call->backward). */
 act_status_t act__reference_run(const act__call_t *call);
+/* Runs a prepared dense call over host pointers (tensor.data). */
+act_status_t act__reference_dense(const act__dense_t *call);
 
-#endif /* ACT_INTERNAL_H */
 
 /* ---- device plans (plan.c, plan_axis.c) ----------------------------------- */
 
@@ -332,6 +353,20 @@ act_status_t act__plan_axis(const act__call_t *call,
 act_status_t act__plan_backward(const act__call_t *call,
                                 const act__limits_t *limits,
                                 act__plan_t *plan);
+
+/* A dense layer with our GEMM kernel (plan_dense.c); ACT_UNSUPPORTED with a
+ * message for what it cannot do. */
+act_status_t act__plan_dense(const act__dense_t *c,
+                             const act__limits_t *limits, act__plan_t *plan);
+/* The bias + activation pass after a vendor GEMM wrote x W into y (or z):
+ * y = act(y + b), z = y + b (plan_dense.c). */
+act_status_t act__plan_dense_epilogue(const act__dense_t *c,
+                                      const act__limits_t *limits,
+                                      act__plan_t *plan);
+/* The parameters of an element-wise op as its kernels take them (a few
+ * are transformed in double first: see plan.c). */
+void act__kernel_params(const act_op_desc_t *desc,
+                        double q[ACT_MAX_PARAMS]);
 
 /* Launch helpers shared by the planners (plan.c, plan_axis.c). */
 void act__launch_items(act__dispatch_t *d, uint64_t items, uint32_t group,
@@ -407,3 +442,5 @@ act_status_t act__kernel_source(const char *file, char **text, size_t *size);
  * file, each after a #line directive. *src is malloc'd. */
 act_status_t act__program_source(const char *prelude, const char *file,
                                  int op, int dtype, char **src);
+
+#endif /* ACT_INTERNAL_H */

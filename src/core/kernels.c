@@ -89,11 +89,15 @@ act_status_t act__program_source(const char *prelude, const char *file,
   char *buf = NULL, line[256];
   size_t len = 0, cap = 0;
   bool ok = true;
-  enum { NPARTS = 4 };
-  const char *parts[NPARTS] = {prelude, "act_math.cl", "act_common.cl", file};
+  enum { NPARTS = 5 };
+  /* The files that apply an activation also get the ops' math. */
+  bool ops = strcmp(file, "eltwise.cl") == 0 || strcmp(file, "gemm.cl") == 0;
+  const char *parts[NPARTS] = {prelude, "act_math.cl", "act_common.cl",
+                               ops ? "act_ops.cl" : file, file};
+  int nparts = ops ? NPARTS : NPARTS - 1;
   char *text[NPARTS] = {NULL};
   size_t size[NPARTS];
-  for (int p = 0; p < NPARTS; p++) {
+  for (int p = 0; p < nparts; p++) {
     act_status_t st = act__kernel_source(parts[p], &text[p], &size[p]);
     if (st) {
       for (int q = 0; q < p; q++)
@@ -145,9 +149,10 @@ act_status_t act__program_source(const char *prelude, const char *file,
                    custom ? ACT__OP_CUSTOM_DEFINE : op,
                    s16 ? dtype - 3 : dtype, s16 ? 1 : 0);
   ok = ok && act__append(&buf, &len, &cap, line, (size_t)n);
-  for (int p = 0; p < NPARTS && ok; p++) {
-    if (p == NPARTS - 1 && custom) {
-      /* the custom op's functions (their own #line directives) */
+  for (int p = 0; p < nparts && ok; p++) {
+    if (p == 3 && custom) {
+      /* the custom op's functions (their own #line directives), before
+       * the ops' math (act_ops.cl) or the file that calls them */
       static const char cl[] = "#line 1 \"custom op helpers\"\n";
       ok = act__append(&buf, &len, &cap, cl, sizeof cl - 1) &&
            act__append(&buf, &len, &cap, custom, strlen(custom));
@@ -157,7 +162,7 @@ act_status_t act__program_source(const char *prelude, const char *file,
          act__append(&buf, &len, &cap, text[p], size[p]) &&
          act__append(&buf, &len, &cap, "\n", 1);
   }
-  for (int p = 0; p < NPARTS; p++)
+  for (int p = 0; p < nparts; p++)
     free(text[p]);
   if (!ok) {
     free(buf);

@@ -66,6 +66,16 @@ void act__launch_items(act__dispatch_t *d, uint64_t items,
   d->global[2] = d->local[2] = 1;
 }
 
+void act__kernel_params(const act_op_desc_t *desc,
+                        double q[ACT_MAX_PARAMS]) {
+  memcpy(q, desc->p, sizeof desc->p);
+  if (desc->op == ACT_OP_HARD_SIGMOID || desc->op == ACT_OP_HARD_SILU) {
+    /* The kernel evaluates alpha (x + beta/alpha): see act_ops.cl. */
+    q[2] = desc->p[1];
+    q[1] = desc->p[0] != 0.0 ? desc->p[1] / desc->p[0] : 0.0;
+  }
+}
+
 act_status_t act__plan_build(const act__call_t *c, const act__limits_t *lim,
                              act__plan_t *plan) {
   memset(plan, 0, sizeof *plan);
@@ -126,12 +136,7 @@ act_status_t act__plan_build(const act__call_t *c, const act__limits_t *lim,
     act__disp_u32(d, xo);
     act__disp_u32(d, yo);
     double q[ACT_MAX_PARAMS];
-    memcpy(q, desc->p, sizeof q);
-    if (desc->op == ACT_OP_HARD_SIGMOID || desc->op == ACT_OP_HARD_SILU) {
-      /* The kernel evaluates alpha (x + beta/alpha): see eltwise.cl. */
-      q[2] = desc->p[1];
-      q[1] = desc->p[0] != 0.0 ? desc->p[1] / desc->p[0] : 0.0;
-    }
+    act__kernel_params(desc, q);
     for (int i = 0; i < ACT_MAX_PARAMS; i++)
       act__disp_param(d, q[i]);
   }

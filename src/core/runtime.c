@@ -328,8 +328,8 @@ act_status_t act_queue_wait_event(act_queue_t *q, act_event_t *ev) {
 
 /* Wraps a backend event (or NULL: complete) for the caller. On failure the
  * backend event is released and nothing is returned. */
-static act_status_t act__event_out(act_queue_t *q, void *handle,
-                                   act_event_t **out) {
+act_status_t act__event_out(act_queue_t *q, void *handle,
+                            act_event_t **out) {
   const act__backend_t *be = q->ctx->device->backend;
   if (!out) {
     if (handle)

@@ -30,6 +30,17 @@ static const struct {
     {"axis.cl", "act_standardize", ACT_OP_STANDARDIZE, ACT__DT_FLOAT},
     {"axis.cl", "act_glu", ACT_OP_GLU, ACT__DT_FLOAT},
     {"axis.cl", "act_one_hot", ACT_OP_ONE_HOT, ACT__DT_FLOAT | 0x8u},
+    /* the dense layer (plan_dense.c): act_gemm with the common
+     * activations fused (linear: none); other ops run act_eltwise after
+     * it. act_dense_epilogue (after CLBlast) is OpenCL-only: no rows. */
+    {"gemm.cl", "act_gemm", ACT_OP_LINEAR, ACT__DT_FLOAT},
+    {"gemm.cl", "act_gemm", ACT_OP_RELU, ACT__DT_FLOAT},
+    {"gemm.cl", "act_gemm", ACT_OP_LEAKY_RELU, ACT__DT_FLOAT},
+    {"gemm.cl", "act_gemm", ACT_OP_ELU, ACT__DT_FLOAT},
+    {"gemm.cl", "act_gemm", ACT_OP_GELU, ACT__DT_FLOAT},
+    {"gemm.cl", "act_gemm", ACT_OP_SILU, ACT__DT_FLOAT},
+    {"gemm.cl", "act_gemm", ACT_OP_SIGMOID, ACT__DT_FLOAT},
+    {"gemm.cl", "act_gemm", ACT_OP_TANH, ACT__DT_FLOAT},
     /* backward (plan_bwd.c) */
     {"eltwise_bwd.cl", "act_eltwise_bwd", ACT__ALL_ELTWISE, ACT__DT_FLOAT},
     {"eltwise_bwd.cl", "act_prelu_bwd", ACT_OP_PRELU, ACT__DT_FLOAT},

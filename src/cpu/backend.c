@@ -100,6 +100,24 @@ static act_status_t cpu_forward(void *q, const act__call_t *c, void **ev) {
   return act__reference_run(&hc);
 }
 
+static act_status_t cpu_dense(void *q, const act__dense_t *c, void **ev) {
+  (void)q;
+  /* The same call over host pointers into the buffers. */
+  const act_tensor_t *in[5] = {c->x, c->w, c->bias, c->y, c->z};
+  act_tensor_t t[5];
+  for (int i = 0; i < 5; i++)
+    if (in[i]) {
+      t[i] = *in[i];
+      t[i].data = (char *)t[i].buffer->handle + t[i].offset;
+    }
+  act__dense_t hc = *c;
+  hc.x = &t[0], hc.w = &t[1], hc.y = &t[3];
+  hc.bias = c->bias ? &t[2] : NULL;
+  hc.z = c->z ? &t[4] : NULL;
+  *ev = NULL;
+  return act__reference_dense(&hc);
+}
+
 static act_status_t cpu_nothing(void *q) {
   (void)q;
   return ACT_OK;
@@ -137,6 +155,7 @@ static const act__backend_t act__cpu_backend = {
     .read = cpu_read,
     .forward = cpu_forward,
     .backward = cpu_forward, /* act__reference_run follows call->backward */
+    .dense = cpu_dense,
     .wait_event = cpu_wait_event,
     .flush = cpu_nothing,
     .finish = cpu_nothing,

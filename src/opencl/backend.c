@@ -11,6 +11,7 @@
  */
 #define CL_TARGET_OPENCL_VERSION 120
 #include "../core/internal.h"
+#include "clblast.h"
 
 #include <CL/cl.h>
 #include <dlfcn.h>
@@ -557,6 +558,81 @@ static act_status_t ocl_run_call(void *qq, const act__call_t *c, void **ev) {
   return ACT_OK;
 }
 
+/* The dense layer: CLBlast's SGEMM then act_dense_epilogue (f32, where
+ * CLBlast is there and not declined), else our act_gemm (plan_dense.c).
+ * Every program is built before anything is enqueued, so a failure
+ * enqueues nothing; the queue is in order, so the epilogue runs after the
+ * GEMM without an explicit wait. */
+static act_status_t ocl_dense(void *qq, const act__dense_t *c, void **ev) {
+  cl_queue_t *q = qq;
+  const char *why = NULL;
+  bool f32 = c->x->dtype == ACT_F32;
+  bool blast = false;
+  if (c->gemm == ACT_DENSE_GEMM_CLBLAST) {
+    if (!f32)
+      return act__fail(ACT_UNSUPPORTED, "dense: CLBlast runs f32 only here "
+                       "(its f16 GEMM accumulates in f16); %s goes through "
+                       "our kernel (gemm = own or auto)",
+                       act_dtype_name(c->x->dtype));
+    if (!act__clblast_available(&why))
+      return act__fail(ACT_UNSUPPORTED, "dense: CLBlast: %s", why);
+    blast = true;
+  } else if (c->gemm == ACT_DENSE_GEMM_AUTO) {
+    blast = f32 && act__clblast_available(&why);
+  }
+  act__plan_t plan;
+  act_status_t st = blast ? act__plan_dense_epilogue(c, &q->s->h->limits, &plan)
+                          : act__plan_dense(c, &q->s->h->limits, &plan);
+  /* A bare GEMM (no bias, activation or z) needs no epilogue. */
+  if (!st && blast && c->act.op == ACT_OP_LINEAR && !c->bias && !c->z)
+    plan.n = 0;
+  for (int i = 0; !st && i < plan.n; i++) {
+    cl_program prog;
+    st = get_program(q->s, &plan.d[i], &prog);
+  }
+  if (st)
+    return st;
+  cl_event e = NULL;
+  if (blast) {
+    st = act__clblast_sgemm(q->q, c, &e);
+    if (st && c->gemm == ACT_DENSE_GEMM_AUTO) {
+      /* CLBlast failed on this device (it enqueues nothing then): the
+       * automatic choice falls back to our kernel. */
+      act__plan_t own;
+      if ((st = act__plan_dense(c, &q->s->h->limits, &own)))
+        return st;
+      for (int i = 0; !st && i < own.n; i++) {
+        cl_program prog;
+        st = get_program(q->s, &own.d[i], &prog);
+      }
+      if (st)
+        return st;
+      plan = own;
+      blast = false;
+    } else if (st) {
+      return st;
+    }
+  }
+  if (blast) {
+    if (plan.n == 0) {
+      *ev = e;
+      return ACT_OK;
+    }
+    if (e)
+      cl.clReleaseEvent(e);
+  }
+  cl_event last = NULL;
+  for (int i = 0; i < plan.n; i++) {
+    if (last)
+      cl.clReleaseEvent(last);
+    last = NULL;
+    if ((st = run_dispatch(q, &plan.d[i], &last)))
+      return st;
+  }
+  *ev = last;
+  return ACT_OK;
+}
+
 static act_status_t ocl_wait_event(void *qq, void *ev) {
   cl_queue_t *q = qq;
   cl_event e = ev;
@@ -609,6 +685,7 @@ static const act__backend_t act__opencl_backend = {
     .read = ocl_read,
     .forward = ocl_run_call,
     .backward = ocl_run_call,
+    .dense = ocl_dense,
     .wait_event = ocl_wait_event,
     .flush = ocl_flush,
     .finish = ocl_finish,

@@ -1543,6 +1543,44 @@ static act_status_t vkb_run_call(void *qq, const act__call_t *c, void **ev) {
   return ACT_OK;
 }
 
+/* The dense layer: our GEMM kernel (plan_dense.c), every module found
+ * before anything is recorded. */
+static act_status_t vkb_dense(void *qq, const act__dense_t *c, void **ev) {
+  vk_queue_t *q = qq;
+  act__plan_t plan;
+  act_status_t st = act__plan_dense(c, &q->s->h->limits, &plan);
+  for (int i = 0; !st && i < plan.n; i++) {
+    const uint32_t *w;
+    size_t n;
+    void *own;
+    st = find_module(q->s, &plan.d[i], &w, &n, &own);
+    free(own);
+  }
+  /* act_gemm reads x and W whole: each must fit one binding. */
+  const act_tensor_t *t[5] = {c->x, c->w, c->bias, c->y, c->z};
+  for (int i = 0; !st && i < 5; i++)
+    if (t[i] && ((vk_buf_t *)t[i]->buffer->handle)->size > q->s->h->max_range)
+      st = act__fail(ACT_UNSUPPORTED, "vulkan: dense: a buffer of %llu bytes "
+                     "is larger than %s binds (maxStorageBufferRange %llu "
+                     "bytes)",
+                     (unsigned long long)((vk_buf_t *)t[i]->buffer->handle)
+                         ->size,
+                     q->s->dev->info.name,
+                     (unsigned long long)q->s->h->max_range);
+  if (st)
+    return st;
+  void *last = NULL;
+  for (int i = 0; i < plan.n; i++) {
+    if (last)
+      batch_unref(q->s, last);
+    last = NULL;
+    if ((st = run_dispatch(q, &plan.d[i], &last)))
+      return st;
+  }
+  *ev = last;
+  return ACT_OK;
+}
+
 static act_status_t vkb_flush(void *qq) {
   vk_queue_t *q = qq;
   pthread_mutex_lock(&q->lock);
@@ -1629,6 +1667,7 @@ static const act__backend_t act__vulkan_backend = {
     .read = vkb_read,
     .forward = vkb_run_call,
     .backward = vkb_run_call,
+    .dense = vkb_dense,
     .wait_event = vkb_wait_event,
     .flush = vkb_flush,
     .finish = vkb_finish,

@@ -1,0 +1,240 @@
+/*
+ * act_ops.cl - the math of every element-wise op of SPEC 2.1 as one
+ * function, act_op(x, p0, p1, p2, p3), chosen at build time by -D ACT_OP.
+ * Shared by the kernel files that apply an activation: eltwise.cl (one
+ * element per work-item) and gemm.cl (the fused dense layer's epilogue).
+ * The runtime puts it after act_common.cl in the programs of those files
+ * (src/core/kernels.c); it needs the same defines as they do: -D ACT_OP
+ * (an act_op_t value, or ACT_OP_CUSTOM with ACT_CUSTOM_FORWARD and the
+ * custom op's functions before this file) and -D ACT_DTYPE.
+ *
+ * Parameters arrive as (hi, lo) float pairs (p.x + p.y is the host's double
+ * value to about 2^-48), and are used at that precision where the result
+ * is sensitive to them: a product with x is formed exactly (am_two_prod)
+ * before anything amplifies its error.
+ *
+ * Exact products, residuals and quotients go through act_math.cl
+ * (am_two_prod, am_two_sum, am_fnma, am_div, am_sqrt), whose results are
+ * right also where fma is not fused and '/' and sqrt are not correctly
+ * rounded (Vulkan allows both); double-float temporaries are AM_PRECISE so
+ * that a shader compiler does not reassociate them.
+ *
+ * NaN is not handled here: callers pass it through (v != v ? v : act_op).
+ */
+
+/* x - tanh(x). Near 0 it cancels, so for |x| <= 1 it is x^3 P(x^2), P a
+ * degree-9 Chebyshev fit of (x - tanh x)/x^3 on x^2 in [0, 1] (relative
+ * error 5e-11; computed with mpmath.chebyfit by
+ * gen/gen_eltwise_coeffs.py). Beyond, (|x| - 1) + 2/(e^(2|x|) + 1): two
+ * positive terms, no cancellation. */
+AM_INLINE float act_tanh_shrink(float x) {
+  float a = fabs(x);
+  if (a <= 1.0f) {
+    /* x^3 as a double-float, P's leading coefficient 1/3 as one too, so
+     * the only large errors left are the last Horner roundings. */
+    float2 tt = am_two_prod(x, x);
+    float t = tt.x, tl = tt.y;
+    float p = -1.645079101e-05f;
+    p = fma(p, t, 1.228446636e-04f);
+    p = fma(p, t, -4.778967123e-04f);
+    p = fma(p, t, 1.384797739e-03f);
+    p = fma(p, t, -3.563045757e-03f);
+    p = fma(p, t, 8.855802938e-03f);
+    p = fma(p, t, -2.186837979e-02f);
+    p = fma(p, t, 5.396816880e-02f);
+    p = fma(p, t, -1.333333254e-01f);
+    /* 1/3 = 0.3333333432674407958984375 - 9.934107481e-09 */
+    float2 pt = am_two_prod(p, t);
+    float2 ps = am_two_sum(pt.x, 0.3333333432674407958984375f);
+    AM_PRECISE float pe = ps.y + (pt.y + fma(p, tl, -9.934107481e-09f));
+    float2 c = am_two_prod(x, t);
+    AM_PRECISE float cl = c.y + x * tl;
+    return fma(c.x, ps.x, fma(c.x, pe, cl * ps.x));
+  }
+  float r = a >= 12.0f ? a - 1.0f
+                       : (a - 1.0f) + am_div(2.0f, am_exp(2.0f * a) + 1.0f);
+  return am_copysign(r, x);
+}
+
+/* x * s(x) where s -> 0 as x -> -inf: a zero of x's sign at the limit. */
+AM_INLINE float act_mul_lim(float x, float s) {
+  return (am_isinf(x) && s == 0.0f) ? am_copysign(0.0f, x) : x * s;
+}
+
+AM_INLINE float act_clamp(float x, float lo, float hi) {
+  return x < lo ? lo : (x > hi ? hi : x);
+}
+
+#define SELU_LAMBDA_HI 1.05070102214813232421875f
+#define SELU_LAMBDA_LO -1.4760e-09f
+#define SELU_LA_HI 1.7580993175506591796875f   /* lambda*alpha */
+#define SELU_LA_LO 2.3296e-08f
+
+AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
+#if ACT_OP == ACT_OP_RELU
+  /* p0 negative_slope, p1 max_value, p2 threshold (Keras semantics). */
+  float r;
+  if (act_gt_p(x, p2))
+    r = x;
+  else if (p0.x == 0.0f)
+    r = 0.0f;
+  else if (am_isinf(x))
+    r = p0.x * x;
+  else
+    r = act_mul_p(act_sub_p(x, p2), p0);
+  return act_gt_p(r, p1) ? p1.x : r;
+#elif ACT_OP == ACT_OP_RELU6
+  return act_clamp(x, 0.0f, 6.0f);
+#elif ACT_OP == ACT_OP_LEAKY_RELU || ACT_OP == ACT_OP_PRELU
+  return x >= 0.0f ? x : act_mul_p(x, p0);
+#elif ACT_OP == ACT_OP_ELU
+  return x > 0.0f ? x : act_mul_p(am_expm1(x), p0);
+#elif ACT_OP == ACT_OP_SELU
+  return x > 0.0f ? act_mul_p(x, am_f2(SELU_LAMBDA_HI, SELU_LAMBDA_LO))
+                  : act_mul_p(am_expm1(x), am_f2(SELU_LA_HI, SELU_LA_LO));
+#elif ACT_OP == ACT_OP_CELU
+  if (x > 0.0f)
+    return x;
+  if (p0.x == 1.0f && p0.y == 0.0f)
+    return am_expm1(x);
+  /* z = x / alpha in double-float: the fma residual is exact. */
+  float zh = am_div(x, p0.x);
+  float zl = (am_fnma(zh, p0.x, x) - zh * p0.y) / p0.x;
+  if (am_isinf(zh))
+    zl = 0.0f;
+  float e = am_expm1(zh);
+  e = am_isinf(e) ? e : fma(zl, e + 1.0f, e);
+  return act_mul_p(e, p0);
+#elif ACT_OP == ACT_OP_GELU
+  return p0.x != 0.0f ? am_gelu_tanh(x) : am_gelu_erf(x);
+#elif ACT_OP == ACT_OP_SILU
+  /* x * sigmoid(beta x), beta x carried as a double-float */
+  if (p0.x == 0.0f)
+    return 0.5f * x;
+  return am_mul_sigmoid(x, act_mul_dd(x, p0));
+#elif ACT_OP == ACT_OP_SIGMOID
+  return am_sigmoid(x);
+#elif ACT_OP == ACT_OP_LOG_SIGMOID
+  return am_log_sigmoid(x);
+#elif ACT_OP == ACT_OP_TANH
+  return am_tanh(x);
+#elif ACT_OP == ACT_OP_HARD_SIGMOID || ACT_OP == ACT_OP_HARD_SILU
+  /* alpha (x + beta/alpha): p0 alpha, p1 the offset beta/alpha, p2 beta
+   * (the plan computes the offset in double). The offset form is exact
+   * where the ramp starts: x + 3 = 0 at x = -3 for (1/6, 1/2). */
+  float h;
+  if (p0.x == 0.0f && p0.y == 0.0f)
+    h = act_clamp(p2.x, 0.0f, 1.0f);
+  else if (am_isinf(x))
+    h = act_clamp(p0.x * x, 0.0f, 1.0f);
+  else
+    h = act_clamp(act_mul_p(act_sub_p(x, -p1), p0), 0.0f, 1.0f);
+#if ACT_OP == ACT_OP_HARD_SIGMOID
+  return h;
+#else
+  return act_mul_lim(x, h);
+#endif
+#elif ACT_OP == ACT_OP_HARD_TANH
+  return act_clamp(x, -1.0f, 1.0f);
+#elif ACT_OP == ACT_OP_SOFTPLUS
+  /* p0 beta, p1 threshold: beta*x > threshold gives x (torch). */
+  if (p0.x == 1.0f && p0.y == 0.0f)
+    return act_gt_p(x, p1) ? x : am_softplus(x);
+  float2 z = act_mul_dd(x, p0);
+  if (act_gt_p(z.x + z.y, p1))
+    return x;
+  float sp;
+  if (z.x > 0.0f) /* z + log1p(e^-z) */
+    sp = z.x + (z.y + am_log1p(am_exp_dd(-z.x, -z.y)));
+  else
+    sp = am_log1p(am_exp_dd(z.x, z.y));
+  /* divide by beta with one correction step */
+  float q = am_div(sp, p0.x);
+  q = q + (am_fnma(q, p0.x, sp) - q * p0.y) / p0.x;
+  return am_isinf(sp) ? sp / p0.x : q;
+#elif ACT_OP == ACT_OP_SOFTSIGN
+  return am_isinf(x) ? am_copysign(1.0f, x) : am_div(x, fabs(x) + 1.0f);
+#elif ACT_OP == ACT_OP_MISH
+  /* tanh(log(1 + t)) = t(t + 2)/(t(t + 2) + 2) with t = e^x, so
+   * mish(x) = x sigmoid(v), v = log(t(t + 2)/2) = x + log1p(t/2), carried
+   * as the double-float (x, log1p(t/2)); am_mul_sigmoid keeps tiny
+   * results exact down to the denormals. For x > 10, v = 2x - ln 2 to far
+   * better than sigmoid's sensitivity there. One am_mul_sigmoid, its
+   * argument selected, so that the vectorized kernel evaluates it once. */
+  bool big = x > 10.0f || am_isinf(x);
+  float l = am_log1p(0.5f * am_exp(big ? 0.0f : x));
+  float2 v = am_two_sum(x, l);
+  float vh = x > 10.0f ? 2.0f * x - 0.693147182f : (big ? x : v.x);
+  return am_mul_sigmoid(x, am_f2(vh, big ? 0.0f : v.y));
+#elif ACT_OP == ACT_OP_SQUAREPLUS
+  /* (x + sqrt(x^2 + b))/2; for x < 0 the conjugate b/(2(r - x)). Scaled
+   * by 2^-64 for huge |x| so that x^2 cannot overflow. */
+  float ax = fabs(x);
+  if (am_isinf(x) || (p0.x == 0.0f && p0.y == 0.0f))
+    return x > 0.0f ? x : 0.0f; /* b = 0: (x + |x|)/2 */
+  float r;
+  if (ax > 1.152921504606846976e18f /* 2^60 */) {
+    /* sqrt(x^2 + b) = |x| to far below an ulp: x or b/(4|x|) */
+    if (x > 0.0f)
+      return x;
+    float q = am_div(p0.x, ax);
+    q = q + (am_fnma(q, ax, p0.x) + p0.y) / ax;
+    return 0.25f * q;
+  } else {
+    /* x^2 + b as a double-float, then sqrt with one correction for the
+     * low part */
+    float2 x2 = am_two_prod(x, x);
+    float2 t = am_two_sum(x2.x, p0.x);
+    AM_PRECISE float tl = t.y + (x2.y + p0.y);
+    r = am_sqrt(t.x);
+    r = t.x == 0.0f ? 0.0f : r + am_div(am_fnma(r, r, t.x) + tl, 2.0f * r);
+  }
+  if (x >= 0.0f)
+    return 0.5f * (x + r);
+  /* b / (2 (r - x)), the quotient corrected once by its fma residual */
+  float den = r - x;
+  if (den == 0.0f || am_isinf(den))
+    return 0.0f;
+  float q = am_div(p0.x, den);
+  q = q + (am_fnma(q, den, p0.x) + p0.y) / den;
+  return 0.5f * q;
+#elif ACT_OP == ACT_OP_SPARSE_PLUS
+  if (x <= -1.0f)
+    return 0.0f;
+  if (x >= 1.0f)
+    return x;
+  float t = x + 1.0f;
+  return 0.25f * t * t;
+#elif ACT_OP == ACT_OP_SPARSE_SIGMOID
+  return x <= -1.0f ? 0.0f : (x >= 1.0f ? 1.0f : 0.5f * (x + 1.0f));
+#elif ACT_OP == ACT_OP_EXP
+  return am_exp(x);
+#elif ACT_OP == ACT_OP_LINEAR
+  return x;
+#elif ACT_OP == ACT_OP_GELU_QUICK
+  /* 1.702 as (hi, lo): 1.70200002193450927734375 - 2.1934509e-08 */
+  float2 c = am_f2(1.70200002193450927734375f, -2.19345092773437500e-08f);
+  return am_mul_sigmoid(x, act_mul_dd(x, c));
+#elif ACT_OP == ACT_OP_HARD_SHRINK
+  return (act_gt_p(x, p0) || act_lt_p(x, -p0)) ? x : 0.0f;
+#elif ACT_OP == ACT_OP_SOFT_SHRINK
+  if (act_gt_p(x, p0))
+    return act_sub_p(x, p0);
+  if (act_lt_p(x, -p0))
+    return act_sub_p(x, -p0);
+  return 0.0f;
+#elif ACT_OP == ACT_OP_TANH_SHRINK
+  return act_tanh_shrink(x);
+#elif ACT_OP == ACT_OP_THRESHOLD
+  return act_gt_p(x, p0) ? x : p1.x;
+#elif ACT_OP == ACT_OP_CLIP
+  return act_lt_p(x, p0) ? p0.x : (act_gt_p(x, p1) ? p1.x : x);
+#elif ACT_OP == ACT_OP_CUSTOM
+  /* A custom op (README.md, "Custom ops"): the runtime inserts its
+   * functions and ACT_CUSTOM_FORWARD before this file; parameters go to
+   * them as floats. */
+  return ACT_CUSTOM_FORWARD(x, p0.x, p1.x, p2.x, p3.x);
+#else
+#error "act_ops.cl: ACT_OP is not an element-wise op"
+#endif
+}
