@@ -538,6 +538,7 @@ typedef double (*act_custom_fn_t)(double x, const double *params,
                                   void *user);
 
 typedef struct act_custom_desc {
+  size_t size;             /* sizeof(act_custom_desc_t), or 0 */
   const char *name;        /* required: [a-z_][a-z0-9_]*, at most 63
                               characters, not a built-in op or alias */
   const char *source;      /* required: the functions, as text */

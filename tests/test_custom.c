@@ -441,6 +441,10 @@ static void check_errors(void) {
   act_custom_desc_t d;
   memset(&d, 0, sizeof d);
   d.name = "nosrc";
+  d.size = sizeof d + 8;
+  CHECK(act_custom_register(&d, &op) == ACT_INVALID_ARGUMENT,
+        "a desc.size from a newer header");
+  d.size = sizeof d;
   CHECK(act_custom_register(&d, &op) == ACT_NULL_POINTER, "NULL source");
   d.source = ok;
   d.forward = "f";

@@ -287,6 +287,10 @@ act_status_t act_custom_register(const act_custom_desc_t *desc,
   act__clear_error();
   if (!desc || !op)
     return act__fail(ACT_NULL_POINTER, "act_custom_register: NULL argument");
+  if (desc->size != 0 && desc->size != sizeof *desc)
+    return act__fail(ACT_INVALID_ARGUMENT, "act_custom_register: desc.size "
+                     "is %zu; it must be 0 or sizeof(act_custom_desc_t) = "
+                     "%zu", desc->size, sizeof *desc);
   act__custom_t *c;
   locale_t old = act__c_locale_enter();
   act_status_t st = act__custom_make(desc, &c);
