@@ -55,7 +55,19 @@ static const struct {
     {"silu", "beta=1.5", 1.1},       /* max 1.0998 for any beta > 0 */
     {"elu", "alpha=0.7", 1.0},
     {"softplus", "beta=2", 1.0},
+    /* a custom op (registered in main): x sigmoid(beta x), as silu */
+    {"dense_swish", "beta=1.5", 1.1},
 };
+
+/* The custom activation above: its device result may differ from the
+ * reference's double evaluation by the custom-op bound
+ * (act_custom_within_bound: 16 ulp, or 2^-22 near zero) rather than by a
+ * built-in op's SPEC 4 bound. */
+static const char custom_src[] =
+    "// actkit: op dense_swish(beta = 1.0)\n"
+    "float dense_swish(float x, float beta) {\n"
+    "  return x * sigmoid(beta * x);\n"
+    "}\n";
 
 static const act_dtype_t dtypes[] = {ACT_F32, ACT_F16, ACT_BF16};
 
@@ -209,6 +221,9 @@ static int compare(const prob_t *p, const void *ys, const void *zs,
       tol += act_test_ulp(p->dt, fabsl(p->yr[i]) + le);
     if (two_pass)
       tol += p->lip * act_test_ulp(p->dt, fabsl(p->zr[i]) + e) / 2;
+    if (op >= ACT_OP_CUSTOM_BASE) /* the custom-op bound, not SPEC 4's */
+      tol += 13 * act_test_ulp(ACT_F32, fabsl(p->yr[i]) + le) +
+             ldexpl(1.0L, -22);
     long double err = fabsl((long double)y[i] - p->yr[i]);
     if (!(err <= tol)) {
       if (bad++ < 3)
@@ -507,6 +522,11 @@ static void bad_inputs(void) {
 }
 
 int main(void) {
+  act_op_t custom;
+  size_t ncustom = 0;
+  CHECK_OK(act_custom_register_source(custom_src, "dense_swish.cl", &custom,
+                                      1, &ncustom));
+  CHECK(ncustom == 1, "the custom activation: %zu ops", ncustom);
   bad_inputs();
   /* the reference (cpu device) */
   run_all(NULL, "cpu", ACT_DENSE_GEMM_AUTO);
