@@ -68,6 +68,11 @@ layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 #define get_local_size(d) (gl_WorkGroupSize[d])
 #define get_num_groups(d) (gl_NumWorkGroups[d])
 #define get_global_size(d) (gl_NumWorkGroups[d] * gl_WorkGroupSize[d])
+/* Elements per invocation of act_eltwise (consecutive ones): a CPU
+ * driver (lavapipe) pays per invocation, and a GPU reads the four within
+ * one cache line. ACT_VK_ELTWISE_PER in src/vulkan/backend.c must match. */
+#define ACT_ELTWISE_PER 4u
+
 /* The linear index of a work-item in a 1-D or 2-D launch. */
 #define ACT_LINEAR_ID()                                                       \
   (gl_GlobalInvocationID.x +                                                  \

@@ -9,6 +9,10 @@
 #define ACT_LINEAR_ID()                                                       \
   convert_uint(get_global_id(0) + get_global_id(1) * get_global_size(0))
 
+/* Elements per work-item of act_eltwise: one, since PoCL vectorizes
+ * across work-items and a loop in the body would stop that. */
+#define ACT_ELTWISE_PER 1u
+
 /* Kernel signatures from an argument X-macro. */
 #define ACT_CL_IN(T, name) __global const T *restrict name
 #define ACT_CL_OUT(T, name) __global T *restrict name

@@ -327,6 +327,9 @@ typedef struct act__dispatch {
    * splittable. */
   int split;
   int split_n;
+  /* Elements per work-item of a splittable dispatch (0 or 1: one); a
+   * piece of m elements then launches ceil(m / split_per) work-items. */
+  uint32_t split_per;
   int split_off[ACT__MAX_BUFS];
   uint32_t split_quantum;
 } act__dispatch_t;
@@ -340,6 +343,9 @@ typedef struct act__plan {
 typedef struct act__limits {
   uint32_t max_group_size;     /* largest work-group */
   uint32_t max_groups[3];      /* largest dispatch, in work-groups */
+  /* Elements each work-item of act_eltwise handles: ACT_ELTWISE_PER of
+   * the backend's prelude (0 means 1). */
+  uint32_t eltwise_per;
 } act__limits_t;
 
 /* Builds the plan for a prepared device call; ACT_UNSUPPORTED with a

@@ -140,6 +140,10 @@ act_status_t act__plan_build(const act__call_t *c, const act__limits_t *lim,
     for (int i = 0; i < ACT_MAX_PARAMS; i++)
       act__disp_param(d, q[i]);
   }
-  act__launch_items(d, (uint64_t)c->n, 256, lim);
+  uint32_t per = 1;
+  if (strcmp(d->kernel, "act_eltwise") == 0 && lim->eltwise_per > 1)
+    per = lim->eltwise_per;
+  d->split_per = per;
+  act__launch_items(d, ((uint64_t)c->n + per - 1) / per, 256, lim);
   return ACT_OK;
 }

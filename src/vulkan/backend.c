@@ -61,6 +61,9 @@ struct act__spirv_module {
 extern const struct act__spirv_module act__spirv_modules[];
 
 #define ACT_VK_BATCH_MAX 512      /* commands per submission at most */
+/* Elements per invocation of act_eltwise: ACT_ELTWISE_PER of
+ * kernels/opencl/act_prelude_glsl.cl, which the modules are built with. */
+#define ACT_VK_ELTWISE_PER 4
 #define ACT_VK_STAGING_MIN (4u << 20) /* smallest staging chunk */
 #define ACT_VK_STAGING_KEEP (64u << 20) /* staging kept for reuse per queue */
 #define ACT_VK_POOL_SETS 64       /* descriptor sets per pool */
@@ -443,6 +446,7 @@ static act_status_t vkb_enumerate(void) {
     if (wg > lim->maxComputeWorkGroupSize[0])
       wg = lim->maxComputeWorkGroupSize[0];
     h->limits.max_group_size = wg > 1024 ? 1024 : wg;
+    h->limits.eltwise_per = ACT_VK_ELTWISE_PER;
     for (int d = 0; d < 3; d++)
       h->limits.max_groups[d] = lim->maxComputeWorkGroupCount[d];
     h->max_range = lim->maxStorageBufferRange;
@@ -1504,7 +1508,8 @@ static act_status_t run_dispatch(vk_queue_t *q, const act__dispatch_t *d,
       pb[i].range = bi[i].range - boff < range ? bi[i].range - boff : range;
       ps[si] = (uint32_t)((byte - boff) / es);
     }
-    uint64_t g = (cnt + local[0] - 1) / local[0];
+    uint64_t per = d->split_per > 1 ? d->split_per : 1;
+    uint64_t g = ((cnt + per - 1) / per + local[0] - 1) / local[0];
     uint64_t gx = g < cap ? g : cap;
     uint32_t pg[3] = {(uint32_t)(gx ? gx : 1),
                       (uint32_t)(gx ? (g + gx - 1) / gx : 1), 1};
