@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the tests: installs the Debian packages,
-# builds (normal and AddressSanitizer + UBSan), runs ctest on both.
+# builds (normal, and AddressSanitizer + UBSan without CLBlast), runs ctest
+# on both, then test_custom in a build without glslang.
 # Usage: scripts/test.sh [--no-deps] [--no-asan]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,3 +27,10 @@ if [ "$asan" = 1 ]; then
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j"$jobs"
 fi
+# A build without glslang (an optional dependency of the library): custom
+# ops on Vulkan must give a clear "not available in this build" error and
+# everything else must work (test_custom checks both).
+cmake -S . -B build-noglsl -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DACTKIT_WITH_GLSLANG=OFF -DACTKIT_BUILD_BENCH=OFF >/dev/null
+cmake --build build-noglsl -j"$jobs" --target test_custom
+ctest --test-dir build-noglsl --output-on-failure -R '^test_custom$'
