@@ -31,15 +31,46 @@ ushort act_bf16_bits(float v) {
   return (ushort)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
 }
 
+/* f16 bits from f32, rounding to nearest even (overflow to inf, gradual
+ * underflow); NaN stays a quiet NaN of the same sign. Normal results: the
+ * exponent rebiased by -112 and 13 bits rounded off with the carry into
+ * the exponent; below 2^-14 the value times 2^24, rounded by rint (exact
+ * scaling, so one rounding), is the subnormal's encoding (1024 is the
+ * smallest normal's). */
+ushort act_f16_bits(float v) {
+  uint u = as_uint(v);
+  uint a = u & 0x7fffffffu;
+  uint nrm = ((a - 0x38000000u) + 0xfffu + ((a >> 13) & 1u)) >> 13;
+  uint sub = convert_uint(rint(as_float(a < 0x38800000u ? a : 0u) *
+                               16777216.0f));
+  uint r = a > 0x7f800000u ? 0x7e00u
+                           : (a >= 0x477ff000u ? 0x7c00u
+                                               : (a >= 0x38800000u ? nrm : sub));
+  return convert_ushort(((u >> 16) & 0x8000u) | r);
+}
+
+/* The f32 value of f16 bits (exact). */
+float act_f16_value(ushort b) {
+  uint h = convert_uint(b);
+  uint a = h & 0x7fffu;
+  float m = a >= 0x7c00u ? as_float(((a - 0x7c00u) << 13) | 0x7f800000u)
+            : (a >= 0x0400u ? as_float((a << 13) + 0x38000000u)
+                            : convert_float(a) * 5.9604644775390625e-08f);
+  return as_float(as_uint(m) | ((h & 0x8000u) << 16));
+}
+
 #if ACT_DTYPE == 0
 #define STYPE float
 #define LOAD(p, i) ((p)[i])
 #define STORE(p, i, v) ((p)[i] = (v))
 #elif ACT_DTYPE == 1
-/* half pointers are allowed for storage without cl_khr_fp16. */
-#define STYPE half
-#define LOAD(p, i) vload_half((i), (p))
-#define STORE(p, i, v) vstore_half_rte((v), (i), (p))
+/* f16 as 16-bit words, converted by act_f16_value / act_f16_bits: exact
+ * and round-to-nearest-even like vload_half / vstore_half_rte, but plain
+ * integer code that a CPU driver vectorizes (PoCL's vstore_half_rte is a
+ * library call that kept f16 kernels scalar: 5x slower than f32). */
+#define STYPE ushort
+#define LOAD(p, i) act_f16_value((p)[i])
+#define STORE(p, i, v) ((p)[i] = act_f16_bits(v))
 #elif ACT_DTYPE == 2
 #define STYPE ushort
 #define LOAD(p, i) as_float((uint)(p)[i] << 16)
