@@ -41,8 +41,10 @@ ushort act_f16_bits(float v) {
   uint u = as_uint(v);
   uint a = u & 0x7fffffffu;
   uint nrm = ((a - 0x38000000u) + 0xfffu + ((a >> 13) & 1u)) >> 13;
-  uint sub = convert_uint(rint(as_float(a < 0x38800000u ? a : 0u) *
-                               16777216.0f));
+  /* rounded to an integer by adding and removing 2^23 (exact below 2^23;
+   * one round-to-nearest-even) */
+  float sv = as_float(a < 0x38800000u ? a : 0u) * 16777216.0f + 8388608.0f;
+  uint sub = as_uint(sv) - 0x4b000000u;
   uint r = a > 0x7f800000u ? 0x7e00u
                            : (a >= 0x477ff000u ? 0x7c00u
                                                : (a >= 0x38800000u ? nrm : sub));
