@@ -655,7 +655,6 @@ int main(int argc, char **argv) {
   CHECK(system(cmd) == 0, "%s", cmd);
   setenv("ACTKIT_CACHE_DIR", dir, 1);
 
-  const char *req = getenv("ACTKIT_REQUIRE_BACKENDS");
   int seen[ACT_BACKEND_COUNT] = {0};
   size_t nd = act_device_count();
   for (size_t i = 0; i < nd; i++) {
@@ -704,24 +703,7 @@ int main(int argc, char **argv) {
     CHECK(crc == 0, "%s: the second process built programs again, or "
           "failed (status %d)", info.name, crc);
   }
-  for (int b = ACT_BACKEND_OPENCL; b < ACT_BACKEND_COUNT; b++) {
-    const char *name = act_backend_name((act_backend_t)b);
-    bool required = false;
-    if (req) {
-      const char *p = strstr(req, name);
-      size_t l = strlen(name);
-      required = p && (p == req || p[-1] == ',') &&
-                 (p[l] == '\0' || p[l] == ',');
-    }
-    if (!seen[b]) {
-      if (required)
-        CHECK(false, "backend %s is required ($ACTKIT_REQUIRE_BACKENDS=%s) "
-              "but has no device here", name, req);
-      else
-        printf("SKIP %s: no device (set ACTKIT_REQUIRE_BACKENDS to make "
-               "this a failure)\n", name);
-    }
-  }
+  act_test_require_backends(seen);
   /* Driver diagnostics (the Vulkan validation layers, with
    * ACTKIT_VK_VALIDATION=1) are failures: each was printed above. */
   CHECK(act__diag_count() == 0, "%llu driver validation message(s)",

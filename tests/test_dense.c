@@ -530,7 +530,6 @@ int main(void) {
   bad_inputs();
   /* the reference (cpu device) */
   run_all(NULL, "cpu", ACT_DENSE_GEMM_AUTO);
-  const char *req = getenv("ACTKIT_REQUIRE_BACKENDS");
   int seen[ACT_BACKEND_COUNT] = {0};
   size_t nd = act_device_count();
   for (size_t i = 0; i < nd; i++) {
@@ -583,17 +582,7 @@ int main(void) {
            act_test_failures == before ? "ok" : "FAILED");
     act_context_destroy(ctx);
   }
-  for (int b = 1; b < ACT_BACKEND_COUNT; b++) {
-    const char *name = act_backend_name((act_backend_t)b);
-    bool required = req && strstr(req, name);
-    if (!seen[b]) {
-      if (required)
-        CHECK(false, "backend %s is required ($ACTKIT_REQUIRE_BACKENDS=%s) "
-              "but has no device here", name, req);
-      else
-        printf("SKIP %s: no device\n", name);
-    }
-  }
+  act_test_require_backends(seen);
   /* Driver diagnostics (the Vulkan validation layers, with
    * ACTKIT_VK_VALIDATION=1) are failures: each was printed above. */
   CHECK(act__diag_count() == 0, "%llu driver validation message(s)",

@@ -364,7 +364,6 @@ static void check_buffers(act_context_t *ctx, const char *dev) {
 }
 
 int main(void) {
-  const char *req = getenv("ACTKIT_REQUIRE_BACKENDS");
   size_t nd = act_device_count();
   int seen[ACT_BACKEND_COUNT] = {0};
   size_t n;
@@ -403,22 +402,7 @@ int main(void) {
   for (int b = 1; b < ACT_BACKEND_COUNT; b++)
     tested += seen[b];
   /* Backends CI expects must be there: a missing one fails, not skips. */
-  for (int b = 1; b < ACT_BACKEND_COUNT; b++) {
-    const char *name = act_backend_name((act_backend_t)b);
-    bool required = false;
-    if (req) {
-      const char *p = strstr(req, name);
-      required = p != NULL;
-    }
-    if (!seen[b]) {
-      if (required)
-        CHECK(false, "backend %s is required ($ACTKIT_REQUIRE_BACKENDS=%s) "
-              "but has no device here", name, req);
-      else
-        printf("SKIP %s: no device (set ACTKIT_REQUIRE_BACKENDS to make "
-               "this a failure)\n", name);
-    }
-  }
+  act_test_require_backends(seen);
   /* Driver diagnostics (the Vulkan validation layers, with
    * ACTKIT_VK_VALIDATION=1) are failures: each was printed above. */
   CHECK(act__diag_count() == 0, "%llu driver validation message(s)",

@@ -196,3 +196,24 @@ float *act_test_sweep(size_t nrand, uint32_t seed, size_t *n) {
   *n = k;
   return x;
 }
+
+void act_test_require_backends(const int seen[ACT_BACKEND_COUNT]) {
+  const char *req = getenv("ACTKIT_REQUIRE_BACKENDS");
+  for (int b = 1; b < ACT_BACKEND_COUNT; b++) {
+    const char *name = act_backend_name((act_backend_t)b);
+    bool required = false;
+    for (const char *p = req ? strstr(req, name) : NULL; p && !required;
+         p = strstr(p + 1, name)) {
+      size_t l = strlen(name);
+      required = (p == req || p[-1] == ',') && (p[l] == '\0' || p[l] == ',');
+    }
+    if (seen[b])
+      continue;
+    if (required)
+      CHECK(false, "backend %s is required ($ACTKIT_REQUIRE_BACKENDS=%s) "
+            "but has no device here", name, req);
+    else
+      printf("SKIP %s: no device (set ACTKIT_REQUIRE_BACKENDS to make this "
+             "a failure)\n", name);
+  }
+}

@@ -38,6 +38,12 @@ extern int act_test_checks;
  * process exit code. */
 int act_test_finish(const char *name);
 
+/* After a test has visited every device: seen[b] is 1 for each backend b
+ * that had one. A backend named in $ACTKIT_REQUIRE_BACKENDS (comma-
+ * separated, e.g. "opencl,vulkan": CI sets it) without a device is a
+ * failure; any other is reported as SKIP. */
+void act_test_require_backends(const int seen[ACT_BACKEND_COUNT]);
+
 /* Runs op (by name, with "k=v,k=v" params, may be NULL or "") on the given
  * device context (NULL: the reference) over f32 host arrays x[n] -> y[n],
  * element-wise or along the last axis of a 1-D tensor. Returns the status. */
