@@ -24,3 +24,7 @@ echo "== gelu on $device"
 $actc run gelu --device "$device" --values -3,-1,0,1,3
 echo "== softmax over the last axis of a 2x3 tensor"
 $actc run softmax --device "$device" --shape 2,3 --values 1,2,3,-1,0,1
+echo "== a custom activation (examples/custom_swish.cl) on $device"
+$actc run swish_beta --custom examples/custom_swish.cl --device "$device" \
+  --param beta=2 --values -1,0,1
+$actc verify --custom examples/custom_swish.cl --device "$device"
