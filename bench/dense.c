@@ -193,6 +193,10 @@ static void bench_device(const char *dev, const char *opname, int runs,
 }
 
 int main(int argc, char **argv) {
+  /* "fused" is the fused kernel on every device, also where act_dense's
+   * default for f32 is a separate pass (CPU OpenCL drivers); set
+   * ACTKIT_DENSE_FUSE=auto to time the default instead. */
+  setenv("ACTKIT_DENSE_FUSE", "always", 0);
   const char *devs[16];
   int ndev = 0, runs = 5;
   const char *op = "gelu";

@@ -239,7 +239,7 @@ act_status_t act__call_prepare(const act_op_desc_t *desc, size_t nargs,
       for (int i = 0; i < want.ndim; i++)
         want.dims[i] = 1;
     } else {
-      int axis;
+      int axis = 0;
       st = act__norm_axis(op, desc->axis, x->ndim, &axis);
       if (st)
         return st;

@@ -346,6 +346,11 @@ typedef struct act__limits {
   /* Elements each work-item of act_eltwise handles: ACT_ELTWISE_PER of
    * the backend's prelude (0 means 1). */
   uint32_t eltwise_per;
+  /* 1: a dense layer's f32 activation runs as a separate act_eltwise pass
+   * even where gemm.cl has a fused variant (CPU OpenCL drivers: PoCL
+   * vectorizes act_eltwise but not the GEMM kernel's epilogue, bench/
+   * DENSE.md); 0: fused. ACTKIT_DENSE_FUSE=always|never overrides. */
+  int dense_unfused;
 } act__limits_t;
 
 /* Builds the plan for a prepared device call; ACT_UNSUPPORTED with a

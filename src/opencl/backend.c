@@ -192,6 +192,10 @@ static act_status_t ocl_enumerate(void) {
       h->limits.max_group_size = wg > 1024 ? 1024 : (uint32_t)wg;
       h->limits.max_groups[0] = h->limits.max_groups[1] =
           h->limits.max_groups[2] = UINT32_MAX;
+      /* CPU drivers vectorize act_eltwise across work-items but not our
+       * GEMM kernel's epilogue: the activation is faster as its own pass
+       * there (bench/DENSE.md). */
+      h->limits.dense_unfused = info.type == ACT_DEVICE_CPU_DRIVER;
       act__device_add(&act__opencl_backend, &info, h);
     }
   }
