@@ -199,6 +199,12 @@ static void check_axis(act_context_t *ctx, const char *dev) {
     mask[i] = (rng() % 5) != 0;
   }
   fx[3] = 1e30f; /* a huge logit */
+  /* Twice: the plan's own launch choice (one row per work-item for these
+   * short rows), then one work-group per row (ACTKIT_AXIS_LAUNCH=group:
+   * act_softmax4 and the other kernels' per-group paths). */
+  for (int mode = 0; mode < 2; mode++) {
+  if (mode)
+    setenv("ACTKIT_AXIS_LAUNCH", "group", 1);
   for (size_t o = 0; o < sizeof ops / sizeof *ops; o++)
     for (int axis = 0; axis < 3; axis++)
       for (int k = 0; k < 3; k++) {
@@ -223,12 +229,37 @@ static void check_axis(act_context_t *ctx, const char *dev) {
           a[na++] = (act_arg_t){ACT_ARG_WHERE,
                                 act_tensor_make(ACT_U8, 3, dims, mask)};
         char what[128];
-        snprintf(what, sizeof what, "%s axis %d %s", ops[o], axis,
-                 act_dtype_name(t));
+        snprintf(what, sizeof what, "%s axis %d %s%s", ops[o], axis,
+                 act_dtype_name(t), mode ? " (per group)" : "");
         compare(ctx, dev, what, d, a, na, 1, -1);
         free(x), free(y);
         act_op_desc_destroy(d);
       }
+  }
+  unsetenv("ACTKIT_AXIS_LAUNCH");
+  /* Long rows, one work-group each: 1000 elements fill all 4 lanes of
+   * act_softmax4's work-items (256 of them); 1500 is act_softmax's loops. */
+  for (int64_t L = 1000; L <= 1500; L += 500) {
+    enum { R = 3 };
+    static float lx[R * 1500], ly[R * 1500];
+    static uint8_t lm[R * 1500];
+    for (size_t i = 0; i < (size_t)(R * L); i++) {
+      lx[i] = (float)(((rng() >> 8) * (1.0 / 16777216.0)) * 60.0 - 30.0);
+      lm[i] = (rng() % 7) != 0;
+    }
+    int64_t ld[2] = {R, L};
+    for (int o = 0; o < 2; o++) {
+      act_op_desc_t *d = make_desc(o ? "log_softmax" : "softmax", "");
+      act_arg_t a[3] = {{ACT_ARG_X, act_tensor_make(ACT_F32, 2, ld, lx)},
+                        {ACT_ARG_Y, act_tensor_make(ACT_F32, 2, ld, ly)},
+                        {ACT_ARG_WHERE, act_tensor_make(ACT_U8, 2, ld, lm)}};
+      char what[64];
+      snprintf(what, sizeof what, "%s rows of %lld",
+               o ? "log_softmax" : "softmax", (long long)L);
+      compare(ctx, dev, what, d, a, 3, 1, -1);
+      act_op_desc_destroy(d);
+    }
+  }
   /* one_hot, axis first and last, f32 and i32 outputs. */
   int32_t idx[12] = {0, 1, 2, 3, 4, -1, 5, 9, 2, 2, 100, 0};
   for (int axis = 0; axis < 2; axis++)

@@ -367,6 +367,68 @@ ACT_KERNEL(act_softmax, ACT_SOFTMAX_ARGS) {
   ACT_ROWS_END
 }
 
+/* The same for rows of at most 4 x the work-group size, one row per
+ * work-group (the plan's choice for such rows when it launches per
+ * group): each work-item handles lanes lid, lid + lsz, lid + 2 lsz and
+ * lid + 3 lsz of the row as straight-line code, in the same order as
+ * act_softmax's loops (so the results are the same bits), with every load
+ * at a valid address and every conditional update done per component.
+ * CPU drivers (PoCL) vectorize such code across work-items, but not the
+ * loops of act_softmax, whose trip count they cannot determine. */
+#define ACT_SM4_IDX(j)                                                        \
+  uint k##j = lid + (j) * lsz;                                                \
+  bool in##j = k##j < nk;                                                     \
+  uint e##j = base + (in##j ? k##j : 0u) * inner;                             \
+  bool on##j = in##j && (has_where == 0u || LOADU8(w, woff + e##j) != 0u);    \
+  float v##j = act_sm_val(LOAD(x, xoff + e##j))
+#define ACT_SM4_SUM(j)                                                        \
+  do {                                                                        \
+    float2 t_ = am_dd_add_f(s, act_exp_diff(v##j, m));                        \
+    bool u_ = on##j && fin;                                                   \
+    s = am_f2(u_ ? t_.x : s.x, u_ ? t_.y : s.y);                              \
+  } while (false)
+#define ACT_SM4_OUT(j)                                                        \
+  do {                                                                        \
+    float o_ = fin ? act_sm_out(v##j, m, am_f2(sh, sl), am_f2(lh, ll))        \
+                   : (m > 0.0f ? am_nan() : ACT_SM_EMPTY);                    \
+    if (in##j)                                                                \
+      STORE(y, yoff + e##j, on##j ? o_ : ACT_SM_EMPTY);                       \
+  } while (false)
+
+ACT_KERNEL(act_softmax4, ACT_SOFTMAX_ARGS) {
+  ACT_ROWS_BEGIN
+  ACT_SM4_IDX(0);
+  ACT_SM4_IDX(1);
+  ACT_SM4_IDX(2);
+  ACT_SM4_IDX(3);
+  float m = -am_inf();
+  m = on0 ? act_max(m, v0) : m;
+  m = on1 ? act_max(m, v1) : m;
+  m = on2 ? act_max(m, v2) : m;
+  m = on3 ? act_max(m, v3) : m;
+  ACT_REDUCE(redm, m, act_max);
+  bool fin = act_finite(m);
+  float2 s = am_f2(0.0f, 0.0f);
+  ACT_SM4_SUM(0);
+  ACT_SM4_SUM(1);
+  ACT_SM4_SUM(2);
+  ACT_SM4_SUM(3);
+  ACT_REDUCE(red, s, am_dd_add);
+  /* the sum and log as floats from here (a float2 kept across a barrier
+   * stops PoCL's vectorizer) */
+  float sh = s.x, sl = s.y, lh = 0.0f, ll = 0.0f;
+#if ACT_OP == ACT_OP_LOG_SOFTMAX
+  float2 L = act_log_dd(am_f2(fin && live ? sh : 1.0f, fin && live ? sl : 0.0f));
+  lh = fin && live ? L.x : 0.0f;
+  ll = fin && live ? L.y : 0.0f;
+#endif
+  ACT_SM4_OUT(0);
+  ACT_SM4_OUT(1);
+  ACT_SM4_OUT(2);
+  ACT_SM4_OUT(3);
+  ACT_ROWS_END
+}
+
 /* ---- backward: softmax dx = y (dy - sum dy y) (softmin: its negation),
  * log_softmax dx = dy - e^y sum dy; masked-out elements get 0.
  * dy - S cancels completely for the dominant element of a peaked row

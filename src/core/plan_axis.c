@@ -198,7 +198,10 @@ act_status_t act__plan_axis(const act__call_t *c, const act__limits_t *lim,
     if ((st = act__offset(name, "where", w, &wo)))
       return st;
     bool pg = act__axis_per_group(rows, len, inner);
-    d->kernel = "act_softmax";
+    /* Rows of up to 4 lanes per work-item: the straight-line kernel, which
+     * CPU drivers vectorize (axis.cl). */
+    d->kernel = pg && len <= 4u * act__axis_group(lim) ? "act_softmax4"
+                                                       : "act_softmax";
     act__bind(d, x, yb);
     act__bind(d, w, yb);
     act__bind(d, y, yb);
