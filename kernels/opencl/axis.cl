@@ -31,6 +31,8 @@
  *     rows, len, inner, xoff, woff, yoff, has_where, per_group.
  *     w is the u8 mask (read only through LOADU8; any buffer when
  *     has_where = 0).
+ *   act_softmax4 (the same ops and arguments, per_group = 1 only): rows
+ *     of at most 4 x the group size as straight-line code (see there).
  *   act_logsumexp
  *     IN x, IN b, OUT y, OUT sgn, LOCAL(float2) red, LOCAL(float) redm;
  *     rows, len, inner, xoff, boff, bso, bsl, bsi, yoff, soff, has_b,
