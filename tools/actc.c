@@ -279,7 +279,9 @@ static const char usage_run[] =
     "                    the axis halved; logsumexp: the reduced shape)\n"
     "  --dy-in FILE      backward: dy as a raw file of the dtype\n"
     "  --custom FILE     load the custom ops FILE declares (README.md,\n"
-    "                    \"Custom activations\"); OP may then be one\n"
+    "                    \"Custom activations\"); OP may then be one, and\n"
+    "                    without OP it is the file's first; without --values\n"
+    "                    or --in, x is -3,-1,-0.5,0,0.5,1,3 (said on stderr)\n"
     "\n"
     "logsumexp with --param return_sign=1 prints 'value<TAB>sign' lines.\n"
     "prelu --backward with --alpha prints dx, then a line 'dalpha:', then\n"
@@ -455,6 +457,7 @@ static int cmd_run(int argc, char **argv) {
   const char *opname = NULL, *device = "auto", *values = NULL, *in = NULL;
   const char *out = NULL, *shape = NULL, *axis_s = NULL, *preset_s = NULL;
   const char *dy_s = NULL, *dy_in = NULL;
+  const char *first_custom = NULL; /* the first op of a --custom file */
   bool backward = false;
   const char *params[64];
   int nparams = 0;
@@ -516,9 +519,13 @@ static int cmd_run(int argc, char **argv) {
     else if (strcmp(a, "--dy-in") == 0)
       dy_in = v;
     else if (strcmp(a, "--custom") == 0) {
-      int rc = load_custom(v, NULL, 0, NULL);
+      act_op_t cops[1];
+      size_t nc = 0;
+      int rc = load_custom(v, cops, 1, &nc);
       if (rc)
         return rc;
+      if (nc && !first_custom)
+        first_custom = act_op_info(cops[0])->name;
     } else {
       bool found = false;
       for (size_t k = 0; k < sizeof extra_opts / sizeof *extra_opts; k++)
@@ -534,8 +541,14 @@ static int cmd_run(int argc, char **argv) {
                    "--help)", a);
     }
   }
+  if (!opname && first_custom)
+    opname = first_custom;
   if (!opname)
     return die(EXIT_USAGE, "run: which op? (actc list shows them)");
+  if (first_custom && !values && !in && !backward) {
+    values = "-3,-1,-0.5,0,0.5,1,3";
+    fprintf(stderr, "actc: run %s: x = %s\n", opname, values);
+  }
   if (!values == !in)
     return die(EXIT_USAGE, "run: give exactly one of --values and --in");
   if (backward && !dy_s == !dy_in)
