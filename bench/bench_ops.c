@@ -12,6 +12,7 @@
  * usage: bench_ops [--n N]... [--reps R] [--device D]... [OP...]
  */
 #include "actkit.h"
+#include "bench_util.h"
 #include "loops.h"
 
 #include <math.h>
@@ -58,16 +59,6 @@ static const bench_op_t bench_ops[] = {
 };
 #define NOPS (sizeof bench_ops / sizeof *bench_ops)
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
 /* ---- contestants ---------------------------------------------------------- */
 
@@ -215,8 +206,8 @@ static double job_median(job_t *j, int reps) {
     return 0.0;
   double t[MAX_REPS];
   memcpy(t, j->t, sizeof t);
-  qsort(t, (size_t)reps, sizeof *t, cmp_double);
-  return t[reps / 2] > 0 ? (double)j->n / t[reps / 2] * 1e-9 : 0.0;
+  double med = bench_median(t, reps);
+  return med > 0 ? (double)j->n / med * 1e-9 : 0.0;
 }
 
 /* ---- main ------------------------------------------------------------------ */
@@ -356,10 +347,10 @@ int main(int argc, char **argv) {
           job_t *j = &jobs[o][c];
           if (!j->ok)
             continue;
-          double t0 = now_s();
+          double t0 = bench_now();
           if (job_run(j))
             j->ok = 0;
-          j->t[r] = now_s() - t0;
+          j->t[r] = bench_now() - t0;
         }
       printf("%-12s", ops[o]->name);
       for (int c = 0; c < nc; c++) {

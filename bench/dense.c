@@ -24,6 +24,8 @@
  */
 #include <actkit.h>
 
+#include "bench_util.h"
+
 #include <stdbool.h>
 
 #include <stdio.h>
@@ -31,16 +33,6 @@
 #include <string.h>
 #include <time.h>
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
 typedef struct {
   act_context_t *ctx;
@@ -82,16 +74,15 @@ static void timed(bench_t *B, int nv, const int *kind,
     for (int v = 0; v < nv; v++) {
       if (!ok[v])
         continue;
-      double t0 = now();
+      double t0 = bench_now();
       ok[v] = run_once(B, kind[v], g[v]) == ACT_OK;
-      s[v][r] = now() - t0;
+      s[v][r] = bench_now() - t0;
     }
   for (int v = 0; v < nv; v++) {
     t[v] = -1.0;
     if (!ok[v])
       continue;
-    qsort(s[v], (size_t)runs, sizeof s[v][0], cmp);
-    t[v] = s[v][runs / 2];
+    t[v] = bench_median(s[v], runs);
   }
 }
 

@@ -94,6 +94,22 @@ static act_status_t act__dense_gemm_env(act_dense_gemm_t *g) {
   return ACT_OK;
 }
 
+/* ACTKIT_DENSE_FUSE: 0 (auto, the device's choice), 1 always, -1 never. */
+static act_status_t act__dense_fuse_env(int *fuse) {
+  const char *e = getenv("ACTKIT_DENSE_FUSE");
+  *fuse = 0;
+  if (!e || !*e || strcmp(e, "auto") == 0)
+    return ACT_OK;
+  if (strcmp(e, "always") == 0)
+    *fuse = 1;
+  else if (strcmp(e, "never") == 0)
+    *fuse = -1;
+  else
+    return act__fail(ACT_INVALID_ARGUMENT, "dense: ACTKIT_DENSE_FUSE='%s' "
+                     "is not one of auto, always, never", e);
+  return ACT_OK;
+}
+
 /* Checks a dense call (host: tensor.data, else tensor.buffer) and fills c. */
 static act_status_t act__dense_prepare(const act_dense_desc_t *d,
                                        const act_tensor_t *x,
@@ -136,7 +152,8 @@ static act_status_t act__dense_prepare(const act_dense_desc_t *d,
   }
   c->transpose_w = d->transpose_w;
   c->gemm = d->gemm;
-  if ((st = act__dense_gemm_env(&c->gemm)))
+  if ((st = act__dense_gemm_env(&c->gemm)) ||
+      (st = act__dense_fuse_env(&c->fuse)))
     return st;
 
   act_dtype_t dt = x->dtype;

@@ -173,6 +173,7 @@ typedef struct act__dense {
   act_op_desc_t act;     /* the activation (a copy) */
   int transpose_w;       /* w is [N, K] */
   act_dense_gemm_t gemm; /* the caller's choice, AUTO resolved from env */
+  int fuse;              /* ACTKIT_DENSE_FUSE: 0 auto, 1 always, -1 never */
   const act_tensor_t *x, *w, *bias, *y, *z;
   int64_t m, n, k;
 } act__dense_t;

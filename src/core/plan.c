@@ -139,11 +139,9 @@ act_status_t act__plan_build(const act__call_t *c, const act__limits_t *lim,
     act__kernel_params(desc, q);
     for (int i = 0; i < ACT_MAX_PARAMS; i++)
       act__disp_param(d, q[i]);
+    d->split_per = lim->eltwise_per > 1 ? lim->eltwise_per : 1;
   }
-  uint32_t per = 1;
-  if (strcmp(d->kernel, "act_eltwise") == 0 && lim->eltwise_per > 1)
-    per = lim->eltwise_per;
-  d->split_per = per;
+  uint32_t per = d->split_per > 1 ? d->split_per : 1;
   act__launch_items(d, ((uint64_t)c->n + per - 1) / per, 256, lim);
   return ACT_OK;
 }

@@ -6,13 +6,13 @@
  * it has a variant for it (src/core/variants.c: the common activations)
  * and the device does not prefer a separate pass (act__limits_t
  * .dense_unfused, ACTKIT_DENSE_FUSE); any other element-wise op runs as
- * act_gemm with ACT_OP linear followed by act_eltwise in place on y. After a vendor GEMM (CLBlast) the bias and
+ * act_gemm with ACT_OP linear followed by act_eltwise in place on y.
+ * After a vendor GEMM (CLBlast) the bias and
  * activation are one element-wise pass (act_dense_epilogue), which OpenCL
  * builds for every op.
  */
 #include "internal.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #define ACT__GEMM_WG 16u
@@ -113,18 +113,10 @@ act_status_t act__plan_dense(const act__dense_t *c, const act__limits_t *lim,
                      "work-groups; the device dispatches at most %u x %u",
                      (long long)c->m, (long long)c->n, (unsigned long long)gx,
                      (unsigned long long)gy, capx, capy);
-  bool fused = act__gemm_fuses(c->act.op);
-  const char *fe = getenv("ACTKIT_DENSE_FUSE");
-  if (fe && *fe && strcmp(fe, "auto") != 0 && strcmp(fe, "always") != 0 &&
-      strcmp(fe, "never") != 0)
-    return act__fail(ACT_INVALID_ARGUMENT, "dense: ACTKIT_DENSE_FUSE='%s' "
-                     "is not one of auto, always, never", fe);
-  if (fe && strcmp(fe, "never") == 0)
-    fused = false;
-  else if (!(fe && strcmp(fe, "always") == 0) && lim->dense_unfused &&
-           c->x->dtype == ACT_F32)
-    fused = false; /* f32 only: a 16-bit y between the passes would add a
-                      rounding (the bound's L ulp(z) / 2) */
+  /* The device may prefer a separate pass, for f32 only: a 16-bit y
+   * between the passes would add a rounding (the bound's L ulp(z) / 2). */
+  bool fused = act__gemm_fuses(c->act.op) && c->fuse >= 0 &&
+               !(c->fuse == 0 && lim->dense_unfused && c->x->dtype == ACT_F32);
   act__dispatch_t *d = &plan->d[plan->n++];
   d->file = "gemm.cl";
   d->kernel = "act_gemm";
