@@ -12,6 +12,19 @@ AM_INLINE float act_mul_p(float x, float2 p) {
   return am_isinf(x) ? p.x * x : fma(p.x, x, p.y * x);
 }
 
+/* (e.x + e.y) * (p.x + p.y) rounded once (finite e; p.x == 0 gives 0):
+ * the product of a double-float result and a parameter.  The leading
+ * product is exact (am_two_prod), so the one rounding is the last add
+ * also where fma() is not fused (Vulkan). */
+AM_INLINE float act_mul_pp(float2 e, float2 p) {
+  if (p.x == 0.0f)
+    return 0.0f;
+  float2 h = am_two_prod(p.x, e.x);
+  AM_PRECISE float lo = h.y + fma(p.x, e.y, p.y * e.x);
+  AM_PRECISE float y = h.x + lo;
+  return y;
+}
+
 /* x * (p.x + p.y) as an unevaluated (hi, lo) pair: hi*x exactly.  One
  * return, and ?: per component: a float2-valued branch or ?: keeps
  * LLVM-based drivers from vectorizing a kernel across work-items. */

@@ -14,13 +14,17 @@
  *   am_log(x)  am_log1p(x)           1 ulp   0.54  0.55
  *   am_erf(x)  am_erfc(x)          1.5 ulp   0.62  0.67  (erfc relative
  *                                                   to underflow)
- *   am_tanh(x)                       1 ulp   0.54
- *   am_sigmoid(x)                  1.5 ulp   0.52
+ *   am_tanh(x)                     1.5 ulp   0.65  (float-only, below)
+ *   am_sigmoid(x)                  1.5 ulp   0.75  (float-only; 0.75 in
+ *                                                   the denormal range)
  *   am_log_sigmoid(x) am_softplus  1.5 ulp   0.54  0.54
- *   am_gelu_erf(x) am_gelu_tanh(x)   2 ulp   0.63  0.52
+ *   am_gelu_erf(x) am_gelu_tanh(x)   2 ulp   0.63  0.74
  *   am_exp_dd(hi, lo)                1 ulp   0.52  e^(hi + lo)
- *   am_mul_sigmoid(x, float2 v)    1.5 ulp   0.52  x sigmoid(v.x + v.y)
+ *   am_exp_dd_fast(hi, lo)           1 ulp   0.61  (float-only)
+ *   am_mul_sigmoid(x, float2 v)    1.5 ulp   0.96  x sigmoid(v.x + v.y)
+ *                                                  (float-only)
  *   am_div(a, b)  am_sqrt(x)         1 ulp   0.50  0.50
+ * (fma-free path: the same but gelu_tanh 1.02, mul_sigmoid 1.07.)
  * Helpers, exact or as commented: am_isnan, am_isinf, am_inf, am_nan,
  * am_copysign, am_ilogb, am_ldexp, am_ldexp_dd, am_fnma (an exact residual
  * c - a b, fused or not); double-float arithmetic on float2 (x = hi,
@@ -34,6 +38,14 @@
  * pair (Knuth's two-sum, Dekker's fast-two-sum and product), rounding once
  * at the end - also into the denormal range (ami_ldexp2_dd).  Before that
  * rounding the results are within about 2^-27 relative of exact.
+ * The float-only functions (am_tanh, am_mul_sigmoid and so am_sigmoid,
+ * am_expm1_neg_dd, am_exp_dd_fast; issue 9) keep the exact reduction and
+ * the exact pairs where cancellation would amplify an error, but form the
+ * polynomial part and the quotients in plain float with one correction
+ * step: their error before the last rounding is below 1.4 2^-24 relative
+ * (0.45 2^-24 for the sigmoid family; proved at each, measured above, and over every f32 input by `actc
+ * verify --exhaustive`), which the 2-ulp contract leaves room for, and
+ * they cost about half as many vector instructions.
  *
  * THE SUBSET.  This file is compiled both by OpenCL drivers (after
  * act_prelude_opencl.cl) and, after the GLSL prelude, by glslang for
@@ -402,8 +414,19 @@ AM_INLINE float am_sqrt(float x) {
 /* exp core.                                                            */
 /* ------------------------------------------------------------------ */
 
-/* k = rint(h / ln 2) as a float; h finite, |h| < 400. */
-AM_INLINE float ami_exp_kf(float h) { return rint(h * 1.4426950216293335f); }
+/* k = the integer nearest h / ln 2, as a float; h finite, |h| < 400.
+ * Rounded by adding and subtracting 1.5 2^23 (exact for |v| < 2^22, ties
+ * to even), not by rint(): PoCL expands rint into ~35 vector instructions
+ * (a float->int->float round trip and its fix-ups), which was a quarter
+ * of sigmoid's vectorized loop.  Whether h / ln 2 is rounded first (or
+ * contracted into the add) changes k only at half-way points, where
+ * either neighbour keeps the reduced argument within the polynomials'
+ * interval (|r| <= ln 2 / 2 + 2^-20). */
+AM_INLINE float ami_exp_kf(float h) {
+  AM_PRECISE float t = h * 1.4426950216293335f + 12582912.0f;
+  AM_PRECISE float k = t - 12582912.0f;
+  return k;
+}
 
 /* p = e^(h + l - kf ln 2) - 1 as a double-float, for kf = ami_exp_kf(h)
  * and |l| <= 2^-16, |kf| <= 400; |p| <= 0.42, relative error ~2^-29.
@@ -433,6 +456,32 @@ AM_INLINE float2 ami_expm1_red(float h, float l, float kf) {
   float lo = a.y + fma(0.5f, s.y, t);
   lo = lo + fma(rr.y, a.x, rr.y);
   return am_fast_two_sum(a.x, lo);
+}
+
+/* The float-only form of ami_expm1_red, for the functions whose bound
+ * leaves room for it (am_mul_sigmoid, am_tanh, ami_expm1_neg_dd): p =
+ * e^(h + l - kf ln 2) - 1 as the unevaluated pair (r, lo), p = r + lo,
+ * with no exact product.  The reduction is the same (r1 exact, the rest
+ * added with a two-sum, r + rt); then e^r - 1 = r + r^2 (1/2 + r C(r)),
+ * C the same polynomial, and the small part lo = r^2 (1/2 + r C) + rt (1
+ * + r) is plain float arithmetic: |lo| <= 0.21 |r| and its error is below
+ * 4 roundings of lo (s = r^2, the bracket, the fma, and rt's term), so
+ * the pair is e^r - 1 within 2^-22 |lo| <= 0.9 2^-24 |r|.  Against
+ * e^r itself (>= 0.707) that is below 0.44 2^-24; against e^r - 1 below
+ * 1.1 2^-24 (|r + lo| >= 0.8 |r| for r <= 0). */
+AM_INLINE float2 ami_expm1_fast(float h, float l, float kf) {
+  float r1 = am_fnma(kf, 0.6931471824645996f, h);
+  float2 rr = am_two_sum(r1, fma(-kf, -1.9046542121259336e-09f, l));
+  float r = rr.x;
+  float c = 2.482689706084784e-05f;
+  c = fma(c, r, 0.00019891942793037742f);
+  c = fma(c, r, 0.0013888904359191656f);
+  c = fma(c, r, 0.00833331048488617f);
+  c = fma(c, r, 0.0416666679084301f);
+  c = fma(c, r, 0.1666666716337204f);
+  float s = r * r;
+  float lo = fma(s, fma(r, c, 0.5f), fma(rr.y, r, rr.y));
+  return am_f2(r, lo);
 }
 
 /* Clamps h to [lo, hi]; a NaN becomes lo (callers restore NaN at the end). */
@@ -469,6 +518,23 @@ AM_INLINE float am_exp_dd(float hi, float lo) {
   return (am_isnan(hi) || am_isnan(lo)) ? hi + lo : y;
 }
 
+/* e^(hi + lo) as am_exp_dd, but with the float-only ami_expm1_fast:
+ * <= 1 ulp still (m = 1 + p is within 0.44 2^-24 of e^r before the one
+ * rounding, 0.94 ulp in all; math_cl_accuracy measures it), for callers
+ * whose own bound has that room (softmax's e^(x - max)). */
+AM_INLINE float am_exp_dd_fast(float hi, float lo) {
+  float2 a = am_two_sum(hi, lo);
+  bool outside = !(a.x >= -110.0f && a.x <= 90.0f);
+  float h = ami_clampf(a.x, -110.0f, 90.0f);
+  float l = outside ? 0.0f : a.y;
+  float kf = ami_exp_kf(h);
+  float2 p = ami_expm1_fast(h, l, kf);
+  float2 m = am_fast_two_sum(1.0f, p.x);
+  m = am_fast_two_sum(m.x, m.y + p.y);
+  float y = ami_ldexp2_dd(m, convert_int(kf));
+  return (am_isnan(hi) || am_isnan(lo)) ? hi + lo : y;
+}
+
 /* e^x - 1, <= 1 ulp.  With x = k ln 2 + r: e^x - 1 = 2^k ((1 - 2^-k) + p),
  * p = e^r - 1; the bracket is summed as a double-float (1 - 2^-k is exact
  * as a pair) and rounded once; the scaling is exact. */
@@ -484,6 +550,26 @@ AM_INLINE float am_expm1(float x) {
   float y = ami_ldexp2(w, k);
   y = (x == 0.0f) ? x : y;
   return am_isnan(x) ? x : y;
+}
+
+/* e^x - 1 for x <= 0 as a double-float (hi, lo), in float arithmetic:
+ * (2^k - 1) + 2^k p, p = e^r - 1 = (r, lo) from ami_expm1_fast; 2^k - 1
+ * is an exact pair and 2^k r exact, so the only error is
+ * ami_expm1_fast's, below 1.1 2^-24 of the result (also for tiny x: for
+ * k = 0 the result is p itself, no cancellation).  x is clamped to
+ * [-30, 0] (below, e^x - 1 is -1 to 2^-43); NaN gives -1 (callers
+ * restore it); x = -0 gives -0. */
+AM_INLINE float2 am_expm1_neg_dd(float x) {
+  float xc = ami_clampf(x, -30.0f, 0.0f);
+  float kf = ami_exp_kf(xc);
+  float2 p = ami_expm1_fast(xc, 0.0f, kf);
+  float sk = ami_pow2(convert_int(kf));
+  float2 c = am_fast_two_sum(-1.0f, sk);
+  AM_PRECISE float skr = sk * p.x;
+  float2 b = am_two_sum(c.x, skr);
+  AM_PRECISE float blo = b.y + fma(sk, p.y, c.y);
+  float2 e = am_fast_two_sum(b.x, blo);
+  return am_f2(x == 0.0f ? x : e.x, x == 0.0f ? 0.0f : e.y);
 }
 
 /* ------------------------------------------------------------------ */
@@ -599,25 +685,44 @@ AM_INLINE float2 am_tanh_abs_dd(float xa) {
   return am_dd_div(am_f2(-em.x, -em.y), den);
 }
 
-/* tanh(x), <= 1 ulp: am_tanh_abs_dd, odd symmetry by the sign bit. */
+/* tanh(x), <= 1.5 ulp, in float arithmetic (no double-float product):
+ * tanh|x| = -E / (2 + E), E = e^(-2|x|) - 1 from am_expm1_neg_dd, a pair
+ * within 1.1 2^-24 |E| (no error from cancellation, also for tiny x).  The quotient's
+ * sensitivity to E is 2/(2 + E) <= 1.2 where that error matters (k = 0),
+ * and less elsewhere; the quotient is the driver's reciprocal times -E,
+ * corrected once by an exact residual that includes both low parts, and
+ * rounded once.  |x| is clamped to 10, past which tanh rounds to 1. */
 AM_INLINE float am_tanh(float x) {
-  float2 q = am_tanh_abs_dd(fabs(x));
-  float y = am_copysign(q.x + q.y, x);
+  float2 e = am_expm1_neg_dd(-2.0f * ami_clampf(fabs(x), 0.0f, 10.0f));
+  float2 den = am_fast_two_sum(2.0f, e.x);
+  AM_PRECISE float dl = den.y + e.y;
+  float rc = 1.0f / den.x;
+  AM_PRECISE float q0 = -e.x * rc;
+  AM_PRECISE float res = am_fnma(q0, den.x, -e.x) - e.y;
+  res = fma(-q0, dl, res);
+  float y = fma(res, rc, q0);
+  y = am_copysign(y, x);
   return am_isnan(x) ? x : y;
 }
 
-/* x * sigmoid(v.x + v.y) for a float x and a double-float v, rounded once:
- * <= 1.5 ulp (in fact <= 1: exact but for ~2^-28 ulp and the final
- * rounding, denormal results included).  This is the form every
+/* x * sigmoid(v.x + v.y) for a float x and a double-float v, rounded once
+ * but for denormal results: <= 1.5 ulp.  This is the form every
  * sigmoid-based op needs without losing the argument's precision: silu
- * (x, beta x), gelu_quick (x, 1.702 x), the gelu tanh form (x, 2u).
+ * (x, beta x), gelu_quick (x, 1.702 x), the gelu tanh form (x, 2u), mish.
  *
- * With a = -|v| and t = e^a = 2^k m (m = 1 + p, k <= 0):
+ * With a = -|v| and t = e^a = 2^k m (m = 1 + p, k <= 0, p from
+ * ami_expm1_fast, so m is a pair within 0.44 2^-24 m):
  *   v >= 0: sigmoid = 1 / (1 + t);  v < 0: sigmoid = 2^k m / (1 + t).
- * The quotient q (in [0.35, 1.42]) is a double-float; x q is formed as a
- * double-float from x' = x 2^-e in [1, 2) (so that x' q neither overflows
- * nor loses its low part to underflow), and 2^(k + e) is applied last
- * with one rounding, also into the denormal range.  v is clamped to
+ * 1 + t is an exact pair (t below 2^-60 is dropped: its effect is below
+ * 2^-60); the quotient q (in [0.35, 1.42]) is the driver's reciprocal
+ * times the numerator, corrected once by an exact residual that keeps
+ * both low parts, and the sensitivity of q to m is at most 1; so x q is
+ * within 0.45 2^-24 relative before its one rounding, fma(x, q0, x ql).
+ * 2^(k) is applied after that, exactly - or, for a denormal result, with
+ * a second rounding, which adds at most 1/2 ulp (the first rounding is
+ * below 2^-24 |y| = 2^-150 there).  So <= 0.95 ulp for normal results,
+ * 1.45 ulp for denormal ones.  |x| above 2^125 is scaled by 2^-4 first
+ * (x q may exceed FLT_MAX while x q 2^k does not).  v is clamped to
  * [-250, 250]: beyond, sigmoid is below 2^-360 and x sigmoid rounds to 0.
  * Infinite x gives x times the limit: +-inf, or 0 where sigmoid(v) = 0. */
 AM_INLINE float am_mul_sigmoid(float x, float2 v) {
@@ -629,17 +734,26 @@ AM_INLINE float am_mul_sigmoid(float x, float2 v) {
   al = far ? 0.0f : al;
   float kf = ami_exp_kf(ah);
   int k = convert_int(kf);
-  float2 p = ami_expm1_red(ah, al, kf);
+  float2 p = ami_expm1_fast(ah, al, kf);
   float2 m = am_fast_two_sum(1.0f, p.x);
   m = am_fast_two_sum(m.x, m.y + p.y);
-  float2 t = am_f2(am_ldexp(m.x, k), am_ldexp(m.y, k));
-  float2 den = am_fast_two_sum(1.0f, t.x);
-  den = am_fast_two_sum(den.x, den.y + t.y);
-  float2 q = am_dd_div(am_f2(neg ? m.x : 1.0f, neg ? m.y : 0.0f), den);
+  float sk = ami_pow2(k < -60 ? -60 : k);
+  AM_PRECISE float th = m.x * sk;
+  float2 den = am_fast_two_sum(1.0f, th);
+  AM_PRECISE float dl = fma(m.y, sk, den.y);
+  float nh = neg ? m.x : 1.0f;
+  float nl = neg ? m.y : 0.0f;
+  float rc = 1.0f / den.x;
+  AM_PRECISE float q0 = nh * rc;
+  AM_PRECISE float res = am_fnma(q0, den.x, nh) + nl;
+  res = fma(-q0, dl, res);
+  AM_PRECISE float ql = res * rc;
   bool xbig = am_isinf(x) || am_isnan(x);
-  int ex = xbig ? 0 : am_ilogb(x);
-  float xs = am_ldexp(xbig ? 1.0f : x, -ex);
-  float y = am_ldexp_dd(am_dd_mul_f(q, xs), ex + (neg ? k : 0));
+  bool xhuge = fabs(x) > 4.253529586511730793292182592897102643e37f; /* 2^125 */
+  float xs = xbig ? 1.0f : (xhuge ? x * 0.0625f : x);
+  AM_PRECISE float xq = xs * ql;
+  AM_PRECISE float y0 = fma(xs, q0, xq);
+  float y = am_ldexp(y0, (neg ? k : 0) + (xhuge ? 4 : 0));
   /* Infinite x: x times the (positive) sigmoid, whose limit 0 gives 0. */
   float yinf = (y == 0.0f) ? am_copysign(0.0f, x) : x;
   y = xbig ? yinf : y;

@@ -88,15 +88,18 @@ AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
 #elif ACT_OP == ACT_OP_LEAKY_RELU || ACT_OP == ACT_OP_PRELU
   return x >= 0.0f ? x : act_mul_p(x, p0);
 #elif ACT_OP == ACT_OP_ELU
-  return x > 0.0f ? x : act_mul_p(am_expm1(x), p0);
+  /* alpha (e^x - 1): the double-float e^x - 1 times alpha, one rounding */
+  return x > 0.0f ? x : act_mul_pp(am_expm1_neg_dd(x), p0);
 #elif ACT_OP == ACT_OP_SELU
   return x > 0.0f ? act_mul_p(x, am_f2(SELU_LAMBDA_HI, SELU_LAMBDA_LO))
-                  : act_mul_p(am_expm1(x), am_f2(SELU_LA_HI, SELU_LA_LO));
+                  : act_mul_pp(am_expm1_neg_dd(x), am_f2(SELU_LA_HI, SELU_LA_LO));
 #elif ACT_OP == ACT_OP_CELU
   if (x > 0.0f)
     return x;
-  if (p0.x == 1.0f && p0.y == 0.0f)
-    return am_expm1(x);
+  if (p0.x == 1.0f && p0.y == 0.0f) {
+    float2 e1 = am_expm1_neg_dd(x);
+    return e1.x + e1.y;
+  }
   /* z = x / alpha in double-float: the fma residual is exact. */
   float zh = am_div(x, p0.x);
   float zl = (am_fnma(zh, p0.x, x) - zh * p0.y) / p0.x;

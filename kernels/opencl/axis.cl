@@ -219,7 +219,7 @@ AM_INLINE float2 act_log_dd2(float2 s) {
  * exact as a double-float; 0 where it is -inf. */
 AM_INLINE float act_exp_diff(float v, float m) {
   float2 d = am_two_sum(v, -m);
-  return d.x == -am_inf() ? 0.0f : am_exp_dd(d.x, d.y);
+  return d.x == -am_inf() ? 0.0f : am_exp_dd_fast(d.x, d.y);
 }
 
 /* sqrt of a double-float: am_sqrt of the high part, then one Newton
