@@ -66,9 +66,9 @@ AM_INLINE float act_clamp(float x, float lo, float hi) {
 }
 
 #define SELU_LAMBDA_HI 1.05070102214813232421875f
-#define SELU_LAMBDA_LO -1.4760e-09f
+#define SELU_LAMBDA_LO -3.4792651830799415e-08f /* lambda - LAMBDA_HI */
 #define SELU_LA_HI 1.7580993175506591796875f   /* lambda*alpha */
-#define SELU_LA_LO 2.3296e-08f
+#define SELU_LA_LO 2.3296717680252718e-08f /* lambda alpha - LA_HI */
 
 AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
 #if ACT_OP == ACT_OP_RELU

@@ -190,8 +190,8 @@ AM_INLINE float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
 #if ACT_OP == ACT_OP_ELU
   float2 c1 = act_one(), c2 = p0;
 #else
-  float2 c1 = am_f2(1.05070102214813232421875f, -1.4760e-09f);
-  float2 c2 = am_f2(1.7580993175506591796875f, 2.3296e-08f);
+  float2 c1 = am_f2(1.05070102214813232421875f, -3.4792651830799415e-08f);
+  float2 c2 = am_f2(1.7580993175506591796875f, 2.3296717680252718e-08f);
 #endif
   if (x > 0.0f)
     return act_gmul(dy, c1);
