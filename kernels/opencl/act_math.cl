@@ -532,7 +532,10 @@ AM_INLINE float am_exp_dd_fast(float hi, float lo) {
   float2 m = am_fast_two_sum(1.0f, p.x);
   m = am_fast_two_sum(m.x, m.y + p.y);
   float y = ami_ldexp2_dd(m, convert_int(kf));
-  return (am_isnan(hi) || am_isnan(lo)) ? hi + lo : y;
+  /* NaN operands: two selects (a short-circuit || became a branch that
+   * kept PoCL from vectorizing softmax's sum). */
+  float yn = am_isnan(lo) ? lo : y;
+  return am_isnan(hi) ? hi : yn;
 }
 
 /* e^x - 1, <= 1 ulp.  With x = k ln 2 + r: e^x - 1 = 2^k ((1 - 2^-k) + p),

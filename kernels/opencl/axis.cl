@@ -219,7 +219,9 @@ AM_INLINE float2 act_log_dd2(float2 s) {
  * exact as a double-float; 0 where it is -inf. */
 AM_INLINE float act_exp_diff(float v, float m) {
   float2 d = am_two_sum(v, -m);
-  return d.x == -am_inf() ? 0.0f : am_exp_dd_fast(d.x, d.y);
+  bool ninf = d.x == -am_inf();
+  float e = am_exp_dd_fast(ninf ? 0.0f : d.x, ninf ? 0.0f : d.y);
+  return ninf ? 0.0f : e;
 }
 
 /* sqrt of a double-float: am_sqrt of the high part, then one Newton
