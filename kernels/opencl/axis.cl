@@ -33,6 +33,9 @@
  *     has_where = 0).
  *   act_softmax4 (the same ops and arguments, per_group = 1 only): rows
  *     of at most 4 x the group size as straight-line code (see there).
+ *   act_softmax_row (softmax and softmin, f32, the same arguments,
+ *     per_group = 0 and inner = 1 only; OpenCL CPU drivers): each row's
+ *     passes as unit-stride loops (see there).
  *   act_logsumexp
  *     IN x, IN b, OUT y, OUT sgn, LOCAL(float2) red, LOCAL(float) redm;
  *     rows, len, inner, xoff, boff, bso, bsl, bsi, yoff, soff, has_b,
@@ -432,6 +435,84 @@ ACT_KERNEL(act_softmax4, ACT_SOFTMAX_ARGS) {
   ACT_SM4_OUT(3);
   ACT_ROWS_END
 }
+
+#if ACT_OP != ACT_OP_LOG_SOFTMAX && ACT_DTYPE == 0
+/* Softmax and softmin for CPU OpenCL drivers (the plan's choice where
+ * limits.axis_row_loops is set: PoCL; OpenCL only, no SPIR-V): one
+ * work-item per row of contiguous f32 elements (inner = 1), four passes
+ * over the row, each a counted unit-stride loop without barriers, which
+ * the driver's loop vectorizer takes; PoCL runs the barrier regions of
+ * act_softmax4 mostly as scalar code over per-work-item context arrays.
+ * The passes: the max; e^(v - max) into y (y may be x: nothing reads x
+ * after this); the sum of y as a double-float in 8 interleaved chains;
+ * y / sum, rounded once (act_sm_out's formula). The mask is tested in
+ * separate loops, so that w is read only when there is one. */
+AM_INLINE float act_smr_out(float e, float2 s) {
+  float2 q = am_dd_div(am_f2(e, 0.0f), s);
+  return q.x + q.y;
+}
+
+ACT_KERNEL(act_softmax_row, ACT_SOFTMAX_ARGS) {
+  ACT_ROWS_BEGIN
+  uint xb = xoff + base, yb = yoff + base, wb = woff + base;
+  bool mw = has_where != 0u;
+  float m = -am_inf();
+  if (mw) {
+    for (uint k = 0u; k < nk; k++) {
+      float v = act_sm_val(LOAD(x, xb + k));
+      m = LOADU8(w, wb + k) != 0u ? act_max(m, v) : m;
+    }
+  } else {
+    for (uint k = 0u; k < nk; k++)
+      m = act_max(m, act_sm_val(LOAD(x, xb + k)));
+  }
+  bool fin = act_finite(m);
+  float mf = fin ? m : 0.0f;
+  if (mw) {
+    for (uint k = 0u; k < nk; k++) {
+      float e = act_exp_diff(act_sm_val(LOAD(x, xb + k)), mf);
+      STORE(y, yb + k, LOADU8(w, wb + k) != 0u && fin ? e : 0.0f);
+    }
+  } else {
+    for (uint k = 0u; k < nk; k++) {
+      float e = act_exp_diff(act_sm_val(LOAD(x, xb + k)), mf);
+      STORE(y, yb + k, fin ? e : 0.0f);
+    }
+  }
+  float2 s0 = am_f2(0.0f, 0.0f), s1 = s0, s2 = s0, s3 = s0;
+  float2 s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+  uint k8 = nk & ~7u;
+  for (uint k = 0u; k < k8; k += 8u) {
+    s0 = am_dd_add_f(s0, LOAD(y, yb + k));
+    s1 = am_dd_add_f(s1, LOAD(y, yb + k + 1u));
+    s2 = am_dd_add_f(s2, LOAD(y, yb + k + 2u));
+    s3 = am_dd_add_f(s3, LOAD(y, yb + k + 3u));
+    s4 = am_dd_add_f(s4, LOAD(y, yb + k + 4u));
+    s5 = am_dd_add_f(s5, LOAD(y, yb + k + 5u));
+    s6 = am_dd_add_f(s6, LOAD(y, yb + k + 6u));
+    s7 = am_dd_add_f(s7, LOAD(y, yb + k + 7u));
+  }
+  for (uint k = k8; k < nk; k++)
+    s0 = am_dd_add_f(s0, LOAD(y, yb + k));
+  float2 s = am_dd_add(am_dd_add(am_dd_add(s0, s1), am_dd_add(s2, s3)),
+                       am_dd_add(am_dd_add(s4, s5), am_dd_add(s6, s7)));
+  /* s >= 1 when fin (the max contributes e^0); otherwise unused */
+  s = am_f2(fin ? s.x : 1.0f, fin ? s.y : 0.0f);
+  float bad = m > 0.0f ? am_nan() : ACT_SM_EMPTY;
+  if (mw) {
+    for (uint k = 0u; k < nk; k++) {
+      float q = act_smr_out(LOAD(y, yb + k), s);
+      STORE(y, yb + k, LOADU8(w, wb + k) == 0u ? ACT_SM_EMPTY : (fin ? q : bad));
+    }
+  } else {
+    for (uint k = 0u; k < nk; k++) {
+      float q = act_smr_out(LOAD(y, yb + k), s);
+      STORE(y, yb + k, fin ? q : bad);
+    }
+  }
+  ACT_ROWS_END
+}
+#endif
 
 /* ---- backward: softmax dx = y (dy - sum dy y) (softmin: its negation),
  * log_softmax dx = dy - e^y sum dy; masked-out elements get 0.

@@ -9,8 +9,12 @@
  *   - one work-group of ACT__AXIS_WG (256, or the largest power of two the
  *     device allows) per row, with tree reductions in local memory (long
  *     rows, or too few rows to fill a device).
+ *   - on CPU OpenCL drivers (limits.axis_row_loops), f32 softmax and
+ *     softmin over contiguous rows: act_softmax_row, the first shape with
+ *     plain unit-stride loops, which such drivers vectorize.
  * The choice is made here (act__axis_per_group); ACTKIT_AXIS_LAUNCH=item or
- * =group forces one shape (for tests and benchmarks). glu and one_hot are
+ * =group forces one shape, and the generic kernels (for tests and
+ * benchmarks). glu and one_hot are
  * element-wise over y. Every dispatch has at most 65535 work-groups (and at
  * most limits->max_groups[0]); the kernels walk rows and elements with
  * grid-stride loops.
@@ -199,9 +203,17 @@ act_status_t act__plan_axis(const act__call_t *c, const act__limits_t *lim,
       return st;
     bool pg = act__axis_per_group(rows, len, inner);
     /* Rows of up to 4 lanes per work-item: the straight-line kernel, which
-     * CPU drivers vectorize (axis.cl). */
-    d->kernel = pg && len <= 4u * act__axis_group(lim) ? "act_softmax4"
-                                                       : "act_softmax";
+     * GPUs run well (axis.cl). CPU OpenCL drivers: f32 softmax/softmin
+     * rows as loops in one work-item each (act_softmax_row), unless
+     * ACTKIT_AXIS_LAUNCH forces a shape. */
+    const char *shape = getenv("ACTKIT_AXIS_LAUNCH");
+    bool rowk = lim->axis_row_loops && op != ACT_OP_LOG_SOFTMAX &&
+                inner == 1 && x->dtype == ACT_F32 && !(shape && *shape);
+    if (rowk)
+      pg = false;
+    d->kernel = rowk ? "act_softmax_row"
+                : pg && len <= 4u * act__axis_group(lim) ? "act_softmax4"
+                                                         : "act_softmax";
     act__bind(d, x, yb);
     act__bind(d, w, yb);
     act__bind(d, y, yb);

@@ -196,6 +196,8 @@ static act_status_t ocl_enumerate(void) {
        * GEMM kernel's epilogue: the activation is faster as its own pass
        * there (bench/DENSE.md). */
       h->limits.dense_unfused = info.type == ACT_DEVICE_CPU_DRIVER;
+      /* and the same for softmax's barrier regions (act_softmax_row) */
+      h->limits.axis_row_loops = info.type == ACT_DEVICE_CPU_DRIVER;
       act__device_add(&act__opencl_backend, &info, h);
     }
   }
