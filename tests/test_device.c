@@ -317,10 +317,12 @@ static void check_buffers(act_context_t *ctx, const char *dev) {
   static const size_t sizes[] = {1, 3, 1000003};
   act_queue_t *q;
   CHECK_OK(act_queue_create(ctx, &q));
-  /* gelu, and softmax over the one axis (act_softmax_row on CPU OpenCL
-   * drivers, which writes y before its last pass: in place too) */
-  for (int op = 0; op < 2; op++) {
-  const char *opname = op ? "softmax" : "gelu";
+  /* gelu, and softmax and log_softmax over the one axis (on CPU OpenCL
+   * drivers act_softmax_row, which writes y before its last pass: the
+   * plan must keep in place right) */
+  static const char *const opnames[] = {"gelu", "softmax", "log_softmax"};
+  for (int op = 0; op < 3; op++) {
+  const char *opname = opnames[op];
   double bound = op ? 4.0 : 2.0;
   act_op_desc_t *d = make_desc(opname, "");
   for (size_t s = 0; s < 3; s++) {

@@ -33,7 +33,7 @@
  *     has_where = 0).
  *   act_softmax4 (the same ops and arguments, per_group = 1 only): rows
  *     of at most 4 x the group size as straight-line code (see there).
- *   act_softmax_row (softmax and softmin, f32, the same arguments,
+ *   act_softmax_row (the same ops, f32 only, the same arguments,
  *     per_group = 0 and inner = 1 only; OpenCL CPU drivers): each row's
  *     passes as unit-stride loops (see there).
  *   act_logsumexp
@@ -436,21 +436,30 @@ ACT_KERNEL(act_softmax4, ACT_SOFTMAX_ARGS) {
   ACT_ROWS_END
 }
 
-#if ACT_OP != ACT_OP_LOG_SOFTMAX && ACT_DTYPE == 0
-/* Softmax and softmin for CPU OpenCL drivers (the plan's choice where
- * limits.axis_row_loops is set: PoCL; OpenCL only, no SPIR-V): one
- * work-item per row of contiguous f32 elements (inner = 1), four passes
- * over the row, each a counted unit-stride loop without barriers, which
- * the driver's loop vectorizer takes; PoCL runs the barrier regions of
- * act_softmax4 mostly as scalar code over per-work-item context arrays.
- * The passes: the max; e^(v - max) into y (y may be x: nothing reads x
- * after this); the sum of y as a double-float in 8 interleaved chains;
- * y / sum, rounded once (act_sm_out's formula). The mask is tested in
- * separate loops, so that w is read only when there is one. */
-AM_INLINE float act_smr_out(float e, float2 s) {
+#if ACT_DTYPE == 0
+/* softmax, log_softmax and softmin for CPU OpenCL drivers (the plan's
+ * choice where limits.axis_row_loops is set: PoCL; OpenCL only, no
+ * SPIR-V): one work-item per row of contiguous f32 elements (inner = 1),
+ * four passes over the row, each a counted unit-stride loop without
+ * barriers, which the driver's loop vectorizer takes; PoCL runs the
+ * barrier regions of act_softmax4 mostly as scalar code over per-work-item
+ * context arrays. The passes: the max; e^(v - max) into y; the sum of y
+ * as a double-float in 8 interleaved chains; the output, rounded once by
+ * act_sm_out's formulas: softmax/softmin y / sum, from y (so y may be x:
+ * nothing reads x after the second pass); log_softmax (v - max) - log sum,
+ * from x (the plan does not use this kernel for it when y and x share a
+ * buffer). The mask is tested in separate loops, so that w is read only
+ * when there is one. */
+AM_INLINE float act_smr_div(float e, float2 s) {
   float2 q = am_dd_div(am_f2(e, 0.0f), s);
   return q.x + q.y;
 }
+
+#if ACT_OP == ACT_OP_LOG_SOFTMAX
+#define ACT_SMR_OUT(k) act_sm_out(act_sm_val(LOAD(x, xb + (k))), mf, s, L)
+#else
+#define ACT_SMR_OUT(k) act_smr_div(LOAD(y, yb + (k)), s)
+#endif
 
 ACT_KERNEL(act_softmax_row, ACT_SOFTMAX_ARGS) {
   ACT_ROWS_BEGIN
@@ -498,15 +507,18 @@ ACT_KERNEL(act_softmax_row, ACT_SOFTMAX_ARGS) {
                        am_dd_add(am_dd_add(s4, s5), am_dd_add(s6, s7)));
   /* s >= 1 when fin (the max contributes e^0); otherwise unused */
   s = am_f2(fin ? s.x : 1.0f, fin ? s.y : 0.0f);
+#if ACT_OP == ACT_OP_LOG_SOFTMAX
+  float2 L = act_log_dd(s);
+#endif
   float bad = m > 0.0f ? am_nan() : ACT_SM_EMPTY;
   if (mw) {
     for (uint k = 0u; k < nk; k++) {
-      float q = act_smr_out(LOAD(y, yb + k), s);
+      float q = ACT_SMR_OUT(k);
       STORE(y, yb + k, LOADU8(w, wb + k) == 0u ? ACT_SM_EMPTY : (fin ? q : bad));
     }
   } else {
     for (uint k = 0u; k < nk; k++) {
-      float q = act_smr_out(LOAD(y, yb + k), s);
+      float q = ACT_SMR_OUT(k);
       STORE(y, yb + k, fin ? q : bad);
     }
   }

@@ -352,7 +352,7 @@ typedef struct act__limits {
    * vectorizes act_eltwise but not the GEMM kernel's epilogue, bench/
    * DENSE.md); 0: fused. ACTKIT_DENSE_FUSE=always|never overrides. */
   int dense_unfused;
-  /* 1: f32 softmax/softmin rows of contiguous elements run as
+  /* 1: f32 softmax-family rows of contiguous elements run as
    * act_softmax_row, one work-item per row with unit-stride loops (CPU
    * OpenCL drivers, whose loop vectorizer takes those but which run
    * act_softmax4's barrier regions mostly scalar; bench/RESULTS.md). The

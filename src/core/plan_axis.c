@@ -9,8 +9,9 @@
  *   - one work-group of ACT__AXIS_WG (256, or the largest power of two the
  *     device allows) per row, with tree reductions in local memory (long
  *     rows, or too few rows to fill a device).
- *   - on CPU OpenCL drivers (limits.axis_row_loops), f32 softmax and
- *     softmin over contiguous rows: act_softmax_row, the first shape with
+ *   - on CPU OpenCL drivers (limits.axis_row_loops), f32 softmax,
+ *     softmin and (not in place) log_softmax over contiguous rows:
+ *     act_softmax_row, the first shape with
  *     plain unit-stride loops, which such drivers vectorize.
  * The choice is made here (act__axis_per_group); ACTKIT_AXIS_LAUNCH=item or
  * =group forces one shape, and the generic kernels (for tests and
@@ -207,8 +208,10 @@ act_status_t act__plan_axis(const act__call_t *c, const act__limits_t *lim,
      * rows as loops in one work-item each (act_softmax_row), unless
      * ACTKIT_AXIS_LAUNCH forces a shape. */
     const char *shape = getenv("ACTKIT_AXIS_LAUNCH");
-    bool rowk = lim->axis_row_loops && op != ACT_OP_LOG_SOFTMAX &&
-                inner == 1 && x->dtype == ACT_F32 && !(shape && *shape);
+    /* (log_softmax's last pass reads x after y is written: not in place) */
+    bool rowk = lim->axis_row_loops && inner == 1 && x->dtype == ACT_F32 &&
+                !(shape && *shape) &&
+                !(op == ACT_OP_LOG_SOFTMAX && x->buffer == y->buffer);
     if (rowk)
       pg = false;
     d->kernel = rowk ? "act_softmax_row"
