@@ -241,12 +241,20 @@ static void check_axis(act_context_t *ctx, const char *dev) {
       }
   }
   unsetenv("ACTKIT_AXIS_LAUNCH");
-  /* Long rows, one work-group each: 1000 elements fill all 4 lanes of
-   * act_softmax4's work-items (256 of them); 1500 is act_softmax's loops. */
-  for (int64_t L = 1000; L <= 1500; L += 500) {
+  /* Long rows. With ACTKIT_AXIS_LAUNCH=group, one work-group each: 1000
+   * elements fill all 4 lanes of act_softmax4's work-items (256 of them);
+   * 1500 and more are act_softmax's loops. By the plan's own choice, on
+   * CPU drivers: act_softmax_row up to its limit (lavapipe: 16384),
+   * beyond it (40000) the work-group kernels. */
+  static const int64_t lens[] = {1000, 1500, 16384, 40000};
+  for (int mode = 0; mode < 2; mode++)
+  for (size_t li = 0; li < sizeof lens / sizeof *lens; li++) {
+    int64_t L = lens[li];
     enum { R = 3 };
-    static float lx[R * 1500], ly[R * 1500];
-    static uint8_t lm[R * 1500];
+    static float lx[R * 40000], ly[R * 40000];
+    static uint8_t lm[R * 40000];
+    if (mode)
+      setenv("ACTKIT_AXIS_LAUNCH", "group", 1);
     for (size_t i = 0; i < (size_t)(R * L); i++) {
       lx[i] = (float)(((rng() >> 8) * (1.0 / 16777216.0)) * 60.0 - 30.0);
       lm[i] = (rng() % 7) != 0;
@@ -258,11 +266,13 @@ static void check_axis(act_context_t *ctx, const char *dev) {
                         {ACT_ARG_Y, act_tensor_make(ACT_F32, 2, ld, ly)},
                         {ACT_ARG_WHERE, act_tensor_make(ACT_U8, 2, ld, lm)}};
       char what[64];
-      snprintf(what, sizeof what, "%s rows of %lld",
-               o ? "log_softmax" : "softmax", (long long)L);
+      snprintf(what, sizeof what, "%s rows of %lld%s",
+               o ? "log_softmax" : "softmax", (long long)L,
+               mode ? " (per group)" : "");
       compare(ctx, dev, what, d, a, 3, 1, -1);
       act_op_desc_destroy(d);
     }
+    unsetenv("ACTKIT_AXIS_LAUNCH");
   }
   /* one_hot, axis first and last, f32 and i32 outputs. */
   int32_t idx[12] = {0, 1, 2, 3, 4, -1, 5, 9, 2, 2, 100, 0};

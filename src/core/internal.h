@@ -352,12 +352,14 @@ typedef struct act__limits {
    * vectorizes act_eltwise but not the GEMM kernel's epilogue, bench/
    * DENSE.md); 0: fused. ACTKIT_DENSE_FUSE=always|never overrides. */
   int dense_unfused;
-  /* 1: f32 softmax-family rows of contiguous elements run as
-   * act_softmax_row, one work-item per row with unit-stride loops (CPU
-   * OpenCL drivers, whose loop vectorizer takes those but which run
-   * act_softmax4's barrier regions mostly scalar; bench/RESULTS.md). The
-   * kernel is OpenCL-only. ACTKIT_AXIS_LAUNCH=item|group overrides. */
-  int axis_row_loops;
+  /* Non-zero: f32 softmax-family rows of contiguous elements, up to this
+   * length, run as act_softmax_row, one work-item per row with
+   * unit-stride loops (CPU drivers: PoCL vectorizes those loops but runs
+   * act_softmax4's barrier regions mostly scalar; lavapipe runs them 3-4x
+   * faster than a work-group per row, but only for rows below ~32K: its
+   * shader loops stop early beyond, so 16384 there; bench/RESULTS.md).
+   * 0: never. ACTKIT_AXIS_LAUNCH=item|group overrides. */
+  uint32_t axis_row_loops;
 } act__limits_t;
 
 /* Builds the plan for a prepared device call; ACT_UNSUPPORTED with a

@@ -9,7 +9,7 @@
  *   - one work-group of ACT__AXIS_WG (256, or the largest power of two the
  *     device allows) per row, with tree reductions in local memory (long
  *     rows, or too few rows to fill a device).
- *   - on CPU OpenCL drivers (limits.axis_row_loops), f32 softmax,
+ *   - on CPU drivers (limits.axis_row_loops: PoCL, lavapipe), f32 softmax,
  *     softmin and (not in place) log_softmax over contiguous rows:
  *     act_softmax_row, the first shape with
  *     plain unit-stride loops, which such drivers vectorize.
@@ -204,12 +204,13 @@ act_status_t act__plan_axis(const act__call_t *c, const act__limits_t *lim,
       return st;
     bool pg = act__axis_per_group(rows, len, inner);
     /* Rows of up to 4 lanes per work-item: the straight-line kernel, which
-     * GPUs run well (axis.cl). CPU OpenCL drivers: f32 softmax/softmin
-     * rows as loops in one work-item each (act_softmax_row), unless
+     * GPUs run well (axis.cl). CPU drivers: f32 softmax-family rows as
+     * loops in one work-item each (act_softmax_row), unless
      * ACTKIT_AXIS_LAUNCH forces a shape. */
     const char *shape = getenv("ACTKIT_AXIS_LAUNCH");
     /* (log_softmax's last pass reads x after y is written: not in place) */
-    bool rowk = lim->axis_row_loops && inner == 1 && x->dtype == ACT_F32 &&
+    bool rowk = len <= lim->axis_row_loops && inner == 1 &&
+                x->dtype == ACT_F32 &&
                 !(shape && *shape) &&
                 !(op == ACT_OP_LOG_SOFTMAX && x->buffer == y->buffer);
     if (rowk)

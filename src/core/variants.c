@@ -29,6 +29,10 @@ static const struct {
     {"axis.cl", "act_softmax4", ACT_OP_SOFTMAX, ACT__DT_FLOAT},
     {"axis.cl", "act_softmax4", ACT_OP_LOG_SOFTMAX, ACT__DT_FLOAT},
     {"axis.cl", "act_softmax4", ACT_OP_SOFTMIN, ACT__DT_FLOAT},
+    /* CPU drivers' softmax (limits.axis_row_loops): f32 only */
+    {"axis.cl", "act_softmax_row", ACT_OP_SOFTMAX, 0x1u},
+    {"axis.cl", "act_softmax_row", ACT_OP_LOG_SOFTMAX, 0x1u},
+    {"axis.cl", "act_softmax_row", ACT_OP_SOFTMIN, 0x1u},
     {"axis.cl", "act_logsumexp", ACT_OP_LOGSUMEXP, ACT__DT_FLOAT},
     {"axis.cl", "act_standardize", ACT_OP_STANDARDIZE, ACT__DT_FLOAT},
     {"axis.cl", "act_glu", ACT_OP_GLU, ACT__DT_FLOAT},

@@ -197,7 +197,8 @@ static act_status_t ocl_enumerate(void) {
        * there (bench/DENSE.md). */
       h->limits.dense_unfused = info.type == ACT_DEVICE_CPU_DRIVER;
       /* and the same for softmax's barrier regions (act_softmax_row) */
-      h->limits.axis_row_loops = info.type == ACT_DEVICE_CPU_DRIVER;
+      h->limits.axis_row_loops =
+          info.type == ACT_DEVICE_CPU_DRIVER ? UINT32_MAX : 0;
       act__device_add(&act__opencl_backend, &info, h);
     }
   }

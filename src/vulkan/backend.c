@@ -447,6 +447,12 @@ static act_status_t vkb_enumerate(void) {
       wg = lim->maxComputeWorkGroupSize[0];
     h->limits.max_group_size = wg > 1024 ? 1024 : wg;
     h->limits.eltwise_per = ACT_VK_ELTWISE_PER;
+    /* lavapipe: softmax rows as loops in one invocation each run 3-4x
+     * faster than a work-group per row (bench/RESULTS.md); but its shader
+     * loops stop early past ~32K iterations (measured: rows of 32767
+     * come out wrong, of 30000 right; Mesa's gallivm caps loop
+     * iterations), so rows up to 16384 only. */
+    h->limits.axis_row_loops = info.type == ACT_DEVICE_CPU_DRIVER ? 16384 : 0;
     for (int d = 0; d < 3; d++)
       h->limits.max_groups[d] = lim->maxComputeWorkGroupCount[d];
     h->max_range = lim->maxStorageBufferRange;
