@@ -17,14 +17,15 @@
  *   am_tanh(x)                     1.5 ulp   0.65  (float-only, below)
  *   am_sigmoid(x)                  1.5 ulp   0.75  (float-only; 0.75 in
  *                                                   the denormal range)
- *   am_log_sigmoid(x) am_softplus  1.5 ulp   0.54  0.54
+ *   am_log_sigmoid(x) am_softplus  1.5 ulp   0.57  0.58  (float-only)
  *   am_gelu_erf(x) am_gelu_tanh(x)   2 ulp   0.63  0.74
  *   am_exp_dd(hi, lo)                1 ulp   0.52  e^(hi + lo)
  *   am_exp_dd_fast(hi, lo)           1 ulp   0.61  (float-only)
  *   am_mul_sigmoid(x, float2 v)    1.5 ulp   0.96  x sigmoid(v.x + v.y)
  *                                                  (float-only)
  *   am_div(a, b)  am_sqrt(x)         1 ulp   0.50  0.50
- * (fma-free path: the same but gelu_tanh 1.02, mul_sigmoid 1.07.)
+ * (fma-free path: the same but gelu_tanh 1.02, mul_sigmoid 1.07, softplus
+ * 0.60.)
  * Helpers, exact or as commented: am_isnan, am_isinf, am_inf, am_nan,
  * am_copysign, am_ilogb, am_ldexp, am_ldexp_dd, am_fnma (an exact residual
  * c - a b, fused or not); double-float arithmetic on float2 (x = hi,
@@ -39,7 +40,7 @@
  * at the end - also into the denormal range (ami_ldexp2_dd).  Before that
  * rounding the results are within about 2^-27 relative of exact.
  * The float-only functions (am_tanh, am_mul_sigmoid and so am_sigmoid,
- * am_expm1_neg_dd, am_exp_dd_fast; issue 9) keep the exact reduction and
+ * am_expm1_neg_dd, am_exp_dd_fast, am_softplus; issue 9) keep the exact reduction and
  * the exact pairs where cancellation would amplify an error, but form the
  * polynomial part and the quotients in plain float with one correction
  * step: their error before the last rounding is below 1.4 2^-24 relative
@@ -768,33 +769,68 @@ AM_INLINE float am_mul_sigmoid(float x, float2 v) {
 AM_INLINE
 float am_sigmoid(float x) { return am_mul_sigmoid(1.0f, am_f2(x, 0.0f)); }
 
-/* softplus(x) = max(x, 0) + log1p(e^-|x|), <= 1.5 ulp (in fact <= 1).
- * t = e^-|x| is kept as a double-float and handed to the log1p core
+/* ef ln 2 + log1p(fh + fl) as a double-float, in float arithmetic (the
+ * float-only twin of ami_log1p_e, for am_softplus): fh in [-0.3, sqrt 2 -
+ * 1], |fl| <= 2^-23 |fh| or fh = 0, ef 0 or 1.  log1p(F) = 2 atanh(q) =
+ * 2q + q^3 (2/3 + 2w/5 + 2w^2/7 + 2w^3/9 + 2w^4/11), q = F/(2 + F),
+ * w = q^2, |q| <= 0.172 (the atanh series itself; its first omitted term
+ * is below 2^-30 of the result).  q is the driver's reciprocal of 2 + F
+ * (an exact pair) times F, corrected once by an exact residual that keeps
+ * both low parts, so (q0, ql) is F/(2 + F) within ~2^-40; the series part
+ * is below 0.01 of 2q, so its float rounding counts for < 2^-30.  The
+ * result is within 2^-29 relative of the exact value (|result| >= 0.34
+ * when ef = 1). */
+AM_INLINE float2 ami_log1p_fast(float fh, float fl, float ef) {
+  float2 d = am_fast_two_sum(2.0f, fh);
+  AM_PRECISE float dl = d.y + fl;
+  float rc = 1.0f / d.x;
+  AM_PRECISE float q0 = fh * rc;
+  AM_PRECISE float res = am_fnma(q0, d.x, fh) + fl;
+  res = fma(-q0, dl, res);
+  float ql = res * rc;
+  float w = q0 * q0;
+  float c = 0.18181818723678589f;
+  c = fma(c, w, 0.2222222238779068f);
+  c = fma(c, w, 0.2857142984867096f);
+  c = fma(c, w, 0.4000000059604645f);
+  c = fma(c, w, 0.6666666865348816f);
+  AM_PRECISE float lo = fma(q0 * w, c, 2.0f * ql);
+  float2 h = am_fast_two_sum(ef * 0.6931471824645996f, 2.0f * q0);
+  return am_fast_two_sum(h.x, h.y + fma(ef, -1.9046542121259336e-09f, lo));
+}
+
+/* softplus(x) = max(x, 0) + log1p(e^-|x|), <= 1.5 ulp, in float
+ * arithmetic.  t = e^-|x| = 2^k m, m = (m.x, m.y) from ami_expm1_fast
+ * (within 0.44 2^-24 relative), is handed to ami_log1p_fast as a pair
  * without forming 1 + t in float (which would round t when it is tiny):
- * t <= sqrt 2 - 1 is the core's argument itself; above, 1 + t = 2 (1 + f)
- * with f = (t - 1)/2 formed exactly.  So the tiny values of softplus for
- * x << 0 (= t - t^2/2) keep full relative accuracy.  The addition of x is
- * done in double-float and rounded once; past x = 16 the log1p term is
+ * t <= sqrt 2 - 1 is its argument itself; above, 1 + t = 2 (1 + f) with
+ * f = (t - 1)/2 formed exactly.  The sensitivity of log1p(t) to t is at
+ * most 1, so the log term is within 0.45 2^-24 relative before its one
+ * rounding, and so is x + log1p(t) (a double-float sum, x >= 0 there):
+ * <= 0.95 ulp.  The tiny values for x << 0 (= t - t^2/2) keep their
+ * relative accuracy; below -80 the result is t itself, rounded once from
+ * its double-float form (denormals included); past x = 16 the log term is
  * below half an ulp of x. */
 AM_INLINE float am_softplus(float x) {
   float ah = ami_clampf(-fabs(x), -120.0f, 0.0f);
   float kf = ami_exp_kf(ah);
   int k = convert_int(kf);
-  float2 p = ami_expm1_red(ah, 0.0f, kf);
+  float2 p = ami_expm1_fast(ah, 0.0f, kf);
   float2 m = am_fast_two_sum(1.0f, p.x);
   m = am_fast_two_sum(m.x, m.y + p.y);
-  float th = am_ldexp(m.x, k);
-  float tl = am_ldexp(m.y, k);
+  /* 2^k exactly for x >= -80 (k >= -116); below, the result is y80 */
+  float sk = ami_pow2(k < -126 ? -126 : k);
+  AM_PRECISE float th = m.x * sk;
+  AM_PRECISE float tl = m.y * sk;
   bool big = th > 0.41421356f;
   float2 d = am_two_sum(th, -1.0f);
-  float2 lg = ami_log1p_e(big ? 0.5f * d.x : th, big ? 0.5f * (d.y + tl) : tl,
-                          big ? 1.0f : 0.0f);
+  float2 lg = ami_log1p_fast(big ? 0.5f * d.x : th,
+                             big ? 0.5f * (d.y + tl) : tl, big ? 1.0f : 0.0f);
   float xp = x > 0.0f ? x : 0.0f;
   float2 s = am_fast_two_sum(xp > lg.x ? xp : lg.x, xp > lg.x ? lg.x : xp);
   float y = s.x + (s.y + lg.y);
-  /* x < -80: softplus = t (1 - t/2) = t to far below an ulp; rounding t
-   * from its double-float form keeps denormal results single-rounded. */
-  y = (x < -80.0f) ? ami_ldexp2_dd(m, k) : y;
+  float y80 = ami_ldexp2_dd(m, k);
+  y = (x < -80.0f) ? y80 : y;
   y = (x >= 16.0f) ? x : y;
   return am_isnan(x) ? x : y;
 }
