@@ -430,6 +430,24 @@ AM_INLINE float ami_exp_kf(float h) {
   return k;
 }
 
+/* The reduced argument r = h + l - kf ln 2 as the exact pair (r, rt)
+ * (see ami_expm1_red), shared by the two expm1 cores. */
+AM_INLINE float2 ami_exp_reduce(float h, float l, float kf) {
+  float r1 = am_fnma(kf, 0.6931471824645996f, h);
+  return am_two_sum(r1, fma(-kf, -1.9046542121259336e-09f, l));
+}
+
+/* C(r) = (e^r - 1 - r - r^2/2) / r^3 on [-0.35, 0.35] (see
+ * ami_expm1_red), shared by the two expm1 cores. */
+AM_INLINE float ami_exp_c(float r) {
+  float c = 2.482689706084784e-05f;
+  c = fma(c, r, 0.00019891942793037742f);
+  c = fma(c, r, 0.0013888904359191656f);
+  c = fma(c, r, 0.00833331048488617f);
+  c = fma(c, r, 0.0416666679084301f);
+  return fma(c, r, 0.1666666716337204f);
+}
+
 /* p = e^(h + l - kf ln 2) - 1 as a double-float, for kf = ami_exp_kf(h)
  * and |l| <= 2^-16, |kf| <= 400; |p| <= 0.42, relative error ~2^-29.
  *
@@ -443,16 +461,10 @@ AM_INLINE float ami_exp_kf(float h) {
  * "EXP"), whose rounding is scaled by rh^3/6 < 0.0072; rt is applied to
  * first order, rt e^rh ~ rt (1 + rh + rh^2/2). */
 AM_INLINE float2 ami_expm1_red(float h, float l, float kf) {
-  float r1 = am_fnma(kf, 0.6931471824645996f, h);
-  float2 rr = am_two_sum(r1, fma(-kf, -1.9046542121259336e-09f, l));
+  float2 rr = ami_exp_reduce(h, l, kf);
   float r = rr.x;
   float2 s = am_two_prod(r, r);
-  float c = 2.482689706084784e-05f;
-  c = fma(c, r, 0.00019891942793037742f);
-  c = fma(c, r, 0.0013888904359191656f);
-  c = fma(c, r, 0.00833331048488617f);
-  c = fma(c, r, 0.0416666679084301f);
-  c = fma(c, r, 0.1666666716337204f);
+  float c = ami_exp_c(r);
   float t = (r * s.x) * c;
   float2 a = am_fast_two_sum(r, 0.5f * s.x);
   float lo = a.y + fma(0.5f, s.y, t);
@@ -472,15 +484,9 @@ AM_INLINE float2 ami_expm1_red(float h, float l, float kf) {
  * e^r itself (>= 0.707) that is below 0.44 2^-24; against e^r - 1 below
  * 1.1 2^-24 (|r + lo| >= 0.8 |r| for r <= 0). */
 AM_INLINE float2 ami_expm1_fast(float h, float l, float kf) {
-  float r1 = am_fnma(kf, 0.6931471824645996f, h);
-  float2 rr = am_two_sum(r1, fma(-kf, -1.9046542121259336e-09f, l));
+  float2 rr = ami_exp_reduce(h, l, kf);
   float r = rr.x;
-  float c = 2.482689706084784e-05f;
-  c = fma(c, r, 0.00019891942793037742f);
-  c = fma(c, r, 0.0013888904359191656f);
-  c = fma(c, r, 0.00833331048488617f);
-  c = fma(c, r, 0.0416666679084301f);
-  c = fma(c, r, 0.1666666716337204f);
+  float c = ami_exp_c(r);
   float s = r * r;
   float lo = fma(s, fma(r, c, 0.5f), fma(rr.y, r, rr.y));
   return am_f2(r, lo);
@@ -504,40 +510,41 @@ AM_INLINE float am_exp(float x) {
   return am_isnan(x) ? x : y;
 }
 
-/* e^(hi + lo) for a double-float argument, <= 1 ulp.  (hi, lo) need not
- * be normalised, but |lo| must be small enough that hi + lo is not
- * dominated by lo beyond float range (any |lo| <= |hi| is fine). */
-AM_INLINE float am_exp_dd(float hi, float lo) {
+/* e^(hi + lo) for a double-float argument, by ami_expm1_red, or by the
+ * float-only ami_expm1_fast when `fast` (a constant at every call, so
+ * the other one is folded away).  (hi, lo) need not be normalised, but
+ * |lo| must be small enough that hi + lo is not dominated by lo beyond
+ * float range (any |lo| <= |hi| is fine).  NaN operands give NaN through
+ * two selects: a short-circuit || became a branch that kept PoCL from
+ * vectorizing softmax's sum. */
+AM_INLINE float ami_exp_pair(float hi, float lo, bool fast) {
   float2 a = am_two_sum(hi, lo);
   bool outside = !(a.x >= -110.0f && a.x <= 90.0f);
   float h = ami_clampf(a.x, -110.0f, 90.0f);
   float l = outside ? 0.0f : a.y;
   float kf = ami_exp_kf(h);
-  float2 p = ami_expm1_red(h, l, kf);
-  float2 m = am_fast_two_sum(1.0f, p.x);
-  m = am_fast_two_sum(m.x, m.y + p.y);
+  float2 pf = ami_expm1_fast(h, l, kf);
+  float2 pr = ami_expm1_red(h, l, kf);
+  float px = fast ? pf.x : pr.x;
+  float py = fast ? pf.y : pr.y;
+  float2 m = am_fast_two_sum(1.0f, px);
+  m = am_fast_two_sum(m.x, m.y + py);
   float y = ami_ldexp2_dd(m, convert_int(kf));
-  return (am_isnan(hi) || am_isnan(lo)) ? hi + lo : y;
-}
-
-/* e^(hi + lo) as am_exp_dd, but with the float-only ami_expm1_fast:
- * <= 1 ulp still (m = 1 + p is within 0.44 2^-24 of e^r before the one
- * rounding, 0.94 ulp in all; math_cl_accuracy measures it), for callers
- * whose own bound has that room (softmax's e^(x - max)). */
-AM_INLINE float am_exp_dd_fast(float hi, float lo) {
-  float2 a = am_two_sum(hi, lo);
-  bool outside = !(a.x >= -110.0f && a.x <= 90.0f);
-  float h = ami_clampf(a.x, -110.0f, 90.0f);
-  float l = outside ? 0.0f : a.y;
-  float kf = ami_exp_kf(h);
-  float2 p = ami_expm1_fast(h, l, kf);
-  float2 m = am_fast_two_sum(1.0f, p.x);
-  m = am_fast_two_sum(m.x, m.y + p.y);
-  float y = ami_ldexp2_dd(m, convert_int(kf));
-  /* NaN operands: two selects (a short-circuit || became a branch that
-   * kept PoCL from vectorizing softmax's sum). */
   float yn = am_isnan(lo) ? lo : y;
   return am_isnan(hi) ? hi : yn;
+}
+
+/* e^(hi + lo), <= 1 ulp (0.52 measured). */
+AM_INLINE float am_exp_dd(float hi, float lo) {
+  return ami_exp_pair(hi, lo, false);
+}
+
+/* e^(hi + lo) as am_exp_dd, float-only: <= 1 ulp still (m = 1 + p is
+ * within 0.44 2^-24 of e^r before the one rounding, 0.94 ulp in all;
+ * 0.61 measured), for callers whose own bound has that room (softmax's
+ * e^(x - max)). */
+AM_INLINE float am_exp_dd_fast(float hi, float lo) {
+  return ami_exp_pair(hi, lo, true);
 }
 
 /* e^x - 1, <= 1 ulp.  With x = k ln 2 + r: e^x - 1 = 2^k ((1 - 2^-k) + p),
