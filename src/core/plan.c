@@ -137,6 +137,17 @@ act_status_t act__plan_build(const act__call_t *c, const act__limits_t *lim,
     act__disp_u32(d, yo);
     double q[ACT_MAX_PARAMS];
     act__kernel_params(desc, q);
+    /* relu at its defaults (slope 0, no max_value, threshold 0) runs as
+     * threshold(0, 0), x > 0 ? x : 0: the same value for every input
+     * (NaN passes, -0 and -inf give +0), without the general form's
+     * double-float threshold arithmetic, which made f16 relu on CPU
+     * drivers instruction-bound (bench/RESULTS.md). */
+    if (desc->op == ACT_OP_RELU && q[0] == 0.0 && q[1] == INFINITY &&
+        q[2] == 0.0) {
+      d->op = ACT_OP_THRESHOLD;
+      for (int i = 0; i < ACT_MAX_PARAMS; i++)
+        q[i] = 0.0;
+    }
     for (int i = 0; i < ACT_MAX_PARAMS; i++)
       act__disp_param(d, q[i]);
     d->split_per = lim->eltwise_per > 1 ? lim->eltwise_per : 1;
