@@ -492,6 +492,27 @@ AM_INLINE float2 ami_expm1_fast(float h, float l, float kf) {
   return am_f2(r, lo);
 }
 
+/* 1 + p as a normalised double-float, for p = e^r - 1 from an expm1
+ * core: e^r. */
+AM_INLINE float2 ami_one_plus(float2 p) {
+  float2 m = am_fast_two_sum(1.0f, p.x);
+  return am_fast_two_sum(m.x, m.y + p.y);
+}
+
+/* (nh + nl) / (dh + dl) as the unevaluated pair (q0, ql), for |dl| and
+ * |nl| small against dh and nh: the driver's reciprocal of dh (any
+ * accuracy within a few ulps) times nh, corrected once by the exact
+ * residual nh - q0 dh (am_fnma) with both low parts; within ~2^-40 of
+ * the quotient of the pairs.  One division (am_dd_div takes two). */
+AM_INLINE float2 ami_div_rc(float nh, float nl, float dh, float dl) {
+  float rc = 1.0f / dh;
+  AM_PRECISE float q0 = nh * rc;
+  AM_PRECISE float res = am_fnma(q0, dh, nh) + nl;
+  res = fma(-q0, dl, res);
+  AM_PRECISE float ql = res * rc;
+  return am_f2(q0, ql);
+}
+
 /* Clamps h to [lo, hi]; a NaN becomes lo (callers restore NaN at the end). */
 AM_INLINE float ami_clampf(float h, float lo, float hi) {
   float c = h > hi ? hi : h;
@@ -504,8 +525,7 @@ AM_INLINE float am_exp(float x) {
   float xc = ami_clampf(x, -110.0f, 90.0f);
   float kf = ami_exp_kf(xc);
   float2 p = ami_expm1_red(xc, 0.0f, kf);
-  float2 m = am_fast_two_sum(1.0f, p.x);
-  m = am_fast_two_sum(m.x, m.y + p.y);
+  float2 m = ami_one_plus(p);
   float y = ami_ldexp2_dd(m, convert_int(kf));
   return am_isnan(x) ? x : y;
 }
@@ -708,12 +728,8 @@ AM_INLINE float am_tanh(float x) {
   float2 e = am_expm1_neg_dd(-2.0f * ami_clampf(fabs(x), 0.0f, 10.0f));
   float2 den = am_fast_two_sum(2.0f, e.x);
   AM_PRECISE float dl = den.y + e.y;
-  float rc = 1.0f / den.x;
-  AM_PRECISE float q0 = -e.x * rc;
-  AM_PRECISE float res = am_fnma(q0, den.x, -e.x) - e.y;
-  res = fma(-q0, dl, res);
-  float y = fma(res, rc, q0);
-  y = am_copysign(y, x);
+  float2 q = ami_div_rc(-e.x, -e.y, den.x, dl);
+  float y = am_copysign(q.x + q.y, x);
   return am_isnan(x) ? x : y;
 }
 
@@ -747,19 +763,15 @@ AM_INLINE float am_mul_sigmoid(float x, float2 v) {
   float kf = ami_exp_kf(ah);
   int k = convert_int(kf);
   float2 p = ami_expm1_fast(ah, al, kf);
-  float2 m = am_fast_two_sum(1.0f, p.x);
-  m = am_fast_two_sum(m.x, m.y + p.y);
+  float2 m = ami_one_plus(p);
   float sk = ami_pow2(k < -60 ? -60 : k);
   AM_PRECISE float th = m.x * sk;
   float2 den = am_fast_two_sum(1.0f, th);
   AM_PRECISE float dl = fma(m.y, sk, den.y);
   float nh = neg ? m.x : 1.0f;
   float nl = neg ? m.y : 0.0f;
-  float rc = 1.0f / den.x;
-  AM_PRECISE float q0 = nh * rc;
-  AM_PRECISE float res = am_fnma(q0, den.x, nh) + nl;
-  res = fma(-q0, dl, res);
-  AM_PRECISE float ql = res * rc;
+  float2 q = ami_div_rc(nh, nl, den.x, dl);
+  float q0 = q.x, ql = q.y;
   bool xbig = am_isinf(x) || am_isnan(x);
   bool xhuge = fabs(x) > 4.253529586511730793292182592897102643e37f; /* 2^125 */
   float xs = xbig ? 1.0f : (xhuge ? x * 0.0625f : x);
@@ -791,11 +803,8 @@ float am_sigmoid(float x) { return am_mul_sigmoid(1.0f, am_f2(x, 0.0f)); }
 AM_INLINE float2 ami_log1p_fast(float fh, float fl, float ef) {
   float2 d = am_fast_two_sum(2.0f, fh);
   AM_PRECISE float dl = d.y + fl;
-  float rc = 1.0f / d.x;
-  AM_PRECISE float q0 = fh * rc;
-  AM_PRECISE float res = am_fnma(q0, d.x, fh) + fl;
-  res = fma(-q0, dl, res);
-  float ql = res * rc;
+  float2 q = ami_div_rc(fh, fl, d.x, dl);
+  float q0 = q.x, ql = q.y;
   float w = q0 * q0;
   float c = 0.18181818723678589f;
   c = fma(c, w, 0.2222222238779068f);
@@ -824,8 +833,7 @@ AM_INLINE float am_softplus(float x) {
   float kf = ami_exp_kf(ah);
   int k = convert_int(kf);
   float2 p = ami_expm1_fast(ah, 0.0f, kf);
-  float2 m = am_fast_two_sum(1.0f, p.x);
-  m = am_fast_two_sum(m.x, m.y + p.y);
+  float2 m = ami_one_plus(p);
   /* 2^k exactly for x >= -80 (k >= -116); below, the result is y80 */
   float sk = ami_pow2(k < -126 ? -126 : k);
   AM_PRECISE float th = m.x * sk;
@@ -877,12 +885,8 @@ AM_INLINE float ami_erf_v(float s) {
 AM_INLINE float2 ami_erfcx_dd(float zh, float zl) {
   float2 n = am_two_sum(zh, -2.5f);
   float2 d = am_two_sum(zh, 2.5f);
-  float rc = 1.0f / d.x;
-  float t0 = n.x * rc;
-  float r = am_fnma(t0, d.x, n.x);
-  r = r + (n.y + zl);
-  r = fma(-t0, d.y + zl, r);
-  float2 t = am_fast_two_sum(t0, r * rc);
+  float2 t0 = ami_div_rc(n.x, n.y + zl, d.x, d.y + zl);
+  float2 t = am_fast_two_sum(t0.x, t0.y);
   float tt = t.x;
   float q = 0.000533387647010386f;
   q = fma(q, tt, 0.00041148148011416197f);

@@ -310,6 +310,12 @@ AM_INLINE float act_sm_val(float v) {
 #define ACT_SM_EMPTY 0.0f
 #endif
 
+/* softmax's output e / s for e = e^(v - m), rounded once. */
+AM_INLINE float act_sm_div(float e, float2 s) {
+  float2 q = am_dd_div(am_f2(e, 0.0f), s);
+  return q.x + q.y;
+}
+
 /* One output for a row with finite max m, sum s (>= 1) and log s = L. */
 AM_INLINE float act_sm_out(float v, float m, float2 s, float2 L) {
 #if ACT_OP == ACT_OP_LOG_SOFTMAX
@@ -319,8 +325,7 @@ AM_INLINE float act_sm_out(float v, float m, float2 s, float2 L) {
   float2 t = am_two_sum(d.x, -L.x);
   return t.x + ((t.y + d.y) - L.y);
 #else
-  float2 q = am_dd_div(am_f2(act_exp_diff(v, m), 0.0f), s);
-  return q.x + q.y;
+  return act_sm_div(act_exp_diff(v, m), s);
 #endif
 }
 
@@ -450,15 +455,10 @@ ACT_KERNEL(act_softmax4, ACT_SOFTMAX_ARGS) {
  * from x (the plan does not use this kernel for it when y and x share a
  * buffer). The mask is tested in separate loops, so that w is read only
  * when there is one. */
-AM_INLINE float act_smr_div(float e, float2 s) {
-  float2 q = am_dd_div(am_f2(e, 0.0f), s);
-  return q.x + q.y;
-}
-
 #if ACT_OP == ACT_OP_LOG_SOFTMAX
 #define ACT_SMR_OUT(k) act_sm_out(act_sm_val(LOAD(x, xb + (k))), mf, s, L)
 #else
-#define ACT_SMR_OUT(k) act_smr_div(LOAD(y, yb + (k)), s)
+#define ACT_SMR_OUT(k) act_sm_div(LOAD(y, yb + (k)), s)
 #endif
 
 ACT_KERNEL(act_softmax_row, ACT_SOFTMAX_ARGS) {

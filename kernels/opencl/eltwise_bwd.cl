@@ -69,8 +69,7 @@ AM_INLINE float2 act_exp_m(float h, float l) {
   bool outr = !(h >= -200.0f && h <= 200.0f);
   float hc = ami_clampf(h, -200.0f, 200.0f);
   float2 p = ami_expm1_red(hc, outr ? 0.0f : l, ami_exp_kf(hc));
-  float2 m = am_fast_two_sum(1.0f, p.x);
-  return am_fast_two_sum(m.x, m.y + p.y);
+  return ami_one_plus(p);
 }
 
 /* sigmoid(v) (deriv false) or sigmoid(v) sigmoid(-v) (deriv true) for a
@@ -86,8 +85,7 @@ AM_INLINE float4 act_sig(float vh, float vl, bool deriv) {
   float kf = ami_exp_kf(ah);
   int k = convert_int(kf);
   float2 p = ami_expm1_red(ah, al, kf);
-  float2 m = am_fast_two_sum(1.0f, p.x);
-  m = am_fast_two_sum(m.x, m.y + p.y);
+  float2 m = ami_one_plus(p);
   float2 t = am_f2(am_ldexp(m.x, k), am_ldexp(m.y, k));
   float2 den = am_fast_two_sum(1.0f, t.x);
   den = am_fast_two_sum(den.x, den.y + t.y);
@@ -124,8 +122,7 @@ AM_INLINE float act_gated(float dy, float2 w, float2 s) {
   float kf = ami_exp_kf(ah);
   int k = convert_int(kf);
   float2 p = ami_expm1_red(ah, al, kf);
-  float2 m = am_fast_two_sum(1.0f, p.x);
-  m = am_fast_two_sum(m.x, m.y + p.y);
+  float2 m = ami_one_plus(p);
   float2 den = am_fast_two_sum(1.0f, am_ldexp(m.x, k));
   den = am_fast_two_sum(den.x, den.y + am_ldexp(m.y, k));
   float2 big = am_dd_div(act_one(), den);     /* sigmoid(|w|) */

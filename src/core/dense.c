@@ -271,20 +271,7 @@ act_status_t act_dense_host(act_context_t *ctx, const act_dense_desc_t *desc,
                            (size_t)act_tensor_numel(host[i]) *
                                act_dtype_size(host[i]->dtype),
                            host[i]->data, NULL);
-  /* Keep the first failure's message: the calls below reset it. */
-  char msg[1024];
-  snprintf(msg, sizeof msg, "%s", act_last_error());
-  act_status_t fin = act_queue_finish(q);
-  if (!st && fin) {
-    st = fin;
-    snprintf(msg, sizeof msg, "%s", act_last_error());
-  }
-  act_queue_destroy(q);
-  for (int i = 0; i < 5; i++)
-    act_buffer_destroy(bufs[i]);
-  if (st)
-    return act__fail(st, "%s", msg);
-  return ACT_OK;
+  return act__host_finish(q, st, bufs, 5);
 }
 
 act_status_t act_reference_dense(const act_dense_desc_t *desc,

@@ -362,6 +362,13 @@ typedef struct act__limits {
   uint32_t axis_row_loops;
 } act__limits_t;
 
+/* The end of a synchronous host call (act_forward_host, act_dense_host,
+ * ...) after its reads were enqueued with status st: finishes q, keeping
+ * the first failure's status and message, destroys q and the nbufs
+ * buffers (NULL ones skipped), and returns that status. */
+act_status_t act__host_finish(act_queue_t *q, act_status_t st,
+                              act_buffer_t **bufs, size_t nbufs);
+
 /* Builds the plan for a prepared device call; ACT_UNSUPPORTED with a
  * message for what the kernels cannot do. */
 act_status_t act__plan_build(const act__call_t *call,

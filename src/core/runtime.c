@@ -459,6 +459,24 @@ act_status_t act_forward(act_queue_t *q, const act_op_desc_t *desc,
   return act__event_out(q, h, event);
 }
 
+act_status_t act__host_finish(act_queue_t *q, act_status_t st,
+                              act_buffer_t **bufs, size_t nbufs) {
+  /* Keep the first failure's message: the calls below reset it. */
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s", act_last_error());
+  act_status_t fin = act_queue_finish(q);
+  if (!st && fin) {
+    st = fin;
+    snprintf(msg, sizeof msg, "%s", act_last_error());
+  }
+  act_queue_destroy(q);
+  for (size_t k = 0; k < nbufs; k++)
+    act_buffer_destroy(bufs[k]);
+  if (st)
+    return act__fail(st, "%s", msg);
+  return ACT_OK;
+}
+
 /* act_forward_host and act_backward_host: runs a prepared host call on ctx's
  * device (the reference directly on the cpu device): device copies of every
  * operand, then one queue: upload the inputs, run, read the outputs. */
@@ -512,20 +530,7 @@ static act_status_t act__run_host(act_context_t *ctx,
     if (bytes)
       st = act_buffer_read(q, bufs[k], 0, bytes, t->data, NULL);
   }
-  /* Keep the first failure's message: the calls below reset it. */
-  char msg[1024];
-  snprintf(msg, sizeof msg, "%s", act_last_error());
-  act_status_t fin = act_queue_finish(q);
-  if (!st && fin) {
-    st = fin;
-    snprintf(msg, sizeof msg, "%s", act_last_error());
-  }
-  act_queue_destroy(q);
-  for (int k = 0; k < ACT_ARG_COUNT; k++)
-    act_buffer_destroy(bufs[k]);
-  if (st)
-    return act__fail(st, "%s", msg);
-  return ACT_OK;
+  return act__host_finish(q, st, bufs, ACT_ARG_COUNT);
 }
 
 act_status_t act_forward_host(act_context_t *ctx, const act_op_desc_t *desc,

@@ -545,6 +545,24 @@ static act_status_t run_dispatch(cl_queue_t *q, const act__dispatch_t *d,
   return ACT_OK;
 }
 
+/* A plan's dispatches in order; *ev the last one's event (NULL for an
+ * empty plan: already complete). On an error, earlier dispatches of the
+ * in-order queue are harmless. */
+static act_status_t run_plan(cl_queue_t *q, const act__plan_t *plan,
+                             void **ev) {
+  cl_event last = NULL;
+  for (int i = 0; i < plan->n; i++) {
+    if (last)
+      cl.clReleaseEvent(last);
+    last = NULL;
+    act_status_t st = run_dispatch(q, &plan->d[i], &last);
+    if (st)
+      return st;
+  }
+  *ev = last;
+  return ACT_OK;
+}
+
 /* Forward and backward calls alike: the plan (act__plan_build hands
  * backward calls to act__plan_backward), its dispatches in order. */
 static act_status_t ocl_run_call(void *qq, const act__call_t *c, void **ev) {
@@ -553,16 +571,7 @@ static act_status_t ocl_run_call(void *qq, const act__call_t *c, void **ev) {
   act_status_t st = act__plan_build(c, &q->s->h->limits, &plan);
   if (st)
     return st;
-  cl_event last = NULL;
-  for (int i = 0; i < plan.n; i++) {
-    if (last)
-      cl.clReleaseEvent(last);
-    last = NULL;
-    if ((st = run_dispatch(q, &plan.d[i], &last)))
-      return st; /* earlier dispatches of an in-order queue are harmless */
-  }
-  *ev = last; /* NULL for an empty plan: already complete */
-  return ACT_OK;
+  return run_plan(q, &plan, ev);
 }
 
 /* The dense layer: CLBlast's SGEMM then act_dense_epilogue (f32, where
@@ -628,16 +637,7 @@ static act_status_t ocl_dense(void *qq, const act__dense_t *c, void **ev) {
     if (e)
       cl.clReleaseEvent(e);
   }
-  cl_event last = NULL;
-  for (int i = 0; i < plan.n; i++) {
-    if (last)
-      cl.clReleaseEvent(last);
-    last = NULL;
-    if ((st = run_dispatch(q, &plan.d[i], &last)))
-      return st;
-  }
-  *ev = last;
-  return ACT_OK;
+  return run_plan(q, &plan, ev);
 }
 
 static act_status_t ocl_wait_event(void *qq, void *ev) {

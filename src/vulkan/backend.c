@@ -1534,6 +1534,24 @@ static act_status_t run_dispatch(vk_queue_t *q, const act__dispatch_t *d,
   return ACT_OK;
 }
 
+/* A plan's dispatches in order; *ev the last one's batch (NULL for an
+ * empty plan: already complete). On an error, earlier dispatches of the
+ * batch are harmless. */
+static act_status_t run_plan(vk_queue_t *q, const act__plan_t *plan,
+                             void **ev) {
+  void *last = NULL;
+  for (int i = 0; i < plan->n; i++) {
+    if (last)
+      batch_unref(q->s, last);
+    last = NULL;
+    act_status_t st = run_dispatch(q, &plan->d[i], &last);
+    if (st)
+      return st;
+  }
+  *ev = last;
+  return ACT_OK;
+}
+
 /* Forward and backward calls alike: the plan (act__plan_build hands
  * backward calls to act__plan_backward), its dispatches in order. */
 static act_status_t vkb_run_call(void *qq, const act__call_t *c, void **ev) {
@@ -1542,16 +1560,7 @@ static act_status_t vkb_run_call(void *qq, const act__call_t *c, void **ev) {
   act_status_t st = act__plan_build(c, &q->s->h->limits, &plan);
   if (st)
     return st;
-  void *last = NULL;
-  for (int i = 0; i < plan.n; i++) {
-    if (last)
-      batch_unref(q->s, last);
-    last = NULL;
-    if ((st = run_dispatch(q, &plan.d[i], &last)))
-      return st; /* earlier dispatches of the batch are harmless */
-  }
-  *ev = last; /* NULL for an empty plan: already complete */
-  return ACT_OK;
+  return run_plan(q, &plan, ev);
 }
 
 /* The dense layer: our GEMM kernel (plan_dense.c), every module found
@@ -1580,16 +1589,7 @@ static act_status_t vkb_dense(void *qq, const act__dense_t *c, void **ev) {
                      (unsigned long long)q->s->h->max_range);
   if (st)
     return st;
-  void *last = NULL;
-  for (int i = 0; i < plan.n; i++) {
-    if (last)
-      batch_unref(q->s, last);
-    last = NULL;
-    if ((st = run_dispatch(q, &plan.d[i], &last)))
-      return st;
-  }
-  *ev = last;
-  return ACT_OK;
+  return run_plan(q, &plan, ev);
 }
 
 static act_status_t vkb_flush(void *qq) {
