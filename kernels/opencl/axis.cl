@@ -72,8 +72,8 @@
  * ACCURACY (SPEC 4: 4 ulp for f32 axis ops, rows up to 64K). The shift
  * x_i - m is formed exactly as a double-float (two-sum) and exponentiated
  * with am_exp_dd; sums are double-float (am_dd_add), in each lane and
- * across the tree. softmax is e_i / s with the quotient corrected in
- * double-float. log_softmax is (x_i - m) - log s with log s = e ln 2 +
+ * across the tree. softmax is e_i / s as e_i times 1 / s, the reciprocal
+ * a double-float formed once per row and the product rounded once. log_softmax is (x_i - m) - log s with log s = e ln 2 +
  * log1p(t), s = 2^e (1 + t) split exactly (act_log_dd), so the max
  * element's result (-log s, s ~ 1) keeps its relative accuracy.
  * standardize keeps the mean and the variance as double-floats, forms
@@ -106,6 +106,29 @@
 
 /* Larger of two (NaN is mapped to +inf before, where it must win). */
 AM_INLINE float act_max(float a, float b) { return a > b ? a : b; }
+
+/* An int that orders as the float does (for non-NaN floats; -0 below +0):
+ * the bits, with the magnitude bits flipped for negative floats. Its own
+ * inverse. A max over such keys is an integer max reduction, which
+ * compilers vectorize; a float one they may not reorder. */
+AM_INLINE int act_fkey(float v) {
+  int b = as_int(v);
+  return b ^ ((b >> 31) & 0x7fffffff);
+}
+AM_INLINE float act_unkey(int k) { return as_float(k ^ ((k >> 31) & 0x7fffffff)); }
+
+/* Four double-float sums at once (hi in h, lo in l), each like
+ * am_dd_add_f: two-sum of the high parts, the low parts added, and the
+ * pair renormalised (error ~2^-48 of the sum per step). */
+#define ACT_DD4_ADD(h, l, v)                                                  \
+  do {                                                                        \
+    AM_PRECISE float4 s_ = (h) + (v);                                         \
+    AM_PRECISE float4 bb_ = s_ - (h);                                         \
+    AM_PRECISE float4 e_ = (((h) - (s_ - bb_)) + ((v) - bb_)) + (l);         \
+    AM_PRECISE float4 t_ = s_ + e_;                                           \
+    (l) = e_ - (t_ - s_);                                                     \
+    (h) = t_;                                                                 \
+  } while (false)
 
 /* a + b in double-float; an infinite or NaN sum stays a plain float. */
 AM_INLINE float2 act_dd_acc(float2 a, float2 b) {
@@ -310,22 +333,36 @@ AM_INLINE float act_sm_val(float v) {
 #define ACT_SM_EMPTY 0.0f
 #endif
 
-/* softmax's output e / s for e = e^(v - m), rounded once. */
-AM_INLINE float act_sm_div(float e, float2 s) {
-  float2 q = am_dd_div(am_f2(e, 0.0f), s);
-  return q.x + q.y;
+/* What a row's outputs need of its sum s (>= 1; pass 1 for a row that
+ * has none): log s for log_softmax (act_log_dd), else 1 / s as a
+ * double-float (relative error ~2^-46), so that each output is a product
+ * rather than a double-float division (two divisions per element). */
+AM_INLINE float2 act_sm_row(float2 s) {
+#if ACT_OP == ACT_OP_LOG_SOFTMAX
+  return act_log_dd(s);
+#else
+  return am_dd_div(am_f2(1.0f, 0.0f), s);
+#endif
 }
 
-/* One output for a row with finite max m, sum s (>= 1) and log s = L. */
-AM_INLINE float act_sm_out(float v, float m, float2 s, float2 L) {
+/* softmax's output e / s for e = e^(v - m), from r = act_sm_row(s):
+ * e r.x exactly (am_two_prod) plus e r.y, rounded once: within 0.5 ulp +
+ * ~2^-21 ulp of e / s (denormal results: of the grid at FLT_MIN). */
+AM_INLINE float act_sm_div(float e, float2 r) {
+  float2 p = am_two_prod(e, r.x);
+  return p.x + (p.y + e * r.y);
+}
+
+/* One output for a row with finite max m and R = act_sm_row(sum). */
+AM_INLINE float act_sm_out(float v, float m, float2 R) {
 #if ACT_OP == ACT_OP_LOG_SOFTMAX
   float2 d = am_two_sum(v, -m);
   if (d.x == -am_inf())
     return d.x;
-  float2 t = am_two_sum(d.x, -L.x);
-  return t.x + ((t.y + d.y) - L.y);
+  float2 t = am_two_sum(d.x, -R.x);
+  return t.x + ((t.y + d.y) - R.y);
 #else
-  return act_sm_div(act_exp_diff(v, m), s);
+  return act_sm_div(act_exp_diff(v, m), R);
 #endif
 }
 
@@ -360,17 +397,13 @@ ACT_KERNEL(act_softmax, ACT_SOFTMAX_ARGS) {
   if (pg) {
     ACT_REDUCE(red, s, am_dd_add);
   }
-  float2 L = am_f2(0.0f, 0.0f);
-#if ACT_OP == ACT_OP_LOG_SOFTMAX
-  if (fin && live)
-    L = act_log_dd(s);
-#endif
+  float2 R = act_sm_row(fin && live ? s : am_f2(1.0f, 0.0f));
   for (uint k = lane; k < nk; k += lanes) {
     uint e = base + k * inner;
     float res = ACT_SM_EMPTY;
     if (has_where == 0u || LOADU8(w, woff + e) != 0u) {
       if (fin)
-        res = act_sm_out(act_sm_val(LOAD(x, xoff + e)), m, s, L);
+        res = act_sm_out(act_sm_val(LOAD(x, xoff + e)), m, R);
       else if (m > 0.0f)
         res = am_nan();
     }
@@ -401,7 +434,7 @@ ACT_KERNEL(act_softmax, ACT_SOFTMAX_ARGS) {
   } while (false)
 #define ACT_SM4_OUT(j)                                                        \
   do {                                                                        \
-    float o_ = fin ? act_sm_out(v##j, m, am_f2(sh, sl), am_f2(lh, ll))        \
+    float o_ = fin ? act_sm_out(v##j, m, am_f2(rh, rl))                      \
                    : (m > 0.0f ? am_nan() : ACT_SM_EMPTY);                    \
     if (in##j)                                                                \
       STORE(y, yoff + e##j, on##j ? o_ : ACT_SM_EMPTY);                       \
@@ -426,14 +459,11 @@ ACT_KERNEL(act_softmax4, ACT_SOFTMAX_ARGS) {
   ACT_SM4_SUM(2);
   ACT_SM4_SUM(3);
   ACT_REDUCE(red, s, am_dd_add);
-  /* the sum and log as floats from here (a float2 kept across a barrier
-   * stops PoCL's vectorizer) */
-  float sh = s.x, sl = s.y, lh = 0.0f, ll = 0.0f;
-#if ACT_OP == ACT_OP_LOG_SOFTMAX
-  float2 L = act_log_dd(am_f2(fin && live ? sh : 1.0f, fin && live ? sl : 0.0f));
-  lh = fin && live ? L.x : 0.0f;
-  ll = fin && live ? L.y : 0.0f;
-#endif
+  /* the row's constant as floats from here (a float2 kept across a
+   * barrier stops PoCL's vectorizer) */
+  bool use = fin && live;
+  float2 R = act_sm_row(am_f2(use ? s.x : 1.0f, use ? s.y : 0.0f));
+  float rh = R.x, rl = R.y;
   ACT_SM4_OUT(0);
   ACT_SM4_OUT(1);
   ACT_SM4_OUT(2);
@@ -456,25 +486,28 @@ ACT_KERNEL(act_softmax4, ACT_SOFTMAX_ARGS) {
  * buffer). The mask is tested in separate loops, so that w is read only
  * when there is one. */
 #if ACT_OP == ACT_OP_LOG_SOFTMAX
-#define ACT_SMR_OUT(k) act_sm_out(act_sm_val(LOAD(x, xb + (k))), mf, s, L)
+#define ACT_SMR_OUT(k) act_sm_out(act_sm_val(LOAD(x, xb + (k))), mf, R)
 #else
-#define ACT_SMR_OUT(k) act_sm_div(LOAD(y, yb + (k)), s)
+#define ACT_SMR_OUT(k) act_sm_div(LOAD(y, yb + (k)), R)
 #endif
 
 ACT_KERNEL(act_softmax_row, ACT_SOFTMAX_ARGS) {
   ACT_ROWS_BEGIN
   uint xb = xoff + base, yb = yoff + base, wb = woff + base;
   bool mw = has_where != 0u;
-  float m = -am_inf();
+  int mk = act_fkey(-am_inf());
   if (mw) {
     for (uint k = 0u; k < nk; k++) {
-      float v = act_sm_val(LOAD(x, xb + k));
-      m = LOADU8(w, wb + k) != 0u ? act_max(m, v) : m;
+      int v = act_fkey(act_sm_val(LOAD(x, xb + k)));
+      mk = LOADU8(w, wb + k) != 0u && v > mk ? v : mk;
     }
   } else {
-    for (uint k = 0u; k < nk; k++)
-      m = act_max(m, act_sm_val(LOAD(x, xb + k)));
+    for (uint k = 0u; k < nk; k++) {
+      int v = act_fkey(act_sm_val(LOAD(x, xb + k)));
+      mk = v > mk ? v : mk;
+    }
   }
+  float m = act_unkey(mk);
   bool fin = act_finite(m);
   float mf = fin ? m : 0.0f;
   if (mw) {
@@ -488,28 +521,42 @@ ACT_KERNEL(act_softmax_row, ACT_SOFTMAX_ARGS) {
       STORE(y, yb + k, fin ? e : 0.0f);
     }
   }
-  float2 s0 = am_f2(0.0f, 0.0f), s1 = s0, s2 = s0, s3 = s0;
-  float2 s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-  uint k8 = nk & ~7u;
-  for (uint k = 0u; k < k8; k += 8u) {
-    s0 = am_dd_add_f(s0, LOAD(y, yb + k));
-    s1 = am_dd_add_f(s1, LOAD(y, yb + k + 1u));
-    s2 = am_dd_add_f(s2, LOAD(y, yb + k + 2u));
-    s3 = am_dd_add_f(s3, LOAD(y, yb + k + 3u));
-    s4 = am_dd_add_f(s4, LOAD(y, yb + k + 4u));
-    s5 = am_dd_add_f(s5, LOAD(y, yb + k + 5u));
-    s6 = am_dd_add_f(s6, LOAD(y, yb + k + 6u));
-    s7 = am_dd_add_f(s7, LOAD(y, yb + k + 7u));
+  /* 16 double-float chains, as four float4 pairs (vector code on CPU
+   * drivers); then the tail into the first, and a tree. */
+  float4 z4 = act_f4(0.0f, 0.0f, 0.0f, 0.0f);
+  float4 h0 = z4, l0 = z4, h1 = z4, l1 = z4, h2 = z4, l2 = z4, h3 = z4, l3 = z4;
+  uint k16 = nk & ~15u;
+  for (uint k = 0u; k < k16; k += 16u) {
+    uint j = yb + k;
+    float4 v0 = act_f4(LOAD(y, j), LOAD(y, j + 1u), LOAD(y, j + 2u),
+                       LOAD(y, j + 3u));
+    float4 v1 = act_f4(LOAD(y, j + 4u), LOAD(y, j + 5u), LOAD(y, j + 6u),
+                       LOAD(y, j + 7u));
+    float4 v2 = act_f4(LOAD(y, j + 8u), LOAD(y, j + 9u), LOAD(y, j + 10u),
+                       LOAD(y, j + 11u));
+    float4 v3 = act_f4(LOAD(y, j + 12u), LOAD(y, j + 13u), LOAD(y, j + 14u),
+                       LOAD(y, j + 15u));
+    ACT_DD4_ADD(h0, l0, v0);
+    ACT_DD4_ADD(h1, l1, v1);
+    ACT_DD4_ADD(h2, l2, v2);
+    ACT_DD4_ADD(h3, l3, v3);
   }
-  for (uint k = k8; k < nk; k++)
+  float2 s0 = am_f2(h0.x, l0.x);
+  for (uint k = k16; k < nk; k++)
     s0 = am_dd_add_f(s0, LOAD(y, yb + k));
-  float2 s = am_dd_add(am_dd_add(am_dd_add(s0, s1), am_dd_add(s2, s3)),
-                       am_dd_add(am_dd_add(s4, s5), am_dd_add(s6, s7)));
+  float2 a0 = am_dd_add(s0, am_f2(h0.y, l0.y));
+  float2 a1 = am_dd_add(am_f2(h0.z, l0.z), am_f2(h0.w, l0.w));
+  float2 a2 = am_dd_add(am_f2(h1.x, l1.x), am_f2(h1.y, l1.y));
+  float2 a3 = am_dd_add(am_f2(h1.z, l1.z), am_f2(h1.w, l1.w));
+  float2 a4 = am_dd_add(am_f2(h2.x, l2.x), am_f2(h2.y, l2.y));
+  float2 a5 = am_dd_add(am_f2(h2.z, l2.z), am_f2(h2.w, l2.w));
+  float2 a6 = am_dd_add(am_f2(h3.x, l3.x), am_f2(h3.y, l3.y));
+  float2 a7 = am_dd_add(am_f2(h3.z, l3.z), am_f2(h3.w, l3.w));
+  float2 s = am_dd_add(am_dd_add(am_dd_add(a0, a1), am_dd_add(a2, a3)),
+                       am_dd_add(am_dd_add(a4, a5), am_dd_add(a6, a7)));
   /* s >= 1 when fin (the max contributes e^0); otherwise unused */
   s = am_f2(fin ? s.x : 1.0f, fin ? s.y : 0.0f);
-#if ACT_OP == ACT_OP_LOG_SOFTMAX
-  float2 L = act_log_dd(s);
-#endif
+  float2 R = act_sm_row(s);
   float bad = m > 0.0f ? am_nan() : ACT_SM_EMPTY;
   if (mw) {
     for (uint k = 0u; k < nk; k++) {
