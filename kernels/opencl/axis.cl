@@ -478,9 +478,12 @@ ACT_KERNEL(act_softmax4, ACT_SOFTMAX_ARGS) {
  * each a counted unit-stride loop without barriers, which PoCL's loop
  * vectorizer takes (it runs the barrier regions of act_softmax4 mostly as
  * scalar code over per-work-item context arrays; lavapipe, which runs
- * invocations in SIMD lanes, is 3-4x faster this way too). The passes: the max; e^(v - max) into y; the sum of y
- * as a double-float in 8 interleaved chains; the output, rounded once by
- * act_sm_out's formulas: softmax/softmin y / sum, from y (so y may be x:
+ * invocations in SIMD lanes, is 3-4x faster this way too). The passes:
+ * the max, as an integer max of act_fkey keys (a float max reduction is
+ * not vectorized: its order would change); e^(v - max) into y; the sum of
+ * y as a double-float in 16 chains held in float4 pairs (ACT_DD4_ADD:
+ * vector code); the output, rounded once by act_sm_out's formulas:
+ * softmax/softmin y times 1 / sum, from y (so y may be x:
  * nothing reads x after the second pass); log_softmax (v - max) - log sum,
  * from x (the plan does not use this kernel for it when y and x share a
  * buffer). The mask is tested in separate loops, so that w is read only
