@@ -1271,11 +1271,15 @@ static int cmd_verify(int argc, char **argv) {
 
 static const char usage_bench[] =
     "usage: actc bench [OP...] [--device D] [--n N] [--dtype T] [--reps R]\n"
+    "                  [--backward]\n"
     "\n"
     "Throughput of ops on a device: for each op, the median time of R runs\n"
     "(default 7) over N elements (default 16777216), as Gelem/s and GB/s\n"
-    "(bytes read + written), and as a ratio to a copy (the linear op) timed\n"
-    "in the same run, which is what the device's memory system gives.\n"
+    "(bytes read + written), and as a ratio of that GB/s to a copy's (the\n"
+    "linear op) timed in the same run, which is what the device's memory\n"
+    "system gives. OPs: element-wise ops (default: all), and softmax,\n"
+    "log_softmax, softmin over rows of 1024. --backward times the gradient\n"
+    "instead (x, dy -> dx; softmax family: y, dy -> dx).\n"
     "Then the latency of one tiny op (upload, op, download, wait) and the\n"
     "throughput of 1000 tiny ops enqueued back to back vs waited one by one.\n"
     "Times include the enqueue; the data stays on the device.\n";
@@ -1291,18 +1295,25 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* Median seconds of `reps` runs of desc over device tensors x -> y. */
+/* One enqueue of desc, forward (args x, y) or backward (3 args). */
+static act_status_t run_once(act_queue_t *q, const act_op_desc_t *desc,
+                             int backward, act_arg_t *args) {
+  return backward ? act_backward(q, desc, 3, args, NULL)
+                  : act_forward(q, desc, 2, args, NULL);
+}
+
+/* Median seconds of `reps` runs of desc over device tensors. */
 static double time_op(act_queue_t *q, const act_op_desc_t *desc,
-                      act_arg_t *args, int reps) {
+                      int backward, act_arg_t *args, int reps) {
   double t[64];
   if (reps > 64)
     reps = 64;
   /* One warm-up run builds the kernel. */
-  if (act_forward(q, desc, 2, args, NULL) || act_queue_finish(q))
+  if (run_once(q, desc, backward, args) || act_queue_finish(q))
     return -1;
   for (int r = 0; r < reps; r++) {
     double t0 = now_s();
-    if (act_forward(q, desc, 2, args, NULL) || act_queue_finish(q))
+    if (run_once(q, desc, backward, args) || act_queue_finish(q))
       return -1;
     t[r] = now_s() - t0;
   }
@@ -1316,12 +1327,16 @@ static int cmd_bench(int argc, char **argv) {
   int reps = 7;
   act_dtype_t dt = ACT_F32;
   act_op_t ops[ACT_OP_COUNT];
-  int nops = 0;
+  int nops = 0, backward = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (is_help(a)) {
       fputs(usage_bench, stdout);
       return 0;
+    }
+    if (strcmp(a, "--backward") == 0) {
+      backward = 1;
+      continue;
     }
     if (a[0] == '-') {
       if (i + 1 >= argc)
@@ -1349,9 +1364,9 @@ static int cmd_bench(int argc, char **argv) {
     if (act_op_lookup(a, &op))
       return die(EXIT_USAGE, "bench: %s", act_last_error());
     if (act_op_info(op)->kind != ACT_KIND_ELTWISE && op != ACT_OP_SOFTMAX &&
-        op != ACT_OP_LOG_SOFTMAX)
+        op != ACT_OP_LOG_SOFTMAX && op != ACT_OP_SOFTMIN)
       return die(EXIT_USAGE, "bench: %s: only element-wise ops and "
-                 "softmax/log_softmax (rows of 1024) are benchmarked",
+                 "softmax/log_softmax/softmin (rows of 1024) are benchmarked",
                  act_op_info(op)->name);
     if (nops < ACT_OP_COUNT)
       ops[nops++] = op;
@@ -1368,12 +1383,13 @@ static int cmd_bench(int argc, char **argv) {
   act_device_info_t info;
   act_context_get_device(ctx, &info);
   act_queue_t *q = NULL;
-  act_buffer_t *bx = NULL, *by = NULL;
+  act_buffer_t *bx = NULL, *by = NULL, *bz = NULL;
   size_t es = act_dtype_size(dt), bytes = (size_t)n * es;
   int rc = 0;
   if ((st = act_queue_create(ctx, &q)) ||
       (st = act_buffer_create(ctx, bytes, &bx)) ||
-      (st = act_buffer_create(ctx, bytes, &by))) {
+      (st = act_buffer_create(ctx, bytes, &by)) ||
+      (backward && (st = act_buffer_create(ctx, bytes, &bz)))) {
     rc = fail("bench", st);
     goto done;
   }
@@ -1390,6 +1406,8 @@ static int cmd_bench(int argc, char **argv) {
     if (hx)
       act_convert(ACT_F32, h, dt, hx, (size_t)n);
     st = hx ? act_buffer_write(q, bx, 0, bytes, hx, NULL) : ACT_OUT_OF_MEMORY;
+    if (!st && backward) /* dy: the same values */
+      st = act_buffer_write(q, by, 0, bytes, hx, NULL);
     if (!st)
       st = act_queue_finish(q);
     free(hx);
@@ -1410,36 +1428,47 @@ static int cmd_bench(int argc, char **argv) {
   act_arg_t args[2] = {{ACT_ARG_X, tx}, {ACT_ARG_Y, ty}};
   act_op_desc_t *copy;
   act_op_desc_create(ACT_OP_LINEAR, &copy);
-  double tc = time_op(q, copy, args, reps);
+  double tc = time_op(q, copy, 0, args, reps);
   if (tc <= 0) {
     rc = fail("bench copy", ACT_BACKEND);
     act_op_desc_destroy(copy);
     goto done;
   }
+  if (backward)
+    printf("backward: x (softmax family: y), dy -> dx\n");
   printf("%-16s %10s %10s %10s\n", "op", "Gelem/s", "GB/s", "vs copy");
   printf("%-16s %10.3f %10.2f %10.2f\n", "copy (linear)", n / tc * 1e-9,
          2.0 * bytes / tc * 1e-9, 1.0);
   for (int i = 0; i < nops; i++) {
     act_op_desc_t *d;
     act_op_desc_create(ops[i], &d);
-    act_arg_t a2[2] = {args[0], args[1]};
+    /* forward x -> y; backward x (or y) in bx, dy in by -> dx in bz */
+    act_tensor_t t0 = tx;
     int64_t rows[2] = {n / 1024, 1024};
-    if (act_op_info(ops[i])->kind == ACT_KIND_AXIS) {
+    int axis = act_op_info(ops[i])->kind == ACT_KIND_AXIS;
+    if (axis) {
       if (n < 1024) {
         act_op_desc_destroy(d);
         continue;
       }
-      a2[0].tensor = act_tensor_make(dt, 2, rows, NULL);
-      a2[0].tensor.buffer = bx;
-      a2[1].tensor = a2[0].tensor;
-      a2[1].tensor.buffer = by;
+      t0 = act_tensor_make(dt, 2, rows, NULL);
+      t0.buffer = bx;
     }
-    double t = time_op(q, d, a2, reps);
+    act_tensor_t t1 = t0, t2 = t0;
+    t1.buffer = by;
+    t2.buffer = bz;
+    act_arg_t a3[3] = {{ACT_ARG_X, t0}, {ACT_ARG_Y, t1}, {ACT_ARG_DX, t2}};
+    if (backward) {
+      a3[0].kind = axis ? ACT_ARG_Y : ACT_ARG_X;
+      a3[1].kind = ACT_ARG_DY;
+    }
+    double t = time_op(q, d, backward, a3, reps);
+    double moved = (backward ? 3.0 : 2.0) * (double)bytes;
     if (t <= 0)
       printf("%-16s %s\n", act_op_info(ops[i])->name, act_last_error());
     else
       printf("%-16s %10.3f %10.2f %10.2f\n", act_op_info(ops[i])->name,
-             n / t * 1e-9, 2.0 * bytes / t * 1e-9, tc / t);
+             n / t * 1e-9, moved / t * 1e-9, moved / t / (2.0 * bytes / tc));
     act_op_desc_destroy(d);
   }
   /* Tiny ops: latency, and batched vs waited throughput. */
@@ -1491,6 +1520,7 @@ static int cmd_bench(int argc, char **argv) {
 done:
   act_buffer_destroy(bx);
   act_buffer_destroy(by);
+  act_buffer_destroy(bz);
   act_queue_destroy(q);
   act_context_destroy(ctx);
   return rc;

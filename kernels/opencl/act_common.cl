@@ -56,6 +56,9 @@ AM_INLINE float act_sub_p(float x, float2 p) {
   return r;
 }
 
+/* -p for a parameter pair (pairs take no operators: see am_f2). */
+AM_INLINE float2 act_neg_p(float2 p) { return am_f2(-p.x, -p.y); }
+
 /* A float4 without a vector literal. */
 AM_INLINE float4 act_f4(float a, float b, float c, float d) {
   float4 r;

@@ -131,7 +131,7 @@ AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   else if (am_isinf(x))
     h = act_clamp(p0.x * x, 0.0f, 1.0f);
   else
-    h = act_clamp(act_mul_p(act_sub_p(x, -p1), p0), 0.0f, 1.0f);
+    h = act_clamp(act_mul_p(act_sub_p(x, act_neg_p(p1)), p0), 0.0f, 1.0f);
 #if ACT_OP == ACT_OP_HARD_SIGMOID
   return h;
 #else
@@ -219,12 +219,12 @@ AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   float2 c = am_f2(1.70200002193450927734375f, -2.19345092773437500e-08f);
   return am_mul_sigmoid(x, act_mul_dd(x, c));
 #elif ACT_OP == ACT_OP_HARD_SHRINK
-  return (act_gt_p(x, p0) || act_lt_p(x, -p0)) ? x : 0.0f;
+  return (act_gt_p(x, p0) || act_lt_p(x, act_neg_p(p0))) ? x : 0.0f;
 #elif ACT_OP == ACT_OP_SOFT_SHRINK
   if (act_gt_p(x, p0))
     return act_sub_p(x, p0);
-  if (act_lt_p(x, -p0))
-    return act_sub_p(x, -p0);
+  if (act_lt_p(x, act_neg_p(p0)))
+    return act_sub_p(x, act_neg_p(p0));
   return 0.0f;
 #elif ACT_OP == ACT_OP_TANH_SHRINK
   return act_tanh_shrink(x);

@@ -337,7 +337,7 @@ AM_INLINE float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
   else if (am_isinf(x))
     s = p0.x * x;
   else
-    s = act_mul_p(act_sub_p(x, -p1), p0);
+    s = act_mul_p(act_sub_p(x, act_neg_p(p1)), p0);
   bool ramp = !a0 && s > 0.0f && s < 1.0f;
 #if ACT_OP == ACT_OP_HARD_SIGMOID
   return act_gmul(dy, ramp ? p0 : act_zero());
@@ -435,7 +435,7 @@ AM_INLINE float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
 #elif ACT_OP == ACT_OP_LINEAR
   return act_gmul(dy, act_one());
 #elif ACT_OP == ACT_OP_HARD_SHRINK || ACT_OP == ACT_OP_SOFT_SHRINK
-  return act_gmul(dy, (act_gt_p(x, p0) || act_lt_p(x, -p0)) ? act_one()
+  return act_gmul(dy, (act_gt_p(x, p0) || act_lt_p(x, act_neg_p(p0))) ? act_one()
                                                           : act_zero());
 #elif ACT_OP == ACT_OP_TANH_SHRINK
   /* 1 - tanh'(x) = tanh(x)^2, tanh|x| = -E/(2 + E), E = expm1(-2|x|) */
