@@ -1111,6 +1111,12 @@ static void check_devices(void) {
     sdy[i] = (float)((rng() & 1 ? -1 : 1) * (0.25 + 2 * unif()));
   for (size_t i = 5; i < n; i += 97) /* NaN in dy gives NaN; dy = 0 */
     sdy[i] = i % 2 ? NAN : 0.0f;
+  /* infinite dy (+-inf, or NaN where f' is 0 in double too), and dy at
+   * the ends of the range (products that overflow or round to denormals) */
+  static const float edge[] = {INFINITY, -INFINITY, FLT_MAX, -3e38f,
+                               1e-40f, -1.4e-45f, 1e-30f, -2e-38f};
+  for (size_t i = 7, k = 0; i < n; i += 89, k++)
+    sdy[i] = edge[k % (sizeof edge / sizeof edge[0])];
   for (size_t i = 0; i < nd; i++) {
     act_device_info_t info;
     CHECK_OK(act_device_get_info(i, &info));

@@ -48,6 +48,7 @@
 #define float2 vec2
 #define float3 vec3
 #define float4 vec4
+#define act_quad_t vec4 /* see act_prelude_opencl.cl */
 #define int2 ivec2
 #define int4 ivec4
 #define uint2 uvec2

@@ -31,6 +31,15 @@ typedef struct {
   float pad_[3];
 } act_pair_t;
 #define float2 act_pair_t
+/* Four floats returned from functions that choose among branches (a
+ * backward factor: eltwise_bwd.cl), for the same reason; GLSL's vec4. */
+typedef struct {
+  float x;
+  float y;
+  float z;
+  float w;
+  float pad_;
+} act_quad_t;
 
 /* Kernel signatures from an argument X-macro. */
 #define ACT_CL_IN(T, name) __global const T *restrict name

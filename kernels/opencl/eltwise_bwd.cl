@@ -100,17 +100,31 @@ AM_INLINE float4 act_sig(float vh, float vl, bool deriv) {
   return act_f4(q.x, q.y, small ? kf : 0.0f, 0.0f);
 }
 
-/* dy e^z for z > 200, where e^z is beyond every float: +-inf, but a zero
- * for dy = 0 (f' is finite at every finite x; NaN for z = inf). */
-AM_INLINE float act_huge(float dy, float z) {
-  if (dy == 0.0f)
-    return am_isinf(z) ? am_nan() : dy;
-  return dy * am_inf();
+/* A factor f'(x) = (g.x + g.y) 2^k as act_bwd returns it: (g.x, g.y, k,
+ * huge), huge = 1 where f' is finite but beyond every float (g.x = inf),
+ * so that dy = 0 gives 0 rather than NaN. */
+AM_INLINE act_quad_t act_fq(float gh, float gl, float k, float huge) {
+  act_quad_t r;
+  r.x = gh;
+  r.y = gl;
+  r.z = k;
+  r.w = huge;
+  return r;
+}
+AM_INLINE act_quad_t act_fk(float2 g, int k) {
+  return act_fq(g.x, g.y, convert_float(k), 0.0f);
+}
+AM_INLINE act_quad_t act_fac(float2 g) { return act_fk(g, 0); }
+
+/* e^z for z > 200, beyond every float: inf, flagged huge (f' is finite at
+ * every finite x) but for z = inf. */
+AM_INLINE act_quad_t act_huge(float z) {
+  return act_fq(am_inf(), 0.0f, 0.0f, am_isinf(z) ? 0.0f : 1.0f);
 }
 
-/* The gated form: dy * sigmoid(w) (1 + s sigmoid(-w)), w and s
- * double-floats (s = x w'(x)). */
-AM_INLINE float act_gated(float dy, float2 w, float2 s) {
+/* The gated form: sigmoid(w) (1 + s sigmoid(-w)), w and s double-floats
+ * (s = x w'(x)). */
+AM_INLINE act_quad_t act_gated(float2 w, float2 s) {
   /* t = e^(-|w|) = m 2^k; sigmoid(|w|) = 1/(1 + t), sigmoid(-|w|) =
    * m 2^k/(1 + t): both from one exponential */
   bool neg = w.x < 0.0f;
@@ -139,7 +153,7 @@ AM_INLINE float act_gated(float dy, float2 w, float2 s) {
   float2 g = am_dd_mul(sa, B);
   if (!act_finite(g.x) || sa.x == 0.0f)
     g = am_f2(sa.x * B.x, 0.0f);
-  return act_gmul_k(dy, g, ka);
+  return act_fk(g, ka);
 }
 
 /* NEAR THE ZERO OF f' (gelu, silu, gelu_quick, mish have a minimum) the
@@ -161,9 +175,11 @@ AM_INLINE float2 act_root_g(float2 h, float q, float c1h, float c1l) {
 }
 #define ACT_H3(q, h, a, b, c) q = fma(q, h, a); q = fma(q, h, b); q = fma(q, h, c)
 
-/* dy * f'(x) for every op but prelu with a slope tensor. */
-AM_INLINE float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
-              float2 p3) {
+/* f'(x) for every op but prelu with a slope tensor, as a factor (act_fk):
+ * the kernel multiplies dy by it once (act_gmul_k), so that vector code,
+ * which runs every branch, has one such product. */
+AM_INLINE act_quad_t act_bwd(float x, float2 p0, float2 p1, float2 p2,
+                             float2 p3) {
 #if ACT_OP == ACT_OP_RELU
   /* p0 negative_slope, p1 max_value, p2 threshold */
   float r;
@@ -178,11 +194,11 @@ AM_INLINE float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
   }
   if (act_gt_p(r, p1))
     g = act_zero();
-  return act_gmul(dy, g);
+  return act_fac(g);
 #elif ACT_OP == ACT_OP_RELU6
-  return act_gmul(dy, (x > 0.0f && x < 6.0f) ? act_one() : act_zero());
+  return act_fac((x > 0.0f && x < 6.0f) ? act_one() : act_zero());
 #elif ACT_OP == ACT_OP_LEAKY_RELU || ACT_OP == ACT_OP_PRELU
-  return act_gmul(dy, x >= 0.0f ? act_one() : p0);
+  return act_fac(x >= 0.0f ? act_one() : p0);
 #elif ACT_OP == ACT_OP_ELU || ACT_OP == ACT_OP_SELU
 #if ACT_OP == ACT_OP_ELU
   float2 c1 = act_one(), c2 = p0;
@@ -191,14 +207,14 @@ AM_INLINE float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
   float2 c2 = am_f2(1.7580993175506591796875f, 2.3296717680252718e-08f);
 #endif
   if (x > 0.0f)
-    return act_gmul(dy, c1);
+    return act_fac(c1);
   if (x < -200.0f)
-    return act_gmul(dy, act_zero());
+    return act_fac(act_zero());
   float2 m = act_exp_m(x, 0.0f);
-  return act_gmul_k(dy, am_dd_mul(m, c2), convert_int(act_exp_k(x)));
+  return act_fk(am_dd_mul(m, c2), convert_int(act_exp_k(x)));
 #elif ACT_OP == ACT_OP_CELU
   if (x > 0.0f)
-    return act_gmul(dy, act_one());
+    return act_fac(act_one());
   float zh = x, zl = 0.0f;
   if (!(p0.x == 1.0f && p0.y == 0.0f)) {
     zh = am_div(x, p0.x);
@@ -207,30 +223,30 @@ AM_INLINE float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
       zl = 0.0f;
   }
   if (!(zh >= -200.0f))
-    return act_gmul(dy, act_zero());
+    return act_fac(act_zero());
   if (zh > 200.0f) /* alpha < 0: e^(x/alpha) far above float range */
-    return act_huge(dy, zh);
-  return act_gmul_k(dy, act_exp_m(zh, zl), convert_int(act_exp_k(zh)));
+    return act_huge(zh);
+  return act_fk(act_exp_m(zh, zl), convert_int(act_exp_k(zh)));
 #elif ACT_OP == ACT_OP_EXP
   if (x > 200.0f)
-    return act_huge(dy, x);
+    return act_huge(x);
   if (x < -200.0f)
-    return act_gmul(dy, act_zero());
-  return act_gmul_k(dy, act_exp_m(x, 0.0f), convert_int(act_exp_k(x)));
+    return act_fac(act_zero());
+  return act_fk(act_exp_m(x, 0.0f), convert_int(act_exp_k(x)));
 #elif ACT_OP == ACT_OP_GELU
   if (p0.x != 0.0f) {
     /* tanh form: w = c x (1 + a x^2), s = x w' = c x (1 + 3 a x^2) */
     if (x > 20.0f)
-      return act_gmul(dy, act_one());
+      return act_fac(act_one());
     if (x < -20.0f)
-      return act_gmul(dy, act_zero());
+      return act_fac(act_zero());
     if (fabs(x + 0.7524614334f) <= 0.25f) {
       float2 h = act_root_h(am_f2(x, 0.0f), -7.524614334e-01f, 1.133962790e-08f);
       float q = 1.242522849e-04f;
       ACT_H3(q, h.x, 2.639276499e-04f, -9.274420445e-04f, -2.422731835e-03f);
       ACT_H3(q, h.x, 5.261059385e-03f, 1.968230866e-02f, -1.661932841e-02f);
       ACT_H3(q, h.x, -1.139444858e-01f, -1.578285359e-02f, 3.875184357e-01f);
-      return act_gmul(dy, act_root_g(h, q, 4.304001033e-01f, -1.230575375e-08f));
+      return act_fac(act_root_g(h, q, 4.304001033e-01f, -1.230575375e-08f));
     }
     float2 x2 = am_two_prod(x, x);
     float2 a = am_f2(0.044714998453855515f, 1.5461444347053543e-09f);
@@ -239,20 +255,20 @@ AM_INLINE float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
     float2 w3 = am_dd_add_f(am_dd_mul_f(bx2, 3.0f), 1.0f);
     float2 cx = am_dd_mul_f(am_f2(1.5957691669464111f, -4.534068054340423e-08f),
                             x);
-    return act_gated(dy, am_dd_mul(cx, w1), am_dd_mul(cx, w3));
+    return act_gated(am_dd_mul(cx, w1), am_dd_mul(cx, w3));
   }
   /* erf form: Phi(x) + x phi(x) */
   if (x > 8.0f)
-    return act_gmul(dy, act_one());
+    return act_fac(act_one());
   if (x < -20.0f) /* f' < 2^-280 */
-    return act_gmul(dy, act_zero());
+    return act_fac(act_zero());
   if (fabs(x + 0.7517915368f) <= 0.25f) {
     float2 h = act_root_h(am_f2(x, 0.0f), -7.517915368e-01f, 1.211444989e-08f);
     float q = 8.615948173e-05f;
     ACT_H3(q, h.x, 1.863397483e-04f, -7.448268589e-04f, -2.239538124e-03f);
     ACT_H3(q, h.x, 4.539228510e-03f, 1.942167990e-02f, -1.477152202e-02f);
     ACT_H3(q, h.x, -1.140082330e-01f, -1.819967665e-02f, 3.882849813e-01f);
-    return act_gmul(dy, act_root_g(h, q, 4.314939976e-01f, -5.259805480e-09f));
+    return act_fac(act_root_g(h, q, 4.314939976e-01f, -5.259805480e-09f));
   }
   float2 zs = am_dd_mul_f(am_f2(0.7071067690849304f, 1.2101617485882343e-08f),
                           x);
@@ -271,7 +287,7 @@ AM_INLINE float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
     c = am_fast_two_sum(c.x, c.y);
     float2 xp = act_scale2(am_dd_mul_f(phi, x), k);
     float2 g = am_dd_add(am_f2(0.5f * c.x, 0.5f * c.y), xp);
-    return act_gmul(dy, g);
+    return act_fac(g);
   }
   float zh = fabs(zs.x);
   float zl = x < 0.0f ? -zs.y : zs.y;
@@ -282,7 +298,7 @@ AM_INLINE float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
     float2 xp = am_dd_mul_f(phi, x);
     float2 d = am_dd_add(am_f2(-0.5f * h.x, -0.5f * h.y), xp);
     d = act_scale2(d, k);
-    return act_gmul(dy, am_dd_add_f(d, 1.0f));
+    return act_fac(am_dd_add_f(d, 1.0f));
   }
   /* x < 0: e^(-x^2/2) (erfcx(z)/2 - |x|/sqrt(2 pi)); past z = 10.2 (the
    * range of ami_erfcx_dd) erfcx's asymptotic series, whose share of the
@@ -294,7 +310,7 @@ AM_INLINE float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
   }
   float2 br = am_dd_add(am_f2(0.5f * ex.x, 0.5f * ex.y),
                         am_dd_mul_f(am_f2(ACT_RSQRT2PI_H, ACT_RSQRT2PI_L), x));
-  return act_gmul_k(dy, am_dd_mul(em, br), k);
+  return act_fk(am_dd_mul(em, br), k);
 #elif ACT_OP == ACT_OP_SILU || ACT_OP == ACT_OP_GELU_QUICK
 #if ACT_OP == ACT_OP_SILU
   float2 beta = p0;
@@ -302,10 +318,10 @@ AM_INLINE float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
   float2 beta = am_f2(1.70200002193450927734375f, -2.19345092773437500e-08f);
 #endif
   if (beta.x == 0.0f) /* x / 2 */
-    return act_gmul(dy, am_f2(0.5f, 0.0f));
+    return act_fac(am_f2(0.5f, 0.0f));
   float2 u = act_mul_dd(x, beta);
   if (!act_finite(u.x))
-    return act_gmul(dy, u.x > 0.0f ? act_one() : act_zero());
+    return act_fac(u.x > 0.0f ? act_one() : act_zero());
   if (fabs(u.x + 1.278464556f) <= 0.25f) {
     float2 h = act_root_h(u, -1.278464556e+00f, 1.297928254e-08f);
     float q = -2.973354276e-05f;
@@ -313,21 +329,21 @@ AM_INLINE float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
     ACT_H3(q, h.x, 1.857072493e-04f, 7.985218544e-04f, 1.266274048e-04f);
     ACT_H3(q, h.x, -6.606589071e-03f, -1.522265561e-02f, 1.887481473e-02f);
     q = fma(q, h.x, 1.466487944e-01f);
-    return act_gmul(dy, act_root_g(h, q, 2.178117037e-01f, 2.037854330e-09f));
+    return act_fac(act_root_g(h, q, 2.178117037e-01f, 2.037854330e-09f));
   }
-  return act_gated(dy, u, u);
+  return act_gated(u, u);
 #elif ACT_OP == ACT_OP_SIGMOID
   float4 s = act_sig(x, 0.0f, true);
-  return act_gmul_k(dy, am_f2(s.x, s.y), convert_int(s.z));
+  return act_fk(am_f2(s.x, s.y), convert_int(s.z));
 #elif ACT_OP == ACT_OP_LOG_SIGMOID
   float4 s = act_sig(-x, 0.0f, false);
-  return act_gmul_k(dy, am_f2(s.x, s.y), convert_int(s.z));
+  return act_fk(am_f2(s.x, s.y), convert_int(s.z));
 #elif ACT_OP == ACT_OP_TANH
   float ax = fabs(x);
   if (ax > 100.0f)
-    return act_gmul(dy, act_zero());
+    return act_fac(act_zero());
   float4 s = act_sig(2.0f * ax, 0.0f, true);
-  return act_gmul_k(dy, am_f2(s.x, s.y), convert_int(s.z) + 2);
+  return act_fk(am_f2(s.x, s.y), convert_int(s.z) + 2);
 #elif ACT_OP == ACT_OP_HARD_SIGMOID || ACT_OP == ACT_OP_HARD_SILU
   /* p0 alpha, p1 beta/alpha, p2 beta */
   float s;
@@ -340,49 +356,49 @@ AM_INLINE float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
     s = act_mul_p(act_sub_p(x, act_neg_p(p1)), p0);
   bool ramp = !a0 && s > 0.0f && s < 1.0f;
 #if ACT_OP == ACT_OP_HARD_SIGMOID
-  return act_gmul(dy, ramp ? p0 : act_zero());
+  return act_fac(ramp ? p0 : act_zero());
 #else
   if (!ramp) {
     float h = s >= 1.0f ? 1.0f : (s <= 0.0f ? 0.0f : s);
-    return act_gmul(dy, am_f2(h, 0.0f));
+    return act_fac(am_f2(h, 0.0f));
   }
   /* h + x alpha = alpha (2x + beta/alpha) */
   float2 t = am_two_sum(2.0f * x, p1.x);
   t = am_fast_two_sum(t.x, t.y + p1.y);
-  return act_gmul(dy, am_dd_mul(t, p0));
+  return act_fac(am_dd_mul(t, p0));
 #endif
 #elif ACT_OP == ACT_OP_HARD_TANH
-  return act_gmul(dy, (x >= -1.0f && x <= 1.0f) ? act_one() : act_zero());
+  return act_fac((x >= -1.0f && x <= 1.0f) ? act_one() : act_zero());
 #elif ACT_OP == ACT_OP_SOFTPLUS
   /* p0 beta, p1 threshold: sigmoid(beta x), 1 where beta x > threshold */
   float2 z = (p0.x == 1.0f && p0.y == 0.0f) ? am_f2(x, 0.0f) : act_mul_dd(x, p0);
   if (act_gt_p(z.x + z.y, p1))
-    return act_gmul(dy, act_one());
+    return act_fac(act_one());
   if (!act_finite(z.x))
-    return act_gmul(dy, z.x > 0.0f ? act_one() : act_zero());
+    return act_fac(z.x > 0.0f ? act_one() : act_zero());
   float4 s = act_sig(z.x, z.y, false);
-  return act_gmul_k(dy, am_f2(s.x, s.y), convert_int(s.z));
+  return act_fk(am_f2(s.x, s.y), convert_int(s.z));
 #elif ACT_OP == ACT_OP_SOFTSIGN
   /* 1 / (1 + |x|)^2 */
   if (am_isinf(x))
-    return act_gmul(dy, act_zero());
+    return act_fac(act_zero());
   float2 d = am_two_sum(1.0f, fabs(x));
   int e = am_ilogb(d.x);
   float2 ds = act_scale2(d, -e);
   float2 q = am_dd_div(act_one(), am_dd_mul(ds, ds));
-  return act_gmul_k(dy, q, -2 * e);
+  return act_fk(q, -2 * e);
 #elif ACT_OP == ACT_OP_MISH
   if (x > 20.0f)
-    return act_gmul(dy, act_one());
+    return act_fac(act_one());
   if (x < -200.0f)
-    return act_gmul(dy, act_zero());
+    return act_fac(act_zero());
   if (fabs(x + 1.192431211f) <= 0.25f) {
     float2 h = act_root_h(am_f2(x, 0.0f), -1.192431211e+00f, -3.043937546e-09f);
     float q = -5.582891390e-05f;
     ACT_H3(q, h.x, -4.196149530e-05f, 2.541293507e-04f, 9.898181306e-04f);
     ACT_H3(q, h.x, 1.092405524e-03f, -3.360684961e-03f, -1.582112722e-02f);
     ACT_H3(q, h.x, -2.027182281e-02f, 4.190782085e-02f, 2.047312707e-01f);
-    return act_gmul(dy, act_root_g(h, q, 2.669479251e-01f, -1.104125502e-08f));
+    return act_fac(act_root_g(h, q, 2.669479251e-01f, -1.104125502e-08f));
   }
   /* w = x + log1p(e^x / 2), w' = 1 + sigmoid(x - ln 2) */
   float l = am_log1p(0.5f * am_exp(x));
@@ -391,22 +407,22 @@ AM_INLINE float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
   xl = am_fast_two_sum(xl.x, xl.y - ACT_LN2_FL);
   float4 sg = act_sig(xl.x, xl.y, false);
   float2 wp = am_dd_add_f(act_scale2(am_f2(sg.x, sg.y), convert_int(sg.z)), 1.0f);
-  return act_gated(dy, w, am_dd_mul_f(wp, x));
+  return act_gated(w, am_dd_mul_f(wp, x));
 #elif ACT_OP == ACT_OP_SQUAREPLUS
   /* (1 + x / r) / 2, r = sqrt(x^2 + b); for x < 0: b / (2 r (r + |x|)) */
   bool b0 = p0.x == 0.0f && p0.y == 0.0f;
   if (am_isinf(x) || b0)
-    return act_gmul(dy, x > 0.0f ? act_one()
+    return act_fac(x > 0.0f ? act_one()
                                  : (x < 0.0f ? act_zero() : am_f2(0.5f, 0.0f)));
   float ax = fabs(x);
   int e = ax > 1.152921504606846976e18f ? am_ilogb(ax) : 0;
   if (e != 0) {
     if (x > 0.0f)
-      return act_gmul(dy, act_one());
+      return act_fac(act_one());
     /* b / (4 x^2) */
     float xs = am_ldexp(ax, -e);
     float2 q = am_dd_div(p0, act_scale2(am_two_prod(xs, xs), 2));
-    return act_gmul_k(dy, q, -2 * e);
+    return act_fk(q, -2 * e);
   }
   float2 x2 = am_two_prod(x, x);
   float2 t = am_two_sum(x2.x, p0.x);
@@ -418,44 +434,44 @@ AM_INLINE float act_bwd(float x, float dy, float2 p0, float2 p1, float2 p2,
   if (x >= 0.0f) {
     float2 q = am_dd_div(am_f2(x, 0.0f), r);
     float2 g = am_dd_add_f(q, 1.0f);
-    return act_gmul(dy, am_f2(0.5f * g.x, 0.5f * g.y));
+    return act_fac(am_f2(0.5f * g.x, 0.5f * g.y));
   }
   float2 den = am_dd_mul(r, am_dd_add_f(r, ax));
   float2 q = am_dd_div(p0, den);
-  return act_gmul(dy, am_f2(0.5f * q.x, 0.5f * q.y));
+  return act_fac(am_f2(0.5f * q.x, 0.5f * q.y));
 #elif ACT_OP == ACT_OP_SPARSE_PLUS
   if (x <= -1.0f)
-    return act_gmul(dy, act_zero());
+    return act_fac(act_zero());
   if (x >= 1.0f)
-    return act_gmul(dy, act_one());
+    return act_fac(act_one());
   float2 t = am_two_sum(x, 1.0f);
-  return act_gmul(dy, am_f2(0.5f * t.x, 0.5f * t.y));
+  return act_fac(am_f2(0.5f * t.x, 0.5f * t.y));
 #elif ACT_OP == ACT_OP_SPARSE_SIGMOID
-  return act_gmul(dy, (x > -1.0f && x < 1.0f) ? am_f2(0.5f, 0.0f) : act_zero());
+  return act_fac((x > -1.0f && x < 1.0f) ? am_f2(0.5f, 0.0f) : act_zero());
 #elif ACT_OP == ACT_OP_LINEAR
-  return act_gmul(dy, act_one());
+  return act_fac(act_one());
 #elif ACT_OP == ACT_OP_HARD_SHRINK || ACT_OP == ACT_OP_SOFT_SHRINK
-  return act_gmul(dy, (act_gt_p(x, p0) || act_lt_p(x, act_neg_p(p0))) ? act_one()
+  return act_fac((act_gt_p(x, p0) || act_lt_p(x, act_neg_p(p0))) ? act_one()
                                                           : act_zero());
 #elif ACT_OP == ACT_OP_TANH_SHRINK
   /* 1 - tanh'(x) = tanh(x)^2, tanh|x| = -E/(2 + E), E = expm1(-2|x|) */
   float ax = ami_clampf(fabs(x), 0.0f, 10.0f);
   if (ax == 0.0f)
-    return act_gmul(dy, act_zero());
+    return act_fac(act_zero());
   float2 q = am_tanh_abs_dd(ax);
   int e = am_ilogb(q.x);
   float2 qs = act_scale2(q, -e);
-  return act_gmul_k(dy, am_dd_mul(qs, qs), 2 * e);
+  return act_fk(am_dd_mul(qs, qs), 2 * e);
 #elif ACT_OP == ACT_OP_THRESHOLD
-  return act_gmul(dy, act_gt_p(x, p0) ? act_one() : act_zero());
+  return act_fac(act_gt_p(x, p0) ? act_one() : act_zero());
 #elif ACT_OP == ACT_OP_CLIP
-  return act_gmul(dy, (act_lt_p(x, p0) || act_gt_p(x, p1)) ? act_zero()
+  return act_fac((act_lt_p(x, p0) || act_gt_p(x, p1)) ? act_zero()
                                                           : act_one());
 #elif ACT_OP == ACT_OP_CUSTOM
   /* a custom op's derivative f'(x) (README.md, "Custom ops") */
-  return dy * ACT_CUSTOM_DERIVATIVE(x, p0.x, p1.x, p2.x, p3.x);
+  return act_fac(am_f2(ACT_CUSTOM_DERIVATIVE(x, p0.x, p1.x, p2.x, p3.x), 0.0f));
 #else
-  return am_nan(); /* not an element-wise op: act_eltwise_bwd is unused */
+  return act_fac(am_f2(am_nan(), 0.0f)); /* not element-wise: unused */
 #endif
 }
 
@@ -521,20 +537,18 @@ ACT_KERNEL(act_eltwise_bwd, ACT_ELTWISE_BWD_ARGS) {
   if (i < n) {
     float v = LOAD(x, xoff + i);
     float g = LOAD(dy, dyoff + i);
-    float r;
-    if (v != v || g != g) {
-      r = v + g;
-    } else if (am_isinf(g)) {
-      /* +-inf or NaN (inf * 0, where f' is 0 in double too), decided
-       * without an inf * 0 that a shader compiler may fold to 0 */
-      float f = act_bwd(v, 1.0f, p0, p1, p2, p3);
-      f = (f == 0.0f && act_finite(v)) ? act_tail(v, p0, p1) : f;
-      r = f == 0.0f ? am_nan() : ((f > 0.0f) == (g > 0.0f) ? am_inf()
-                                                            : -am_inf());
-    } else {
-      r = act_bwd(v, g, p0, p1, p2, p3);
-    }
-    STORE(dx, dxoff + i, r);
+    /* One factor for every case, and selects (vector code on CPU
+     * drivers). An infinite dy gives +-inf by the sign of f', or NaN
+     * (inf * 0) where f' is 0 in double too (act_tail) - decided without
+     * an inf * 0 that a shader compiler may fold to 0. */
+    act_quad_t F = act_bwd(v, p0, p1, p2, p3);
+    float r = act_gmul_k(g, am_f2(F.x, F.y), convert_int(F.z));
+    r = (F.w != 0.0f && g == 0.0f) ? g : r;
+    float ft = (F.x == 0.0f && act_finite(v)) ? act_tail(v, p0, p1) : F.x;
+    float rinf = ft == 0.0f ? am_nan()
+                            : ((ft > 0.0f) == (g > 0.0f) ? am_inf() : -am_inf());
+    r = am_isinf(g) ? rinf : r;
+    STORE(dx, dxoff + i, (v != v || g != g) ? v + g : r);
   }
 }
 

@@ -394,6 +394,10 @@ act_status_t act__plan_dense_epilogue(const act__dense_t *c,
  * are transformed in double first: see plan.c). */
 void act__kernel_params(const act_op_desc_t *desc,
                         double q[ACT_MAX_PARAMS]);
+/* The op an element-wise kernel is built for (forward or backward) and
+ * its parameters: act__kernel_params, except that an op may run as a
+ * simpler one that gives the same values (relu at its defaults). */
+act_op_t act__kernel_op(const act_op_desc_t *desc, double q[ACT_MAX_PARAMS]);
 
 /* Launch helpers shared by the planners (plan.c, plan_axis.c). */
 void act__launch_items(act__dispatch_t *d, uint64_t items, uint32_t group,

@@ -76,6 +76,24 @@ void act__kernel_params(const act_op_desc_t *desc,
   }
 }
 
+act_op_t act__kernel_op(const act_op_desc_t *desc,
+                        double q[ACT_MAX_PARAMS]) {
+  act__kernel_params(desc, q);
+  /* relu at its defaults (slope 0, no max_value, threshold 0) runs as
+   * threshold(0, 0), x > 0 ? x : 0, forward and backward: the same value
+   * for every input (NaN passes, -0 and -inf give +0; the gradient is dy
+   * or dy * 0), without the general form's double-float parameter
+   * arithmetic, which made f16 relu on CPU drivers instruction-bound and
+   * relu's gradient 5x slower than threshold's (bench/RESULTS.md). */
+  if (desc->op == ACT_OP_RELU && q[0] == 0.0 && q[1] == INFINITY &&
+      q[2] == 0.0) {
+    for (int i = 0; i < ACT_MAX_PARAMS; i++)
+      q[i] = 0.0;
+    return ACT_OP_THRESHOLD;
+  }
+  return desc->op;
+}
+
 act_status_t act__plan_build(const act__call_t *c, const act__limits_t *lim,
                              act__plan_t *plan) {
   memset(plan, 0, sizeof *plan);
@@ -136,18 +154,7 @@ act_status_t act__plan_build(const act__call_t *c, const act__limits_t *lim,
     act__disp_u32(d, xo);
     act__disp_u32(d, yo);
     double q[ACT_MAX_PARAMS];
-    act__kernel_params(desc, q);
-    /* relu at its defaults (slope 0, no max_value, threshold 0) runs as
-     * threshold(0, 0), x > 0 ? x : 0: the same value for every input
-     * (NaN passes, -0 and -inf give +0), without the general form's
-     * double-float threshold arithmetic, which made f16 relu on CPU
-     * drivers instruction-bound (bench/RESULTS.md). */
-    if (desc->op == ACT_OP_RELU && q[0] == 0.0 && q[1] == INFINITY &&
-        q[2] == 0.0) {
-      d->op = ACT_OP_THRESHOLD;
-      for (int i = 0; i < ACT_MAX_PARAMS; i++)
-        q[i] = 0.0;
-    }
+    d->op = act__kernel_op(desc, q);
     for (int i = 0; i < ACT_MAX_PARAMS; i++)
       act__disp_param(d, q[i]);
     d->split_per = lim->eltwise_per > 1 ? lim->eltwise_per : 1;

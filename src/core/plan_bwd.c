@@ -112,12 +112,7 @@ static act_status_t act__plan_eltwise_bwd(const act__call_t *c,
     d->split_off[2] = 1 + 3;
     d->split_quantum = 1;
     double q[ACT_MAX_PARAMS];
-    memcpy(q, desc->p, sizeof q);
-    if (desc->op == ACT_OP_HARD_SIGMOID || desc->op == ACT_OP_HARD_SILU) {
-      /* the offset form of eltwise.cl: alpha, beta/alpha, beta */
-      q[2] = desc->p[1];
-      q[1] = desc->p[0] != 0.0 ? desc->p[1] / desc->p[0] : 0.0;
-    }
+    d->op = act__kernel_op(desc, q);
     for (int i = 0; i < ACT_MAX_PARAMS; i++)
       act__disp_param(d, q[i]);
   }
