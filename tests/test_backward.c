@@ -921,6 +921,11 @@ static void dev_axis(act_context_t *ctx, const char *dev) {
       {"log_softmax", "", -1, 1, 0, 0, 0, 12, 40, 0},
       {"log_softmax", "", 0, 0, 0, 0, 0, 12, 40, 0},
       {"softmin", "", -1, 0, 0, 0, 0, 12, 40, 0},
+      /* rows whose length is no multiple of 8 (CPU drivers' row kernel:
+       * 8 elements a step, then one at a time) */
+      {"softmax", "", -1, 1, 0, 0, 0, 5, 37, 0},
+      {"log_softmax", "", -1, 0, 0, 0, 0, 5, 37, 0},
+      {"softmin", "", -1, 1, 0, 0, 0, 3, 7, 0},
       {"logsumexp", "", -1, 0, 0, 0, 0, 12, 40, 0},
       {"logsumexp", "keepdims=1", 0, 0, 1, 0, 0, 12, 40, 0},
       {"logsumexp", "", ACT_AXIS_ALL, 0, 0, 0, 0, 12, 40, 0},

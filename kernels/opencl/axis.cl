@@ -59,6 +59,8 @@
  *     IN y, IN(uchar) w, IN dy, OUT dx, LOCAL(float4) red, LOCAL(float)
  *     redm; rows, len, inner, yoff, woff, dyoff, dxoff, has_where,
  *     per_group.
+ *   act_softmax_bwd_row (the same ops and arguments, f32, per_group = 0
+ *     and inner = 1 only; CPU drivers, as act_softmax_row).
  *   act_logsumexp_bwd
  *     IN x, IN b, IN dy, OUT dx, LOCAL(float2) red, LOCAL(float) redm;
  *     rows, len, inner, xoff, boff, bso, bsl, bsi, dyoff, dxoff, has_b,
@@ -643,6 +645,7 @@ ACT_KERNEL(act_softmax_bwd, ACT_SOFTMAX_BWD_ARGS) {
       float2 p = am_two_prod(g, yv);
       s = act_t3_add_dd(s, act_finite(p.x) ? p : am_f2(g * yv, 0.0f));
 #endif
+
     }
   }
   if (pg) {
@@ -684,6 +687,167 @@ ACT_KERNEL(act_softmax_bwd, ACT_SOFTMAX_BWD_ARGS) {
   }
   ACT_ROWS_END
 }
+
+#if ACT_DTYPE == 0
+/* Four triple-float sums at once (float4 parts x, y, z; as act_t3_add_f
+ * per component) plus the float4 a: vector code on CPU drivers. */
+#define ACT_T3X4_ADD(sx, sy, sz, a)                                            \
+  do {                                                                        \
+    AM_PRECISE float4 t_ = (sx) + (a);                                        \
+    AM_PRECISE float4 tb_ = t_ - (sx);                                        \
+    AM_PRECISE float4 te_ = ((sx) - (t_ - tb_)) + ((a) - tb_);                \
+    AM_PRECISE float4 u_ = (sy) + te_;                                        \
+    AM_PRECISE float4 ub_ = u_ - (sy);                                        \
+    AM_PRECISE float4 ue_ = ((sy) - (u_ - ub_)) + (te_ - ub_);                \
+    AM_PRECISE float4 z_ = (sz) + ue_;                                        \
+    AM_PRECISE float4 v_ = t_ + u_;                                           \
+    AM_PRECISE float4 vb_ = v_ - t_;                                          \
+    AM_PRECISE float4 ve_ = (t_ - (v_ - vb_)) + (u_ - vb_);                   \
+    AM_PRECISE float4 w_ = ve_ + z_;                                          \
+    AM_PRECISE float4 wb_ = w_ - ve_;                                         \
+    AM_PRECISE float4 we_ = (ve_ - (w_ - wb_)) + (z_ - wb_);                  \
+    AM_PRECISE float4 h_ = v_ + w_;                                           \
+    (sy) = w_ - (h_ - v_);                                                    \
+    (sx) = h_;                                                                \
+    (sz) = we_;                                                               \
+  } while (false)
+
+/* The term of S (sum dy y, log_softmax: sum dy) that element k adds, as
+ * a double-float (exact product; masked out: 0). */
+#if ACT_OP == ACT_OP_LOG_SOFTMAX
+#define ACT_SMB_TERM(k, hi, lo)                                               \
+  float hi = ACT_SMB_ON(k) ? LOAD(dy, db + (k)) : 0.0f;                        \
+  float lo = 0.0f
+#else
+#define ACT_SMB_TERM(k, hi, lo)                                               \
+  float2 pp_##hi = am_two_prod(LOAD(dy, db + (k)), LOAD(y, yb + (k)));        \
+  bool pf_##hi = act_finite(pp_##hi.x) && ACT_SMB_ON(k);                      \
+  float hi = ACT_SMB_ON(k) ? pp_##hi.x : 0.0f;                                \
+  float lo = pf_##hi ? pp_##hi.y : 0.0f
+#endif
+#define ACT_SMB_ON(k) (!mw || LOADU8(w, wb + (k)) != 0u)
+
+/* A triple-float (s0, s1, s2) plus the float a, renormalised: as
+ * act_t3_add_f, on floats. */
+#define ACT_T3_ADD_F(s0, s1, s2, a)                                           \
+  do {                                                                        \
+    float2 t_ = am_two_sum(s0, a);                                            \
+    float2 u_ = am_two_sum(s1, t_.y);                                         \
+    AM_PRECISE float z_ = (s2) + u_.y;                                        \
+    float2 v_ = am_two_sum(t_.x, u_.x);                                       \
+    float2 w_ = am_two_sum(v_.y, z_);                                         \
+    float2 h_ = am_fast_two_sum(v_.x, w_.x);                                  \
+    s0 = h_.x;                                                                \
+    s1 = h_.y;                                                                \
+    s2 = w_.y;                                                                \
+  } while (false)
+
+/* The backward pass of softmax, log_softmax and softmin for CPU drivers
+ * (the plan's choice where act_softmax_row is: limits.axis_row_loops, f32,
+ * inner = 1): one work-item per row, two unit-stride loops without
+ * barriers or branches. S is summed as 16 triple-floats held in float4
+ * parts (ACT_T3X4_ADD; the same error-free steps as act_t3_add_f, in
+ * another order: relative error ~2^-70 again), then combined; each output
+ * is formed from S as act_softmax_bwd forms it, with selects in place of
+ * its early exits. dx may be y or dy (each element reads its own). */
+ACT_KERNEL(act_softmax_bwd_row, ACT_SOFTMAX_BWD_ARGS) {
+  ACT_ROWS_BEGIN
+  uint yb = yoff + base, db = dyoff + base, wb = woff + base;
+  uint xb = dxoff + base;
+  bool mw = has_where != 0u;
+  float4 z4 = act_f4(0.0f, 0.0f, 0.0f, 0.0f);
+  float4 ax = z4, ay = z4, az = z4, bx = z4, by = z4, bz = z4;
+  float4 cx = z4, cy = z4, cz = z4, ex = z4, ey = z4, ez = z4;
+  float4 pa = z4, pb = z4; /* plain sums: S when it is not finite */
+  uint k8 = nk & ~7u;
+  for (uint k = 0u; k < k8; k += 8u) {
+    ACT_SMB_TERM(k, h0, l0);
+    ACT_SMB_TERM(k + 1u, h1, l1);
+    ACT_SMB_TERM(k + 2u, h2, l2);
+    ACT_SMB_TERM(k + 3u, h3, l3);
+    ACT_SMB_TERM(k + 4u, h4, l4);
+    ACT_SMB_TERM(k + 5u, h5, l5);
+    ACT_SMB_TERM(k + 6u, h6, l6);
+    ACT_SMB_TERM(k + 7u, h7, l7);
+    float4 va = act_f4(h0, h1, h2, h3), vb = act_f4(h4, h5, h6, h7);
+    ACT_T3X4_ADD(ax, ay, az, va);
+    ACT_T3X4_ADD(bx, by, bz, vb);
+    pa = pa + va;
+    pb = pb + vb;
+#if ACT_OP != ACT_OP_LOG_SOFTMAX
+    float4 vc = act_f4(l0, l1, l2, l3), ve = act_f4(l4, l5, l6, l7);
+    ACT_T3X4_ADD(cx, cy, cz, vc);
+    ACT_T3X4_ADD(ex, ey, ez, ve);
+#endif
+  }
+  /* the tail and the 16 partial sums into one, in a fixed order */
+  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, ps = 0.0f;
+  for (uint k = k8; k < nk; k++) {
+    ACT_SMB_TERM(k, hk, lk);
+    ACT_T3_ADD_F(s0, s1, s2, hk);
+    ACT_T3_ADD_F(s0, s1, s2, lk);
+    ps = ps + hk;
+  }
+  pa = pa + pb;
+  ps = ps + ((pa.x + pa.y) + (pa.z + pa.w));
+  float4 S = act_f4(s0, s1, s2, 0.0f);
+  S = act_t3_add(S, act_f4(ax.x, ay.x, az.x, 0.0f));
+  S = act_t3_add(S, act_f4(ax.y, ay.y, az.y, 0.0f));
+  S = act_t3_add(S, act_f4(ax.z, ay.z, az.z, 0.0f));
+  S = act_t3_add(S, act_f4(ax.w, ay.w, az.w, 0.0f));
+  S = act_t3_add(S, act_f4(bx.x, by.x, bz.x, 0.0f));
+  S = act_t3_add(S, act_f4(bx.y, by.y, bz.y, 0.0f));
+  S = act_t3_add(S, act_f4(bx.z, by.z, bz.z, 0.0f));
+  S = act_t3_add(S, act_f4(bx.w, by.w, bz.w, 0.0f));
+  S = act_t3_add(S, act_f4(cx.x, cy.x, cz.x, 0.0f));
+  S = act_t3_add(S, act_f4(cx.y, cy.y, cz.y, 0.0f));
+  S = act_t3_add(S, act_f4(cx.z, cy.z, cz.z, 0.0f));
+  S = act_t3_add(S, act_f4(cx.w, cy.w, cz.w, 0.0f));
+  S = act_t3_add(S, act_f4(ex.x, ey.x, ez.x, 0.0f));
+  S = act_t3_add(S, act_f4(ex.y, ey.y, ez.y, 0.0f));
+  S = act_t3_add(S, act_f4(ex.z, ey.z, ez.z, 0.0f));
+  S = act_t3_add(S, act_f4(ex.w, ey.w, ez.w, 0.0f));
+  /* a product that overflowed, or inf/NaN terms: a plain float sum */
+  bool sfin = act_finite(S.x) && act_finite(ps);
+  float sx = sfin ? S.x : ps, sy = sfin ? S.y : 0.0f, sz = sfin ? S.z : 0.0f;
+#if ACT_OP == ACT_OP_LOG_SOFTMAX
+  float2 sh = am_fast_two_sum(sx, sy + sz);
+#endif
+  for (uint k = 0u; k < nk; k++) {
+    float g = LOAD(dy, db + k);
+    float yv = LOAD(y, yb + k);
+#if ACT_OP == ACT_OP_LOG_SOFTMAX
+    /* dy - e^y s */
+    bool plain = !sfin || !act_finite(g) || !(yv > -100.0f) || !(yv <= 80.0f);
+    float yc = plain ? 0.0f : yv;
+    float2 e = act_exp_dd2(yc, 0.0f);
+    float2 tt = am_dd_mul(e, sh);
+    float r0 = g, r1 = 0.0f, r2 = 0.0f;
+    ACT_T3_ADD_F(r0, r1, r2, -tt.x);
+    ACT_T3_ADD_F(r0, r1, r2, -tt.y);
+    float res = plain ? g - am_exp(yv) * sx : r0 + (r1 + r2);
+#else
+    /* y (dy - S): dy - S as a double-float, then one rounding */
+    float r0 = g, r1 = 0.0f, r2 = 0.0f;
+    ACT_T3_ADD_F(r0, r1, r2, -sx);
+    ACT_T3_ADD_F(r0, r1, r2, -sy);
+    ACT_T3_ADD_F(r0, r1, r2, -sz);
+    bool fin = sfin && act_finite(g) && act_finite(r0);
+    float2 d = am_fast_two_sum(fin ? r0 : 0.0f, fin ? r1 + r2 : 0.0f);
+    float dh = fin ? d.x : g - sx;
+    float2 pr = am_two_prod(yv, d.x);
+    float res = (act_finite(dh) && act_finite(yv) && act_finite(pr.x))
+                    ? pr.x + fma(yv, d.y, pr.y)
+                    : yv * dh;
+#if ACT_OP == ACT_OP_SOFTMIN
+    res = -res;
+#endif
+#endif
+    STORE(dx, xb + k, ACT_SMB_ON(k) ? res : 0.0f);
+  }
+  ACT_ROWS_END
+}
+#endif
 #endif
 
 /* ------------------------------------------------------------------ */

@@ -12,7 +12,8 @@
  *   - on CPU drivers (limits.axis_row_loops: PoCL, lavapipe), f32 softmax,
  *     softmin and (not in place) log_softmax over contiguous rows:
  *     act_softmax_row, the first shape with
- *     plain unit-stride loops, which such drivers vectorize.
+ *     plain unit-stride loops, which such drivers vectorize (and their
+ *     backward pass, act_softmax_bwd_row: plan_bwd.c).
  * The choice is made here (act__axis_per_group); ACTKIT_AXIS_LAUNCH=item or
  * =group forces one shape, and the generic kernels (for tests and
  * benchmarks). glu and one_hot are

@@ -12,6 +12,7 @@
  */
 #include "internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Element-wise: dx = dy f'(x), one dispatch (split like the forward). */
@@ -166,8 +167,16 @@ act_status_t act__plan_backward(const act__call_t *c,
     if ((st = act__offset(name, "where", w, &wo)))
       return st;
     bool pg = act__axis_per_group(rows, len, inner);
+    /* CPU drivers: contiguous f32 rows as loops in one work-item each
+     * (act_softmax_bwd_row), as for the forward pass (plan_axis.c) */
+    const char *shape = getenv("ACTKIT_AXIS_LAUNCH");
+    bool rowk = len <= lim->axis_row_loops && inner == 1 &&
+                y->dtype == ACT_F32 && !(shape && *shape);
+    if (rowk)
+      pg = false;
     d->file = "axis.cl";
-    d->kernel = "act_softmax_bwd"; /* LOCAL float4 red, float redm */
+    /* LOCAL float4 red, float redm (unused by the row kernel) */
+    d->kernel = rowk ? "act_softmax_bwd_row" : "act_softmax_bwd";
     act__bind(d, y, ob);
     act__bind(d, w, ob);
     act__bind(d, dy, ob);

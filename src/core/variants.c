@@ -57,6 +57,9 @@ static const struct {
     {"axis.cl", "act_softmax_bwd", ACT_OP_SOFTMAX, ACT__DT_FLOAT},
     {"axis.cl", "act_softmax_bwd", ACT_OP_LOG_SOFTMAX, ACT__DT_FLOAT},
     {"axis.cl", "act_softmax_bwd", ACT_OP_SOFTMIN, ACT__DT_FLOAT},
+    {"axis.cl", "act_softmax_bwd_row", ACT_OP_SOFTMAX, 0x1u},
+    {"axis.cl", "act_softmax_bwd_row", ACT_OP_LOG_SOFTMAX, 0x1u},
+    {"axis.cl", "act_softmax_bwd_row", ACT_OP_SOFTMIN, 0x1u},
     {"axis.cl", "act_standardize_bwd", ACT_OP_STANDARDIZE, ACT__DT_FLOAT},
 };
 
