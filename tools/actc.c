@@ -1277,9 +1277,10 @@ static const char usage_bench[] =
     "(default 7) over N elements (default 16777216), as Gelem/s and GB/s\n"
     "(bytes read + written), and as a ratio of that GB/s to a copy's (the\n"
     "linear op) timed in the same run, which is what the device's memory\n"
-    "system gives. OPs: element-wise ops (default: all), and softmax,\n"
-    "log_softmax, softmin over rows of 1024. --backward times the gradient\n"
-    "instead (x, dy -> dx; softmax family: y, dy -> dx).\n"
+    "system gives. OPs: element-wise ops (default: all of them) and the\n"
+    "axis ops but one_hot, along rows of 1024. --backward times the\n"
+    "gradient instead (x, dy -> dx; softmax family: y, dy -> dx;\n"
+    "logsumexp: x, y, dy -> dx).\n"
     "Then the latency of one tiny op (upload, op, download, wait) and the\n"
     "throughput of 1000 tiny ops enqueued back to back vs waited one by one.\n"
     "Times include the enqueue; the data stays on the device.\n";
@@ -1295,25 +1296,26 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* One enqueue of desc, forward (args x, y) or backward (3 args). */
+/* One enqueue of desc: forward (args x, y) when nbwd is 0, else backward
+ * with nbwd args. */
 static act_status_t run_once(act_queue_t *q, const act_op_desc_t *desc,
-                             int backward, act_arg_t *args) {
-  return backward ? act_backward(q, desc, 3, args, NULL)
-                  : act_forward(q, desc, 2, args, NULL);
+                             int nbwd, act_arg_t *args) {
+  return nbwd ? act_backward(q, desc, (size_t)nbwd, args, NULL)
+              : act_forward(q, desc, 2, args, NULL);
 }
 
 /* Median seconds of `reps` runs of desc over device tensors. */
 static double time_op(act_queue_t *q, const act_op_desc_t *desc,
-                      int backward, act_arg_t *args, int reps) {
+                      int nbwd, act_arg_t *args, int reps) {
   double t[64];
   if (reps > 64)
     reps = 64;
   /* One warm-up run builds the kernel. */
-  if (run_once(q, desc, backward, args) || act_queue_finish(q))
+  if (run_once(q, desc, nbwd, args) || act_queue_finish(q))
     return -1;
   for (int r = 0; r < reps; r++) {
     double t0 = now_s();
-    if (run_once(q, desc, backward, args) || act_queue_finish(q))
+    if (run_once(q, desc, nbwd, args) || act_queue_finish(q))
       return -1;
     t[r] = now_s() - t0;
   }
@@ -1363,11 +1365,9 @@ static int cmd_bench(int argc, char **argv) {
     act_op_t op;
     if (act_op_lookup(a, &op))
       return die(EXIT_USAGE, "bench: %s", act_last_error());
-    if (act_op_info(op)->kind != ACT_KIND_ELTWISE && op != ACT_OP_SOFTMAX &&
-        op != ACT_OP_LOG_SOFTMAX && op != ACT_OP_SOFTMIN)
-      return die(EXIT_USAGE, "bench: %s: only element-wise ops and "
-                 "softmax/log_softmax/softmin (rows of 1024) are benchmarked",
-                 act_op_info(op)->name);
+    if (op == ACT_OP_ONE_HOT)
+      return die(EXIT_USAGE, "bench: one_hot is not benchmarked (its input "
+                 "is integer class indices)");
     if (nops < ACT_OP_COUNT)
       ops[nops++] = op;
   }
@@ -1442,10 +1442,14 @@ static int cmd_bench(int argc, char **argv) {
   for (int i = 0; i < nops; i++) {
     act_op_desc_t *d;
     act_op_desc_create(ops[i], &d);
-    /* forward x -> y; backward x (or y) in bx, dy in by -> dx in bz */
+    /* forward x -> y; backward x (softmax family: y) in bx, dy in by ->
+     * dx in bz (logsumexp: y and dy both in by) */
     act_tensor_t t0 = tx;
     int64_t rows[2] = {n / 1024, 1024};
-    int axis = act_op_info(ops[i])->kind == ACT_KIND_AXIS;
+    act_op_t op = ops[i];
+    int axis = act_op_info(op)->kind == ACT_KIND_AXIS;
+    int from_y = op == ACT_OP_SOFTMAX || op == ACT_OP_LOG_SOFTMAX ||
+                 op == ACT_OP_SOFTMIN;
     if (axis) {
       if (n < 1024) {
         act_op_desc_destroy(d);
@@ -1457,13 +1461,28 @@ static int cmd_bench(int argc, char **argv) {
     act_tensor_t t1 = t0, t2 = t0;
     t1.buffer = by;
     t2.buffer = bz;
-    act_arg_t a3[3] = {{ACT_ARG_X, t0}, {ACT_ARG_Y, t1}, {ACT_ARG_DX, t2}};
+    if (op == ACT_OP_LOGSUMEXP)
+      t1 = act_tensor_make(dt, 1, rows, NULL); /* y: one per row */
+    else if (op == ACT_OP_GLU)
+      t1.dims[1] = 512; /* y: half of each row */
+    t1.buffer = by;
+    act_arg_t a3[4] = {{ACT_ARG_X, t0}, {ACT_ARG_Y, t1}, {ACT_ARG_DX, t2}};
+    size_t na = 3;
     if (backward) {
-      a3[0].kind = axis ? ACT_ARG_Y : ACT_ARG_X;
+      a3[0].kind = from_y ? ACT_ARG_Y : ACT_ARG_X;
       a3[1].kind = ACT_ARG_DY;
+      if (op == ACT_OP_LOGSUMEXP) { /* the forward's y, then dy after it */
+        a3[3] = (act_arg_t){ACT_ARG_Y, t1};
+        a3[1].tensor.offset = (size_t)rows[0] * es;
+        na = 4;
+      }
     }
-    double t = time_op(q, d, backward, a3, reps);
-    double moved = (backward ? 3.0 : 2.0) * (double)bytes;
+    double t = time_op(q, d, backward ? (int)na : 0, a3, reps);
+    /* bytes read and written: x, y (forward); x or y, dy, dx (backward) */
+    double ny = (double)act_tensor_numel(&t1) * (double)es;
+    double moved = backward ? 2.0 * (double)bytes + ny : (double)bytes + ny;
+    if (backward && op == ACT_OP_LOGSUMEXP)
+      moved += ny; /* its y as well */
     if (t <= 0)
       printf("%-16s %s\n", act_op_info(ops[i])->name, act_last_error());
     else
