@@ -49,7 +49,7 @@
  *     vsi, has_mean, has_var, per_group, eps_h, eps_l, len_h, len_l.
  *     mean/var strides as for b; (eps_h, eps_l) epsilon and (len_h, len_l)
  *     the row length as (hi, lo) float pairs.
- *   act_glu (one work-item per output element, grid-stride)
+ *   act_glu (one work-item per output element, 1-D or 2-D launch)
  *     IN x, OUT y; ny, hlen, inner, xoff, yoff. y is [outer, hlen, inner].
  *   act_one_hot (one work-item per output element, grid-stride)
  *     IN(int) x, OUT y; ny, len, inner, xoff, yoff. len = num_classes, the
@@ -1344,17 +1344,20 @@ AM_INLINE float act_glu_val(float a, float b) {
   SCALAR(uint, hlen) SEP() SCALAR(uint, inner) SEP() SCALAR(uint, xoff) SEP() \
   SCALAR(uint, yoff)
 
+/* One work-item per output element (a 1-D or 2-D launch, as act_eltwise:
+ * no loop in the body, so that CPU drivers vectorize across items). */
 ACT_KERNEL(act_glu, ACT_GLU_ARGS) {
-  ACT_ELEMS_BEGIN(ny)
-  uint i = j % inner;
-  uint t = j / inner;
-  uint k = t % hlen;
-  uint o = t / hlen;
-  uint xa = xoff + (o * 2u * hlen + k) * inner + i;
-  float a = LOAD(x, xa);
-  float b = LOAD(x, xa + hlen * inner);
-  STORE(y, yoff + j, act_glu_val(a, b));
-  ACT_ELEMS_END
+  uint j = ACT_LINEAR_ID();
+  if (j < ny) {
+    uint i = j % inner;
+    uint t = j / inner;
+    uint k = t % hlen;
+    uint o = t / hlen;
+    uint xa = xoff + (o * 2u * hlen + k) * inner + i;
+    float a = LOAD(x, xa);
+    float b = LOAD(x, xa + hlen * inner);
+    STORE(y, yoff + j, act_glu_val(a, b));
+  }
 }
 #endif
 

@@ -635,9 +635,9 @@ ACT_KERNEL(act_prelu_dalpha, ACT_PRELU_DALPHA_ARGS) {
 /* y = a sigmoid(b): da = dy sigmoid(b), db = dy a sigmoid(b) sigmoid(-b),
  * one work-item per element of y (grid-stride). */
 ACT_KERNEL(act_glu_bwd, ACT_GLU_BWD_ARGS) {
-  uint gstride = convert_uint(get_global_size(0));
-  for (uint j = convert_uint(get_global_id(0)); j < ny;
-       j = (ny - j > gstride) ? j + gstride : ny) {
+  /* one work-item per element of y, as act_glu */
+  uint j = ACT_LINEAR_ID();
+  if (j < ny) {
     uint i = j % inner;
     uint t = j / inner;
     uint k = t % hlen;

@@ -315,7 +315,10 @@ act_status_t act__plan_axis(const act__call_t *c, const act__limits_t *lim,
     act__disp_u32(d, xo);
     act__disp_u32(d, yo);
     uint32_t group = act__axis_group(lim);
-    act__launch(d, ((uint64_t)c->ny + group - 1) / group, group, lim);
+    if (op == ACT_OP_GLU) /* one work-item per element (axis.cl) */
+      act__launch_items(d, (uint64_t)c->ny, group, lim);
+    else
+      act__launch(d, ((uint64_t)c->ny + group - 1) / group, group, lim);
     return ACT_OK;
   }
   default:

@@ -241,8 +241,8 @@ act_status_t act__plan_backward(const act__call_t *c,
     act__disp_u32(d, xo);
     act__disp_u32(d, dyo);
     act__disp_u32(d, dxo);
-    uint32_t group = act__axis_group(lim);
-    act__launch(d, (ny + group - 1) / group, group, lim);
+    /* one work-item per element of y (eltwise_bwd.cl) */
+    act__launch_items(d, ny, act__axis_group(lim), lim);
     return ACT_OK;
   }
   case ACT_OP_STANDARDIZE: {
