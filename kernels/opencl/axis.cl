@@ -43,6 +43,8 @@
  *     boff + o*bso + k*bsl + i*bsi (its broadcast in the row view; any
  *     buffer when has_b = 0); y and sgn element r at yoff + r, soff + r
  *     (sgn: any buffer when has_sign = 0).
+ *   act_logsumexp_row (the same arguments, f32, per_group = 0 and
+ *     inner = 1 only; CPU drivers, as act_softmax_row).
  *   act_standardize
  *     IN x, IN mean, IN var, OUT y, LOCAL(float4) red, LOCAL(float) redm;
  *     rows, len, inner, xoff, yoff, moff, mso, msl, msi, voff, vso, vsl,
@@ -875,6 +877,24 @@ AM_INLINE float2 act_lse_term(float v, float bv, float shift, bool pinf) {
   return am_dd_mul_f(e, bv);
 }
 
+/* y = shift + log|s| for the row's sum s (NaN for NaN, or for s < 0
+ * unless with_sign; -inf for s = 0; inf for an infinite s), and sign(s)
+ * (0 for 0, NaN for NaN). */
+AM_INLINE float act_lse_result(float2 s, float shift, bool with_sign) {
+  bool neg = s.x < 0.0f;
+  float ah = neg ? -s.x : s.x, al = neg ? -s.y : s.y;
+  bool ok = ah > 0.0f && act_finite(ah);
+  float2 L = act_log_dd2(am_f2(ok ? ah : 1.0f, ok ? al : 0.0f));
+  float2 t = am_two_sum(shift, L.x);
+  float res = t.x + (t.y + L.y);
+  res = am_isinf(s.x) ? am_inf() : res;
+  res = s.x == 0.0f ? -am_inf() : res;
+  return (am_isnan(s.x) || (s.x < 0.0f && !with_sign)) ? am_nan() : res;
+}
+AM_INLINE float act_lse_sign(float2 s) {
+  return s.x > 0.0f ? 1.0f : (s.x < 0.0f ? -1.0f : s.x);
+}
+
 #define ACT_LSE_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                              \
   IN(STYPE, x) SEP() IN(STYPE, b) SEP() OUT(STYPE, y) SEP()                   \
   OUT(STYPE, sgn) SEP()                                                       \
@@ -915,25 +935,136 @@ ACT_KERNEL(act_logsumexp, ACT_LSE_ARGS) {
     ACT_REDUCE(red, s, act_dd_acc);
   }
   if (live && lane == 0u) {
-    float sg = s.x > 0.0f ? 1.0f : (s.x < 0.0f ? -1.0f : s.x);
-    float res;
-    if (am_isnan(s.x) || (s.x < 0.0f && has_sign == 0u)) {
-      res = am_nan();
-    } else if (s.x == 0.0f) {
-      res = -am_inf();
-    } else if (am_isinf(s.x)) {
-      res = am_inf();
-    } else {
-      float2 L = act_log_dd2(s.x < 0.0f ? am_f2(-s.x, -s.y) : s);
-      float2 t = am_two_sum(shift, L.x);
-      res = t.x + (t.y + L.y);
-    }
-    STORE(y, yoff + r, res);
+    STORE(y, yoff + r, act_lse_result(s, shift, has_sign != 0u));
     if (has_sign != 0u)
-      STORE(sgn, soff + r, sg);
+      STORE(sgn, soff + r, act_lse_sign(s));
   }
   ACT_ROWS_END
 }
+
+#if ACT_DTYPE == 0
+/* The terms of act_logsumexp_row's fast sum, 8 elements a step: e^(x -
+ * shift) (act_exp_diff, float-only, within 1 ulp), times b as an exact
+ * pair (two-product) when there is b; 0 where b = 0. */
+#define ACT_LSE_E(j)                                                          \
+  float e##j = act_exp_diff(LOAD(x, xb + k + (j)), shift);                    \
+  float b##j = hb ? LOAD(b, bb + (k + (j)) * bsl) : 1.0f;                     \
+  float2 t##j = am_two_prod(b##j, b##j != 0.0f ? e##j : 0.0f)
+
+/* logsumexp for CPU drivers (the plan's choice where limits.axis_row_loops
+ * is set: f32, inner = 1, a reduction along the last axis): one work-item
+ * per row, unit-stride loops. Pass 1: the max of the elements with b != 0
+ * (act_fkey keys: an integer max, vector code), and whether every b is
+ * finite and >= 0. Then, where the max is finite and b is so, a fast sum:
+ * terms from the float-only exponential (act_exp_diff: within 1.5 2^-23
+ * of exact), so s (>= the max's b > 0) is within 1.5 2^-23 relative
+ * (no cancellation: every term >= 0; the double-float chains add ~2^-48),
+ * log s within that absolute, and y = shift + log s within 1.5 2^-23 +
+ * 2^-46 absolute before its rounding: at most 2 ulp where |y| >= 1. Rows
+ * where that does not hold (|y| < 1, a sum that overflows, b of both signs
+ * or not finite, a max that is not) take act_logsumexp's exact path: its
+ * terms (act_lse_term: act_exp_dd2, ~2^-45) and the same result. */
+ACT_KERNEL(act_logsumexp_row, ACT_LSE_ARGS) {
+  ACT_ROWS_BEGIN
+  uint bb = boff + o * bso + i * bsi;
+  uint xb = xoff + base;
+  bool hb = has_b != 0u;
+  int mk = act_fkey(-am_inf());
+  int bad = 0;
+  if (hb) {
+    for (uint k = 0u; k < nk; k++) {
+      float bv = LOAD(b, bb + k * bsl);
+      float v = LOAD(x, xb + k);
+      int kv = act_fkey(am_isnan(v) ? am_inf() : v);
+      mk = (bv != 0.0f && kv > mk) ? kv : mk;
+      bad = (bv >= 0.0f && bv < am_inf()) ? bad : 1;
+    }
+  } else {
+    for (uint k = 0u; k < nk; k++) {
+      float v = LOAD(x, xb + k);
+      int kv = act_fkey(am_isnan(v) ? am_inf() : v);
+      mk = kv > mk ? kv : mk;
+    }
+  }
+  float m = act_unkey(mk);
+  bool pinf = m == am_inf();
+  float shift = act_finite(m) ? m : 0.0f;
+  float res = 0.0f;
+  bool done = false;
+  if (act_finite(m) && bad == 0) {
+    float4 z4 = act_f4(0.0f, 0.0f, 0.0f, 0.0f);
+    float4 h0 = z4, l0 = z4, h1 = z4, l1 = z4, h2 = z4, l2 = z4, h3 = z4;
+    float4 l3 = z4;
+    /* blocks of 64: the terms into private arrays (a loop without a
+     * reduction, which CPU drivers vectorize), then their sum */
+    float th[64], tl[64];
+    uint k8 = nk & ~63u;
+    for (uint kb = 0u; kb < k8; kb += 64u) {
+      if (hb) {
+        for (uint j = 0u; j < 64u; j++) {
+          float ej = act_exp_diff(LOAD(x, xb + kb + j), shift);
+          float bj = LOAD(b, bb + (kb + j) * bsl);
+          float2 tj = am_two_prod(bj, bj != 0.0f ? ej : 0.0f);
+          th[j] = tj.x;
+          tl[j] = tj.y;
+        }
+      } else {
+        for (uint j = 0u; j < 64u; j++) {
+          th[j] = act_exp_diff(LOAD(x, xb + kb + j), shift);
+          tl[j] = 0.0f;
+        }
+      }
+      for (uint j = 0u; j < 64u; j += 8u) {
+        float4 va = act_f4(th[j], th[j + 1u], th[j + 2u], th[j + 3u]);
+        float4 vb = act_f4(th[j + 4u], th[j + 5u], th[j + 6u], th[j + 7u]);
+        ACT_DD4_ADD(h0, l0, va);
+        ACT_DD4_ADD(h1, l1, vb);
+      }
+      for (uint j = 0u; j < (hb ? 64u : 0u); j += 8u) {
+        float4 vc = act_f4(tl[j], tl[j + 1u], tl[j + 2u], tl[j + 3u]);
+        float4 vd = act_f4(tl[j + 4u], tl[j + 5u], tl[j + 6u], tl[j + 7u]);
+        ACT_DD4_ADD(h2, l2, vc);
+        ACT_DD4_ADD(h3, l3, vd);
+      }
+    }
+    float2 s = am_f2(0.0f, 0.0f);
+    for (uint k = k8; k < nk; k++) {
+      ACT_LSE_E(0);
+      s = am_dd_add(s, t0);
+    }
+    s = am_dd_add(s, am_dd_add(am_f2(h0.x, l0.x), am_f2(h0.y, l0.y)));
+    s = am_dd_add(s, am_dd_add(am_f2(h0.z, l0.z), am_f2(h0.w, l0.w)));
+    s = am_dd_add(s, am_dd_add(am_f2(h1.x, l1.x), am_f2(h1.y, l1.y)));
+    s = am_dd_add(s, am_dd_add(am_f2(h1.z, l1.z), am_f2(h1.w, l1.w)));
+    s = am_dd_add(s, am_dd_add(am_f2(h2.x, l2.x), am_f2(h2.y, l2.y)));
+    s = am_dd_add(s, am_dd_add(am_f2(h2.z, l2.z), am_f2(h2.w, l2.w)));
+    s = am_dd_add(s, am_dd_add(am_f2(h3.x, l3.x), am_f2(h3.y, l3.y)));
+    s = am_dd_add(s, am_dd_add(am_f2(h3.z, l3.z), am_f2(h3.w, l3.w)));
+    /* s >= 2^-60: the products' underflow (below 2^-150 each) is
+     * negligible against it */
+    if (s.x >= 8.6736173798840355e-19f && act_finite(s.x)) {
+      res = act_lse_result(s, shift, false);
+      done = fabs(res) >= 1.0f;
+    }
+  }
+  if (!done) {
+    float2 s = am_f2(0.0f, 0.0f);
+    for (uint k = 0u; k < nk; k++) {
+      float bv = hb ? LOAD(b, bb + k * bsl) : 1.0f;
+      if (bv != 0.0f)
+        s = act_dd_acc(s, act_lse_term(LOAD(x, xb + k), bv, shift, pinf));
+    }
+    res = act_lse_result(s, shift, has_sign != 0u);
+    if (live && has_sign != 0u)
+      STORE(sgn, soff + r, act_lse_sign(s));
+  } else if (live && has_sign != 0u) {
+    STORE(sgn, soff + r, 1.0f);
+  }
+  if (live)
+    STORE(y, yoff + r, res);
+  ACT_ROWS_END
+}
+#endif
 
 /* ---- backward: dx = dy b e^(x - m) / s with the row's max m and sum s
  * recomputed from x as the forward does (not from y, whose rounding would

@@ -13,7 +13,8 @@
  *     softmin and (not in place) log_softmax over contiguous rows:
  *     act_softmax_row, the first shape with
  *     plain unit-stride loops, which such drivers vectorize (and their
- *     backward pass, act_softmax_bwd_row: plan_bwd.c).
+ *     backward pass, act_softmax_bwd_row: plan_bwd.c); f32 logsumexp
+ *     likewise (act_logsumexp_row).
  * The choice is made here (act__axis_per_group); ACTKIT_AXIS_LAUNCH=item or
  * =group forces one shape, and the generic kernels (for tests and
  * benchmarks). glu and one_hot are
@@ -247,7 +248,15 @@ act_status_t act__plan_axis(const act__call_t *c, const act__limits_t *lim,
       inner = 1;
     }
     bool pg = act__axis_per_group(rows, len, inner);
-    d->kernel = "act_logsumexp";
+    /* CPU drivers: f32 rows of contiguous elements as loops in one
+     * work-item each, with a fast sum where it is accurate enough
+     * (act_logsumexp_row), as for softmax */
+    const char *shape = getenv("ACTKIT_AXIS_LAUNCH");
+    bool rowk = len <= lim->axis_row_loops && inner == 1 &&
+                x->dtype == ACT_F32 && !(shape && *shape);
+    if (rowk)
+      pg = false;
+    d->kernel = rowk ? "act_logsumexp_row" : "act_logsumexp";
     act__bind(d, x, yb);
     act__bind(d, b, yb);
     act__bind(d, y, yb);

@@ -34,6 +34,7 @@ static const struct {
     {"axis.cl", "act_softmax_row", ACT_OP_LOG_SOFTMAX, 0x1u},
     {"axis.cl", "act_softmax_row", ACT_OP_SOFTMIN, 0x1u},
     {"axis.cl", "act_logsumexp", ACT_OP_LOGSUMEXP, ACT__DT_FLOAT},
+    {"axis.cl", "act_logsumexp_row", ACT_OP_LOGSUMEXP, 0x1u},
     {"axis.cl", "act_standardize", ACT_OP_STANDARDIZE, ACT__DT_FLOAT},
     {"axis.cl", "act_glu", ACT_OP_GLU, ACT__DT_FLOAT},
     {"axis.cl", "act_one_hot", ACT_OP_ONE_HOT, ACT__DT_FLOAT | 0x8u},
