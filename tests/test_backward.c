@@ -967,6 +967,12 @@ static void dev_axis(act_context_t *ctx, const char *dev) {
     act_op_t o = act_op_desc_op(d);
     if (o == ACT_OP_SOFTMAX || o == ACT_OP_LOG_SOFTMAX || o == ACT_OP_SOFTMIN)
       fx[3] = 1e30f; /* a huge logit */
+    if (o == ACT_OP_LOGSUMEXP && ac->axis == -1 && ac->R > 2) {
+      /* rows holding NaN and +inf (CPU drivers' row kernel takes its
+       * exact path there) */
+      fx[3] = NAN;
+      fx[ac->C + 2] = INFINITY;
+    }
     for (int k = 0; k < 3; k++) {
       act_dtype_t t = dts[k];
       size_t es = act_dtype_size(t);

@@ -308,6 +308,47 @@ static void check_axis(act_context_t *ctx, const char *dev) {
     compare(ctx, dev, "logsumexp all axes, b, sign", d, a, 4, 1, 2);
     act_op_desc_destroy(d);
   }
+  /* logsumexp along rows of 200 (CPU drivers' row kernel: blocks of 64
+   * and a tail; its fast sum, and the exact path for rows that need it):
+   * a plain row, a row whose result is near 0, rows holding NaN, +inf,
+   * only -inf, a huge value; then with b >= 0 (zeros among them), and
+   * with b of both signs and an infinite b, with the sign. */
+  {
+    enum { R = 6, C = 200 };
+    static float lx[R * C], lb[R * C], ly[R], ls[R];
+    int64_t ld[2] = {R, C}, lyd[1] = {R};
+    for (int i = 0; i < R * C; i++) {
+      lx[i] = (float)(((rng() >> 8) * (1.0 / 16777216.0)) * 40.0 - 20.0);
+      lb[i] = (float)(0.25 + (rng() >> 8) * (1.0 / 16777216.0));
+      if (i % 7 == 3)
+        lb[i] = 0.0f;
+    }
+    for (int j = 0; j < C; j++) {
+      /* sum e^x ~ 1: y ~ 1e-5, where the terms' rounding would show */
+      lx[1 * C + j] = (float)(-5.298317366548036 + 0.01 * (j % 5 - 2));
+      lb[1 * C + j] = 1.0f;
+      lx[4 * C + j] = -INFINITY;
+    }
+    lx[2 * C + 150] = NAN;
+    lx[3 * C + 9] = INFINITY;
+    lx[5 * C + 100] = 1e30f;
+    for (int v = 0; v < 3; v++) {
+      act_op_desc_t *d = make_desc("logsumexp", v == 2 ? "return_sign=1" : "");
+      if (v == 2) {
+        lb[0 * C + 5] = -3.0f;       /* b of both signs */
+        lb[5 * C + 50] = INFINITY;   /* an infinite b */
+      }
+      act_arg_t a[4] = {{ACT_ARG_X, act_tensor_make(ACT_F32, 2, ld, lx)},
+                        {ACT_ARG_Y, act_tensor_make(ACT_F32, 1, lyd, ly)},
+                        {ACT_ARG_B, act_tensor_make(ACT_F32, 2, ld, lb)},
+                        {ACT_ARG_SIGN, act_tensor_make(ACT_F32, 1, lyd, ls)}};
+      const char *what[3] = {"logsumexp rows of 200", "logsumexp rows of 200, b",
+                             "logsumexp rows of 200, b of both signs, sign"};
+      compare(ctx, dev, what[v], d, a, v == 0 ? 2 : v == 1 ? 3 : 4, 1,
+              v == 2 ? 3 : -1);
+      act_op_desc_destroy(d);
+    }
+  }
   /* prelu with a per-channel slope tensor on [2, 3, 5]. */
   {
     act_op_desc_t *d = make_desc("prelu", "");

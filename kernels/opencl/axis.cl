@@ -67,6 +67,8 @@
  *     IN x, IN b, IN dy, OUT dx, LOCAL(float2) red, LOCAL(float) redm;
  *     rows, len, inner, xoff, boff, bso, bsl, bsi, dyoff, dxoff, has_b,
  *     has_sign, per_group. dy element r at dyoff + r.
+ *   act_logsumexp_bwd_row (the same arguments, f32, per_group = 0 and
+ *     inner = 1 only; CPU drivers, as act_softmax_row).
  *   act_standardize_bwd
  *     IN x, IN mean, IN var, IN dy, OUT dx, LOCAL(float4) red, LOCAL(float)
  *     redm; rows, len, inner, xoff, dyoff, dxoff, moff, mso, msl, msi,
@@ -877,6 +879,16 @@ AM_INLINE float2 act_lse_term(float v, float bv, float shift, bool pinf) {
   return am_dd_mul_f(e, bv);
 }
 
+/* act_lse_term for a finite shift and a finite b, without branches: 0
+ * for b = 0 (where x may be NaN). */
+AM_INLINE float2 act_lse_term_fin(float v, float bv, float shift) {
+  float2 d = am_two_sum(bv != 0.0f ? v : shift, -shift);
+  bool zero = d.x == -am_inf() || bv == 0.0f;
+  float2 e = act_exp_dd2(zero ? -200.0f : d.x, zero ? 0.0f : d.y);
+  float2 t = am_dd_mul_f(e, bv);
+  return am_f2(zero ? 0.0f : t.x, zero ? 0.0f : t.y);
+}
+
 /* y = shift + log|s| for the row's sum s (NaN for NaN, or for s < 0
  * unless with_sign; -inf for s = 0; inf for an infinite s), and sign(s)
  * (0 for 0, NaN for NaN). */
@@ -1141,6 +1153,145 @@ ACT_KERNEL(act_logsumexp_bwd, ACT_LSE_BWD_ARGS) {
   }
   ACT_ROWS_END
 }
+
+#if ACT_DTYPE == 0
+/* One output of act_logsumexp_bwd_row: gy t / s for the term t, from
+ * rs = 1 / s as a double-float (act_dd_divr, ~2^-46): gy t exactly, times
+ * rs, rounded once; where something is not finite, gy (t / s) as
+ * act_logsumexp_bwd has it; 0 where t or s is 0; NaN for a bad row. */
+AM_INLINE float act_lse_dx(float t, float2 rs, float s, float gy, bool bad) {
+  float2 p = am_two_prod(gy, t);
+  float2 q = am_dd_mul(p, rs);
+  float res = q.x + q.y;
+  bool fin = act_finite(p.x) && act_finite(rs.x) && act_finite(res);
+  res = fin ? res : gy * (t / s);
+  res = (t == 0.0f || s == 0.0f) ? 0.0f : res;
+  return bad ? am_nan() : res;
+}
+
+/* logsumexp's gradient for CPU drivers (where act_logsumexp_row runs):
+ * one work-item per row. Rows whose max is finite, with finite b and no
+ * NaN taking part (the rest take act_logsumexp_bwd's path as it is): s
+ * from act_logsumexp_bwd's terms (act_lse_term_fin: the same values),
+ * formed in vectorized blocks of 64, summed in double-float chains, and
+ * their high parts kept in dx (x is not read after that, so dx may be x);
+ * then each output from its term: dy t / s rounded once (act_lse_dx),
+ * within 1.5 ulp (t's high part 0.5, 1 / s ~2^-46, the rounding 0.5). */
+ACT_KERNEL(act_logsumexp_bwd_row, ACT_LSE_BWD_ARGS) {
+  ACT_ROWS_BEGIN
+  uint bb = boff + o * bso + i * bsi;
+  uint xb = xoff + base, gb = dxoff + base;
+  bool hb = has_b != 0u;
+  int mk = act_fkey(-am_inf());
+  int odd = 0; /* a NaN takes part, or b is not finite */
+  for (uint k = 0u; k < nk; k++) {
+    float bv = hb ? LOAD(b, bb + k * bsl) : 1.0f;
+    float v = LOAD(x, xb + k);
+    int kv = act_fkey(am_isnan(v) ? -am_inf() : v);
+    mk = (bv != 0.0f && kv > mk) ? kv : mk;
+    bool nan = bv != 0.0f && (am_isnan(v) || am_isnan(bv));
+    odd = (nan || am_isinf(bv) || am_isnan(bv)) ? 1 : odd;
+  }
+  float m = act_unkey(mk);
+  float shift = act_finite(m) ? m : 0.0f;
+  float gy = live ? LOAD(dy, dyoff + r) : 0.0f;
+  if (act_finite(m) && odd == 0) {
+    float4 z4 = act_f4(0.0f, 0.0f, 0.0f, 0.0f);
+    float4 h0 = z4, l0 = z4, h1 = z4, l1 = z4, h2 = z4, l2 = z4, h3 = z4;
+    float4 l3 = z4;
+    float th[64], tl[64];
+    uint k64 = nk & ~63u;
+    for (uint kb = 0u; kb < k64; kb += 64u) {
+      if (hb) {
+        for (uint j = 0u; j < 64u; j++) {
+          float bj = LOAD(b, bb + (kb + j) * bsl);
+          float2 tj = act_lse_term_fin(LOAD(x, xb + kb + j), bj, shift);
+          th[j] = tj.x;
+          tl[j] = tj.y;
+          STORE(dx, gb + kb + j, tj.x);
+        }
+      } else {
+        for (uint j = 0u; j < 64u; j++) {
+          float2 tj = act_lse_term_fin(LOAD(x, xb + kb + j), 1.0f, shift);
+          th[j] = tj.x;
+          tl[j] = tj.y;
+          STORE(dx, gb + kb + j, tj.x);
+        }
+      }
+      for (uint j = 0u; j < 64u; j += 8u) {
+        float4 va = act_f4(th[j], th[j + 1u], th[j + 2u], th[j + 3u]);
+        float4 vb = act_f4(th[j + 4u], th[j + 5u], th[j + 6u], th[j + 7u]);
+        float4 vc = act_f4(tl[j], tl[j + 1u], tl[j + 2u], tl[j + 3u]);
+        float4 vd = act_f4(tl[j + 4u], tl[j + 5u], tl[j + 6u], tl[j + 7u]);
+        ACT_DD4_ADD(h0, l0, va);
+        ACT_DD4_ADD(h1, l1, vb);
+        ACT_DD4_ADD(h2, l2, vc);
+        ACT_DD4_ADD(h3, l3, vd);
+      }
+    }
+    float2 s = am_f2(0.0f, 0.0f);
+    for (uint k = k64; k < nk; k++) {
+      float bv = hb ? LOAD(b, bb + k * bsl) : 1.0f;
+      float2 tk = act_lse_term_fin(LOAD(x, xb + k), bv, shift);
+      s = am_dd_add(s, tk);
+      STORE(dx, gb + k, tk.x);
+    }
+    s = act_dd_acc(s, am_dd_add(am_f2(h0.x, l0.x), am_f2(h0.y, l0.y)));
+    s = act_dd_acc(s, am_dd_add(am_f2(h0.z, l0.z), am_f2(h0.w, l0.w)));
+    s = act_dd_acc(s, am_dd_add(am_f2(h1.x, l1.x), am_f2(h1.y, l1.y)));
+    s = act_dd_acc(s, am_dd_add(am_f2(h1.z, l1.z), am_f2(h1.w, l1.w)));
+    s = act_dd_acc(s, am_dd_add(am_f2(h2.x, l2.x), am_f2(h2.y, l2.y)));
+    s = act_dd_acc(s, am_dd_add(am_f2(h2.z, l2.z), am_f2(h2.w, l2.w)));
+    s = act_dd_acc(s, am_dd_add(am_f2(h3.x, l3.x), am_f2(h3.y, l3.y)));
+    s = act_dd_acc(s, am_dd_add(am_f2(h3.z, l3.z), am_f2(h3.w, l3.w)));
+    bool bad = am_isnan(gy) || am_isnan(s.x) || (has_sign == 0u && s.x < 0.0f);
+    /* each output from its term, kept in dx (its high part: within
+     * 2^-24, so the output within 1.5 ulp) */
+    bool sfin = act_finite(s.x) && s.x != 0.0f;
+    float2 rs = act_dd_divr(am_f2(1.0f, 0.0f),
+                            am_f2(sfin ? s.x : 1.0f, sfin ? s.y : 0.0f));
+    rs = am_f2(sfin ? rs.x : am_inf(), sfin ? rs.y : 0.0f);
+    for (uint k = 0u; k < nk; k++)
+      STORE(dx, gb + k, act_lse_dx(LOAD(dx, gb + k), rs, s.x, gy, bad));
+  } else {
+    /* act_logsumexp_bwd's path, one work-item per row */
+    bool pinf = m == am_inf();
+    int nanr = 0;
+    for (uint k = 0u; k < nk; k++) {
+      float bv = hb ? LOAD(b, bb + k * bsl) : 1.0f;
+      float v = LOAD(x, xb + k);
+      nanr = (bv != 0.0f && (am_isnan(v) || am_isnan(bv))) ? 1 : nanr;
+    }
+    float2 s = am_f2(0.0f, 0.0f);
+    for (uint k = 0u; k < nk; k++) {
+      float bv = hb ? LOAD(b, bb + k * bsl) : 1.0f;
+      float v = LOAD(x, xb + k);
+      if (bv != 0.0f && !am_isnan(v) && !am_isnan(bv))
+        s = act_dd_acc(s, act_lse_term(v, bv, shift, pinf));
+    }
+    bool bad = nanr != 0 || am_isnan(gy) || am_isnan(s.x) ||
+               (has_sign == 0u && s.x < 0.0f);
+    for (uint k = 0u; k < nk; k++) {
+      float bv = hb ? LOAD(b, bb + k * bsl) : 1.0f;
+      float v = LOAD(x, xb + k);
+      float res = 0.0f;
+      if (bad) {
+        res = am_nan();
+      } else if (bv != 0.0f && s.x != 0.0f) {
+        float2 tk = act_lse_term(v, bv, shift, pinf);
+        if (tk.x == 0.0f)
+          res = 0.0f;
+        else if (!act_finite(s.x) || !act_finite(tk.x))
+          res = gy * (tk.x / s.x);
+        else
+          res = act_lse_mul(gy, act_dd_divr(tk, s));
+      }
+      STORE(dx, gb + k, res);
+    }
+  }
+  ACT_ROWS_END
+}
+#endif
 #endif
 
 /* ------------------------------------------------------------------ */

@@ -207,8 +207,14 @@ act_status_t act__plan_backward(const act__call_t *c,
       inner = 1;
     }
     bool pg = act__axis_per_group(rows, len, inner);
+    /* CPU drivers: as act_logsumexp_row (plan_axis.c) */
+    const char *shape = getenv("ACTKIT_AXIS_LAUNCH");
+    bool rowk = len <= lim->axis_row_loops && inner == 1 &&
+                x->dtype == ACT_F32 && !(shape && *shape);
+    if (rowk)
+      pg = false;
     d->file = "axis.cl";
-    d->kernel = "act_logsumexp_bwd";
+    d->kernel = rowk ? "act_logsumexp_bwd_row" : "act_logsumexp_bwd";
     act__bind(d, x, ob);
     act__bind(d, b, ob);
     act__bind(d, dy, ob);

@@ -55,6 +55,7 @@ static const struct {
     {"eltwise_bwd.cl", "act_prelu_dalpha", ACT_OP_PRELU, ACT__DT_FLOAT},
     {"eltwise_bwd.cl", "act_glu_bwd", ACT_OP_GLU, ACT__DT_FLOAT},
     {"axis.cl", "act_logsumexp_bwd", ACT_OP_LOGSUMEXP, ACT__DT_FLOAT},
+    {"axis.cl", "act_logsumexp_bwd_row", ACT_OP_LOGSUMEXP, 0x1u},
     {"axis.cl", "act_softmax_bwd", ACT_OP_SOFTMAX, ACT__DT_FLOAT},
     {"axis.cl", "act_softmax_bwd", ACT_OP_LOG_SOFTMAX, ACT__DT_FLOAT},
     {"axis.cl", "act_softmax_bwd", ACT_OP_SOFTMIN, ACT__DT_FLOAT},
