@@ -56,6 +56,17 @@ AM_INLINE float act_sub_p(float x, float2 p) {
   return r;
 }
 
+/* glu: the element of x holding the first half's value for element j of
+ * y = [outer, hlen, inner] (x is [outer, 2 hlen, inner]); the second
+ * half's is hlen * inner further. */
+AM_INLINE uint act_glu_a(uint j, uint hlen, uint inner) {
+  uint i = j % inner;
+  uint t = j / inner;
+  uint k = t % hlen;
+  uint o = t / hlen;
+  return (o * 2u * hlen + k) * inner + i;
+}
+
 /* -p for a parameter pair (pairs take no operators: see am_f2). */
 AM_INLINE float2 act_neg_p(float2 p) { return am_f2(-p.x, -p.y); }
 

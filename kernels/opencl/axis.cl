@@ -136,6 +136,23 @@ AM_INLINE float act_unkey(int k) { return as_float(k ^ ((k >> 31) & 0x7fffffff))
     (h) = t_;                                                                 \
   } while (false)
 
+/* The 64 values th[0..63], and tl[0..63] when lo, into the chains (h0,
+ * l0), (h1, l1), and (h2, l2), (h3, l3) (logsumexp's row kernels). */
+#define ACT_DD4_ADD64(th, tl, lo)                                             \
+  for (uint j_ = 0u; j_ < 64u; j_ += 8u) {                                    \
+    float4 va_ = act_f4(th[j_], th[j_ + 1u], th[j_ + 2u], th[j_ + 3u]);      \
+    float4 vb_ = act_f4(th[j_ + 4u], th[j_ + 5u], th[j_ + 6u], th[j_ + 7u]); \
+    ACT_DD4_ADD(h0, l0, va_);                                                 \
+    ACT_DD4_ADD(h1, l1, vb_);                                                 \
+    if (lo) {                                                                 \
+      float4 vc_ = act_f4(tl[j_], tl[j_ + 1u], tl[j_ + 2u], tl[j_ + 3u]);    \
+      float4 vd_ =                                                            \
+          act_f4(tl[j_ + 4u], tl[j_ + 5u], tl[j_ + 6u], tl[j_ + 7u]);         \
+      ACT_DD4_ADD(h2, l2, vc_);                                               \
+      ACT_DD4_ADD(h3, l3, vd_);                                               \
+    }                                                                         \
+  }
+
 /* a + b in double-float; an infinite or NaN sum stays a plain float. */
 AM_INLINE float2 act_dd_acc(float2 a, float2 b) {
   float s = a.x + b.x;
@@ -143,6 +160,12 @@ AM_INLINE float2 act_dd_acc(float2 a, float2 b) {
     return am_f2(s, 0.0f);
   float2 r = am_dd_add(a, b);
   return act_finite(r.x) ? r : am_f2(r.x, 0.0f);
+}
+
+/* s plus the four double-floats (h.x, l.x) ... (h.w, l.w). */
+AM_INLINE float2 act_dd4_fold(float2 s, float4 h, float4 l) {
+  s = act_dd_acc(s, am_dd_add(am_f2(h.x, l.x), am_f2(h.y, l.y)));
+  return act_dd_acc(s, am_dd_add(am_f2(h.z, l.z), am_f2(h.w, l.w)));
 }
 
 /* a * b in double-float, non-finite products as plain floats. */
@@ -1026,32 +1049,15 @@ ACT_KERNEL(act_logsumexp_row, ACT_LSE_ARGS) {
           tl[j] = 0.0f;
         }
       }
-      for (uint j = 0u; j < 64u; j += 8u) {
-        float4 va = act_f4(th[j], th[j + 1u], th[j + 2u], th[j + 3u]);
-        float4 vb = act_f4(th[j + 4u], th[j + 5u], th[j + 6u], th[j + 7u]);
-        ACT_DD4_ADD(h0, l0, va);
-        ACT_DD4_ADD(h1, l1, vb);
-      }
-      for (uint j = 0u; j < (hb ? 64u : 0u); j += 8u) {
-        float4 vc = act_f4(tl[j], tl[j + 1u], tl[j + 2u], tl[j + 3u]);
-        float4 vd = act_f4(tl[j + 4u], tl[j + 5u], tl[j + 6u], tl[j + 7u]);
-        ACT_DD4_ADD(h2, l2, vc);
-        ACT_DD4_ADD(h3, l3, vd);
-      }
+      ACT_DD4_ADD64(th, tl, hb);
     }
     float2 s = am_f2(0.0f, 0.0f);
     for (uint k = k8; k < nk; k++) {
       ACT_LSE_E(0);
       s = am_dd_add(s, t0);
     }
-    s = am_dd_add(s, am_dd_add(am_f2(h0.x, l0.x), am_f2(h0.y, l0.y)));
-    s = am_dd_add(s, am_dd_add(am_f2(h0.z, l0.z), am_f2(h0.w, l0.w)));
-    s = am_dd_add(s, am_dd_add(am_f2(h1.x, l1.x), am_f2(h1.y, l1.y)));
-    s = am_dd_add(s, am_dd_add(am_f2(h1.z, l1.z), am_f2(h1.w, l1.w)));
-    s = am_dd_add(s, am_dd_add(am_f2(h2.x, l2.x), am_f2(h2.y, l2.y)));
-    s = am_dd_add(s, am_dd_add(am_f2(h2.z, l2.z), am_f2(h2.w, l2.w)));
-    s = am_dd_add(s, am_dd_add(am_f2(h3.x, l3.x), am_f2(h3.y, l3.y)));
-    s = am_dd_add(s, am_dd_add(am_f2(h3.z, l3.z), am_f2(h3.w, l3.w)));
+    s = act_dd4_fold(act_dd4_fold(s, h0, l0), h1, l1);
+    s = act_dd4_fold(act_dd4_fold(s, h2, l2), h3, l3);
     /* s >= 2^-60: the products' underflow (below 2^-150 each) is
      * negligible against it */
     if (s.x >= 8.6736173798840355e-19f && act_finite(s.x)) {
@@ -1089,6 +1095,23 @@ AM_INLINE float act_lse_mul(float yv, float2 d) {
   if (!act_finite(p.x))
     return p.x;
   return p.x + fma(yv, d.y, p.y);
+}
+
+/* One output of act_logsumexp_bwd: dy b e^(x - m) / s for the element
+ * (v, bv) of a row with sum s, shift, pinf and gy = dy (NaN for a bad
+ * row; 0 where b or s is 0). */
+AM_INLINE float act_lse_dx_exact(float v, float bv, float shift, bool pinf,
+                                 float2 s, float gy, bool bad) {
+  if (bad)
+    return am_nan();
+  if (bv == 0.0f || s.x == 0.0f)
+    return 0.0f;
+  float2 t = act_lse_term(v, bv, shift, pinf);
+  if (t.x == 0.0f)
+    return 0.0f;
+  if (!act_finite(s.x) || !act_finite(t.x))
+    return gy * (t.x / s.x);
+  return act_lse_mul(gy, act_dd_divr(t, s));
 }
 
 #define ACT_LSE_BWD_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                          \
@@ -1136,20 +1159,8 @@ ACT_KERNEL(act_logsumexp_bwd, ACT_LSE_BWD_ARGS) {
   for (uint k = lane; k < nk; k += lanes) {
     uint e = base + k * inner;
     float bv = has_b != 0u ? LOAD(b, bb + k * bsl) : 1.0f;
-    float v = LOAD(x, xoff + e);
-    float res = 0.0f;
-    if (bad) {
-      res = am_nan();
-    } else if (bv != 0.0f && s.x != 0.0f) {
-      float2 t = act_lse_term(v, bv, shift, pinf);
-      if (t.x == 0.0f)
-        res = 0.0f;
-      else if (!act_finite(s.x) || !act_finite(t.x))
-        res = gy * (t.x / s.x);
-      else
-        res = act_lse_mul(gy, act_dd_divr(t, s));
-    }
-    STORE(dx, dxoff + e, res);
+    STORE(dx, dxoff + e,
+          act_lse_dx_exact(LOAD(x, xoff + e), bv, shift, pinf, s, gy, bad));
   }
   ACT_ROWS_END
 }
@@ -1218,16 +1229,7 @@ ACT_KERNEL(act_logsumexp_bwd_row, ACT_LSE_BWD_ARGS) {
           STORE(dx, gb + kb + j, tj.x);
         }
       }
-      for (uint j = 0u; j < 64u; j += 8u) {
-        float4 va = act_f4(th[j], th[j + 1u], th[j + 2u], th[j + 3u]);
-        float4 vb = act_f4(th[j + 4u], th[j + 5u], th[j + 6u], th[j + 7u]);
-        float4 vc = act_f4(tl[j], tl[j + 1u], tl[j + 2u], tl[j + 3u]);
-        float4 vd = act_f4(tl[j + 4u], tl[j + 5u], tl[j + 6u], tl[j + 7u]);
-        ACT_DD4_ADD(h0, l0, va);
-        ACT_DD4_ADD(h1, l1, vb);
-        ACT_DD4_ADD(h2, l2, vc);
-        ACT_DD4_ADD(h3, l3, vd);
-      }
+      ACT_DD4_ADD64(th, tl, true);
     }
     float2 s = am_f2(0.0f, 0.0f);
     for (uint k = k64; k < nk; k++) {
@@ -1236,14 +1238,8 @@ ACT_KERNEL(act_logsumexp_bwd_row, ACT_LSE_BWD_ARGS) {
       s = am_dd_add(s, tk);
       STORE(dx, gb + k, tk.x);
     }
-    s = act_dd_acc(s, am_dd_add(am_f2(h0.x, l0.x), am_f2(h0.y, l0.y)));
-    s = act_dd_acc(s, am_dd_add(am_f2(h0.z, l0.z), am_f2(h0.w, l0.w)));
-    s = act_dd_acc(s, am_dd_add(am_f2(h1.x, l1.x), am_f2(h1.y, l1.y)));
-    s = act_dd_acc(s, am_dd_add(am_f2(h1.z, l1.z), am_f2(h1.w, l1.w)));
-    s = act_dd_acc(s, am_dd_add(am_f2(h2.x, l2.x), am_f2(h2.y, l2.y)));
-    s = act_dd_acc(s, am_dd_add(am_f2(h2.z, l2.z), am_f2(h2.w, l2.w)));
-    s = act_dd_acc(s, am_dd_add(am_f2(h3.x, l3.x), am_f2(h3.y, l3.y)));
-    s = act_dd_acc(s, am_dd_add(am_f2(h3.z, l3.z), am_f2(h3.w, l3.w)));
+    s = act_dd4_fold(act_dd4_fold(s, h0, l0), h1, l1);
+    s = act_dd4_fold(act_dd4_fold(s, h2, l2), h3, l3);
     bool bad = am_isnan(gy) || am_isnan(s.x) || (has_sign == 0u && s.x < 0.0f);
     /* each output from its term, kept in dx (its high part: within
      * 2^-24, so the output within 1.5 ulp) */
@@ -1273,20 +1269,8 @@ ACT_KERNEL(act_logsumexp_bwd_row, ACT_LSE_BWD_ARGS) {
                (has_sign == 0u && s.x < 0.0f);
     for (uint k = 0u; k < nk; k++) {
       float bv = hb ? LOAD(b, bb + k * bsl) : 1.0f;
-      float v = LOAD(x, xb + k);
-      float res = 0.0f;
-      if (bad) {
-        res = am_nan();
-      } else if (bv != 0.0f && s.x != 0.0f) {
-        float2 tk = act_lse_term(v, bv, shift, pinf);
-        if (tk.x == 0.0f)
-          res = 0.0f;
-        else if (!act_finite(s.x) || !act_finite(tk.x))
-          res = gy * (tk.x / s.x);
-        else
-          res = act_lse_mul(gy, act_dd_divr(tk, s));
-      }
-      STORE(dx, gb + k, res);
+      STORE(dx, gb + k,
+            act_lse_dx_exact(LOAD(x, xb + k), bv, shift, pinf, s, gy, bad));
     }
   }
   ACT_ROWS_END
@@ -1631,11 +1615,7 @@ AM_INLINE float act_glu_val(float a, float b) {
 ACT_KERNEL(act_glu, ACT_GLU_ARGS) {
   uint j = ACT_LINEAR_ID();
   if (j < ny) {
-    uint i = j % inner;
-    uint t = j / inner;
-    uint k = t % hlen;
-    uint o = t / hlen;
-    uint xa = xoff + (o * 2u * hlen + k) * inner + i;
+    uint xa = xoff + act_glu_a(j, hlen, inner);
     float a = LOAD(x, xa);
     float b = LOAD(x, xa + hlen * inner);
     STORE(y, yoff + j, act_glu_val(a, b));

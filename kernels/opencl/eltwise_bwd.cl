@@ -633,16 +633,11 @@ ACT_KERNEL(act_prelu_dalpha, ACT_PRELU_DALPHA_ARGS) {
   SCALAR(uint, xoff) SEP() SCALAR(uint, dyoff) SEP() SCALAR(uint, dxoff)
 
 /* y = a sigmoid(b): da = dy sigmoid(b), db = dy a sigmoid(b) sigmoid(-b),
- * one work-item per element of y (grid-stride). */
+ * one work-item per element of y, as act_glu. */
 ACT_KERNEL(act_glu_bwd, ACT_GLU_BWD_ARGS) {
-  /* one work-item per element of y, as act_glu */
   uint j = ACT_LINEAR_ID();
   if (j < ny) {
-    uint i = j % inner;
-    uint t = j / inner;
-    uint k = t % hlen;
-    uint o = t / hlen;
-    uint xa = (o * 2u * hlen + k) * inner + i;
+    uint xa = act_glu_a(j, hlen, inner);
     uint xb = xa + hlen * inner;
     float a = LOAD(x, xoff + xa);
     float b = LOAD(x, xoff + xb);
