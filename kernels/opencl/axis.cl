@@ -1033,8 +1033,8 @@ ACT_KERNEL(act_logsumexp_row, ACT_LSE_ARGS) {
     /* blocks of 64: the terms into private arrays (a loop without a
      * reduction, which CPU drivers vectorize), then their sum */
     float th[64], tl[64];
-    uint k8 = nk & ~63u;
-    for (uint kb = 0u; kb < k8; kb += 64u) {
+    uint k64 = nk & ~63u;
+    for (uint kb = 0u; kb < k64; kb += 64u) {
       if (hb) {
         for (uint j = 0u; j < 64u; j++) {
           float ej = act_exp_diff(LOAD(x, xb + kb + j), shift);
@@ -1052,7 +1052,7 @@ ACT_KERNEL(act_logsumexp_row, ACT_LSE_ARGS) {
       ACT_DD4_ADD64(th, tl, hb);
     }
     float2 s = am_f2(0.0f, 0.0f);
-    for (uint k = k8; k < nk; k++) {
+    for (uint k = k64; k < nk; k++) {
       ACT_LSE_E(0);
       s = am_dd_add(s, t0);
     }
