@@ -56,11 +56,13 @@
  *     and defined before use; parameters and results float, int, uint,
  *     bool, float2 only; no pointers, arrays, unions, recursion, goto or
  *     loops; no file-scope variables or constants;
- *   - float2 values are built only with am_f2(hi, lo) and read with .x/.y;
+ *   - float2 values are built only with am_f2(hi, lo) and read with .x/.y
+ *     (no operators: OpenCL makes the pair a struct, act_prelude_opencl.cl);
  *     a float2 is never chosen by ?: or by branches (one return per
  *     float2 function; ?: per component instead): LLVM-based drivers do
  *     not vectorize a kernel across work-items with a float2 select or phi
- *     in it (PoCL: "instruction return type cannot be vectorized");
+ *     in it (PoCL: "instruction return type cannot be vectorized") - the
+ *     struct makes that safe too, this keeps the code good for GPUs;
  *   - conversions only through convert_int(float), convert_uint(int),
  *     convert_float(int), always on in-range values, and the bit casts
  *     as_uint(float), as_float(uint) - no C casts, no implicit float->int;
