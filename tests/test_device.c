@@ -349,6 +349,31 @@ static void check_axis(act_context_t *ctx, const char *dev) {
       act_op_desc_destroy(d);
     }
   }
+  /* standardize along rows of 200 (CPU drivers' row kernel: blocks of
+   * 64, a tail; its vectorized path, and act_standardize's code for the
+   * rows that need scaling or hold NaN): a plain row, NaN, huge and tiny
+   * magnitudes, a constant row; with the default epsilon and with 0. */
+  {
+    enum { R = 5, C = 200 };
+    static float sx[R * C], sy[R * C];
+    int64_t sd[2] = {R, C};
+    for (int i = 0; i < R * C; i++) {
+      double u = (rng() >> 8) * (1.0 / 16777216.0) * 40.0 - 20.0;
+      int r = i / C;
+      sx[i] = (float)(r == 2 ? u * 1e35 / 20 : r == 3 ? u * 1e-30 : u);
+      if (r == 4)
+        sx[i] = 3.0f;
+    }
+    sx[1 * C + 77] = NAN;
+    for (int v = 0; v < 2; v++) {
+      act_op_desc_t *d = make_desc("standardize", v ? "epsilon=0" : "");
+      act_arg_t a[2] = {{ACT_ARG_X, act_tensor_make(ACT_F32, 2, sd, sx)},
+                        {ACT_ARG_Y, act_tensor_make(ACT_F32, 2, sd, sy)}};
+      compare(ctx, dev, v ? "standardize rows of 200, epsilon 0"
+                          : "standardize rows of 200", d, a, 2, 1, -1);
+      act_op_desc_destroy(d);
+    }
+  }
   /* prelu with a per-channel slope tensor on [2, 3, 5]. */
   {
     act_op_desc_t *d = make_desc("prelu", "");

@@ -1379,72 +1379,165 @@ float act_std_out(float v, float2 mus, float mg, float vg, bool has_mean,
  * computes it). Rows whose max |x| is outside [2^-40, 2^40] are scaled by
  * a power of two 2^k first (act_std_scale), so that neither the sum nor
  * the squares overflow or underflow. */
+/* The forward pass of one row (the body of act_standardize's row loop),
+ * with its lanes LANE, LANES and whether the row is a work-group's (PG:
+ * its sums are then reduced in local memory). */
+#define ACT_STD_FWD_ROW(LANE, LANES, PG)                                      \
+  uint mb = moff + o * mso + i * msi;                                         \
+  uint vb = voff + o * vso + i * vsi;                                         \
+  /* pass 1: the sum, |x| >= 2^60 summed apart scaled by 2^-64 so that it     \
+   * cannot overflow, and max |x| for the scale k; then the mean times 2^k    \
+   * (scaled before the division: exact for sums of tiny numbers) */          \
+  float2 mus = am_f2(0.0f, 0.0f);                                             \
+  int ks = 0;                                                                 \
+  if (!hm || !hv) {                                                           \
+    float4 acc = act_f4(0.0f, 0.0f, 0.0f, 0.0f);                              \
+    float amax = 0.0f;                                                        \
+    for (uint k = (LANE); k < nk; k += (LANES)) {                             \
+      float v = LOAD(x, xoff + base + k * inner);                             \
+      float a = fabs(v);                                                      \
+      amax = a > amax ? a : amax;                                             \
+      if (a >= ACT_BIG) {                                                     \
+        float2 p = act_dd_acc(am_f2(acc.z, acc.w),                            \
+                              am_f2(v * ACT_INV_BIG, 0.0f));                  \
+        acc.z = p.x;                                                          \
+        acc.w = p.y;                                                          \
+      } else {                                                                \
+        float2 p = act_dd_acc(am_f2(acc.x, acc.y), am_f2(v, 0.0f));           \
+        acc.x = p.x;                                                          \
+        acc.y = p.y;                                                          \
+      }                                                                       \
+    }                                                                         \
+    if (PG) {                                                                 \
+      ACT_REDUCE(red, acc, act_add4);                                         \
+      ACT_REDUCE(redm, amax, act_max);                                        \
+    }                                                                         \
+    ks = act_std_scale(amax);                                                 \
+    mus = act_dd_acc(                                                         \
+        act_dd_divr(act_scale2(am_f2(acc.z, acc.w), 64 + ks), lenp),          \
+        act_dd_divr(act_scale2(am_f2(acc.x, acc.y), ks), lenp));              \
+  }                                                                           \
+  /* pass 2: the variance about mu, times 4^k */                              \
+  float2 var_s = am_f2(0.0f, 0.0f);                                           \
+  if (!hv) {                                                                  \
+    float2 acc2 = am_f2(0.0f, 0.0f);                                          \
+    for (uint k = (LANE); k < nk; k += (LANES)) {                             \
+      float v = LOAD(x, xoff + base + k * inner);                             \
+      float2 d = act_dd_acc(am_f2(am_ldexp(v, ks), 0.0f),                     \
+                            am_f2(-mus.x, -mus.y));                           \
+      acc2 = act_dd_acc(acc2, act_dd_mulr(d, d));                             \
+    }                                                                         \
+    if (PG) {                                                                 \
+      float4 a4 = act_f4(acc2.x, acc2.y, 0.0f, 0.0f);                         \
+      ACT_REDUCE(red, a4, act_add4);                                          \
+      acc2 = am_f2(a4.x, a4.y);                                               \
+    }                                                                         \
+    var_s = act_dd_divr(acc2, lenp);                                          \
+  }                                                                           \
+  /* pass 3: the outputs */                                                   \
+  for (uint k = (LANE); k < nk; k += (LANES)) {                               \
+    uint e = base + k * inner;                                                \
+    float v = LOAD(x, xoff + e);                                              \
+    float mg = hm ? LOAD(mean, mb + k * msl) : 0.0f;                          \
+    float vg = hv ? LOAD(var, vb + k * vsl) : 0.0f;                           \
+    STORE(y, yoff + e, act_std_out(v, mus, mg, vg, hm, hv, ks, var_s, eps));  \
+  }
+
 ACT_KERNEL(act_standardize, ACT_STD_ARGS) {
   float2 eps = am_f2(eps_h, eps_l);
   float2 lenp = am_f2(len_h, len_l);
   bool hm = has_mean != 0u, hv = has_var != 0u;
   ACT_ROWS_BEGIN
-  uint mb = moff + o * mso + i * msi;
-  uint vb = voff + o * vso + i * vsi;
-  /* pass 1: the sum, |x| >= 2^60 summed apart scaled by 2^-64 so that it
-   * cannot overflow, and max |x| for the scale k; then the mean times 2^k
-   * (scaled before the division: exact for sums of tiny numbers) */
-  float2 mus = am_f2(0.0f, 0.0f);
-  int ks = 0;
-  if (!hm || !hv) {
-    float4 acc = act_f4(0.0f, 0.0f, 0.0f, 0.0f);
-    float amax = 0.0f;
-    for (uint k = lane; k < nk; k += lanes) {
-      float v = LOAD(x, xoff + base + k * inner);
-      float a = fabs(v);
-      amax = a > amax ? a : amax;
-      if (a >= ACT_BIG) {
-        float2 p = act_dd_acc(am_f2(acc.z, acc.w),
-                              am_f2(v * ACT_INV_BIG, 0.0f));
-        acc.z = p.x;
-        acc.w = p.y;
-      } else {
-        float2 p = act_dd_acc(am_f2(acc.x, acc.y), am_f2(v, 0.0f));
-        acc.x = p.x;
-        acc.y = p.y;
+  ACT_STD_FWD_ROW(lane, lanes, pg)
+  ACT_ROWS_END
+}
+
+#if ACT_DTYPE == 0
+/* standardize for CPU drivers (the plan's choice where act_softmax_row is,
+ * without a given mean or variance): one work-item per row. Rows whose
+ * max |x| is in [2^-40, 2^40] (so act_std_scale's k is 0: nothing to
+ * scale, no element >= 2^60) and whose variance plus eps is positive and
+ * finite take a vectorized path with act_standardize's values: max |x| as
+ * an integer max of the bits (NaN and inf above every finite bits); the
+ * sum in double-float float4 chains; (x - mu)^2 as double-floats in
+ * blocks of 64, summed so; each output (x - mu) times 1 / sqrt(V + eps),
+ * the reciprocal a double-float formed once (~2^-44 against the
+ * quotient's ~2^-46), rounded once. Other rows: act_standardize's code. */
+ACT_KERNEL(act_standardize_row, ACT_STD_ARGS) {
+  float2 eps = am_f2(eps_h, eps_l);
+  float2 lenp = am_f2(len_h, len_l);
+  bool hm = has_mean != 0u, hv = has_var != 0u;
+  ACT_ROWS_BEGIN
+  uint xb = xoff + base, yb = yoff + base;
+  int amk = 0;
+  for (uint k = 0u; k < nk; k++)
+    amk = max(amk, as_int(fabs(LOAD(x, xb + k))));
+  bool fast = !hm && !hv && amk >= as_int(9.094947017729282e-13f) &&
+              amk <= as_int(1099511627776.0f);
+  float2 V = am_f2(0.0f, 0.0f), mus = V;
+  if (fast) {
+    float4 z4 = act_f4(0.0f, 0.0f, 0.0f, 0.0f);
+    float4 h0 = z4, l0 = z4, h1 = z4, l1 = z4, h2 = z4, l2 = z4, h3 = z4;
+    float4 l3 = z4;
+    uint k16 = nk & ~15u;
+    for (uint k = 0u; k < k16; k += 16u) {
+      uint j = xb + k;
+      float4 v0 = act_f4(LOAD(x, j), LOAD(x, j + 1u), LOAD(x, j + 2u),
+                         LOAD(x, j + 3u));
+      float4 v1 = act_f4(LOAD(x, j + 4u), LOAD(x, j + 5u), LOAD(x, j + 6u),
+                         LOAD(x, j + 7u));
+      float4 v2 = act_f4(LOAD(x, j + 8u), LOAD(x, j + 9u), LOAD(x, j + 10u),
+                         LOAD(x, j + 11u));
+      float4 v3 = act_f4(LOAD(x, j + 12u), LOAD(x, j + 13u),
+                         LOAD(x, j + 14u), LOAD(x, j + 15u));
+      ACT_DD4_ADD(h0, l0, v0);
+      ACT_DD4_ADD(h1, l1, v1);
+      ACT_DD4_ADD(h2, l2, v2);
+      ACT_DD4_ADD(h3, l3, v3);
+    }
+    float2 s = am_f2(0.0f, 0.0f);
+    for (uint k = k16; k < nk; k++)
+      s = am_dd_add_f(s, LOAD(x, xb + k));
+    s = act_dd4_fold(act_dd4_fold(s, h0, l0), h1, l1);
+    s = act_dd4_fold(act_dd4_fold(s, h2, l2), h3, l3);
+    mus = act_dd_divr(s, lenp);
+    /* the squares about mu, in blocks of 64 */
+    h0 = z4, l0 = z4, h1 = z4, l1 = z4, h2 = z4, l2 = z4, h3 = z4, l3 = z4;
+    float th[64], tl[64];
+    uint k64 = nk & ~63u;
+    for (uint kb = 0u; kb < k64; kb += 64u) {
+      for (uint j = 0u; j < 64u; j++) {
+        float2 d = am_dd_add(am_f2(LOAD(x, xb + kb + j), 0.0f),
+                             am_f2(-mus.x, -mus.y));
+        float2 q = am_dd_mul(d, d);
+        th[j] = q.x;
+        tl[j] = q.y;
       }
+      ACT_DD4_ADD64(th, tl, true);
     }
-    if (pg) {
-      ACT_REDUCE(red, acc, act_add4);
-      ACT_REDUCE(redm, amax, act_max);
+    float2 s2 = am_f2(0.0f, 0.0f);
+    for (uint k = k64; k < nk; k++) {
+      float2 d = am_dd_add(am_f2(LOAD(x, xb + k), 0.0f), am_f2(-mus.x, -mus.y));
+      s2 = am_dd_add(s2, am_dd_mul(d, d));
     }
-    ks = act_std_scale(amax);
-    mus = act_dd_acc(
-        act_dd_divr(act_scale2(am_f2(acc.z, acc.w), 64 + ks), lenp),
-        act_dd_divr(act_scale2(am_f2(acc.x, acc.y), ks), lenp));
+    s2 = act_dd4_fold(act_dd4_fold(s2, h0, l0), h1, l1);
+    s2 = act_dd4_fold(act_dd4_fold(s2, h2, l2), h3, l3);
+    V = act_dd_acc(act_dd_divr(s2, lenp), eps);
+    fast = V.x > 0.0f && act_finite(V.x);
   }
-  /* pass 2: the variance about mu, times 4^k */
-  float2 var_s = am_f2(0.0f, 0.0f);
-  if (!hv) {
-    float2 acc2 = am_f2(0.0f, 0.0f);
-    for (uint k = lane; k < nk; k += lanes) {
-      float v = LOAD(x, xoff + base + k * inner);
-      float2 d = act_dd_acc(am_f2(am_ldexp(v, ks), 0.0f),
-                            am_f2(-mus.x, -mus.y));
-      acc2 = act_dd_acc(acc2, act_dd_mulr(d, d));
+  if (fast) {
+    float2 rs = act_dd_divr(am_f2(1.0f, 0.0f), act_sqrt_dd(V));
+    for (uint k = 0u; k < nk; k++) {
+      float2 d = am_dd_add(am_f2(LOAD(x, xb + k), 0.0f), am_f2(-mus.x, -mus.y));
+      float2 q = am_dd_mul(d, rs);
+      STORE(y, yb + k, q.x + q.y);
     }
-    if (pg) {
-      float4 a4 = act_f4(acc2.x, acc2.y, 0.0f, 0.0f);
-      ACT_REDUCE(red, a4, act_add4);
-      acc2 = am_f2(a4.x, a4.y);
-    }
-    var_s = act_dd_divr(acc2, lenp);
-  }
-  /* pass 3: the outputs */
-  for (uint k = lane; k < nk; k += lanes) {
-    uint e = base + k * inner;
-    float v = LOAD(x, xoff + e);
-    float mg = hm ? LOAD(mean, mb + k * msl) : 0.0f;
-    float vg = hv ? LOAD(var, vb + k * vsl) : 0.0f;
-    STORE(y, yoff + e, act_std_out(v, mus, mg, vg, hm, hv, ks, var_s, eps));
+  } else {
+    ACT_STD_FWD_ROW(0u, 1u, false)
   }
   ACT_ROWS_END
 }
+#endif
 
 /* ---- backward (jax semantics: mean and variance computed from x take
  * part in the derivative; given ones are constants). With s_i =

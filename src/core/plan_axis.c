@@ -287,7 +287,14 @@ act_status_t act__plan_axis(const act__call_t *c, const act__limits_t *lim,
         (v && (st = act__bcast_view(c, v, "variance", vs))))
       return st;
     bool pg = act__axis_per_group(rows, len, inner);
-    d->kernel = "act_standardize";
+    /* CPU drivers, no given mean or variance: f32 rows as loops in one
+     * work-item each (act_standardize_row), as for softmax */
+    const char *shape = getenv("ACTKIT_AXIS_LAUNCH");
+    bool rowk = len <= lim->axis_row_loops && inner == 1 && !m && !v &&
+                x->dtype == ACT_F32 && !(shape && *shape);
+    if (rowk)
+      pg = false;
+    d->kernel = rowk ? "act_standardize_row" : "act_standardize";
     act__bind(d, x, yb);
     act__bind(d, m, yb);
     act__bind(d, v, yb);

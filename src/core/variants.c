@@ -36,6 +36,7 @@ static const struct {
     {"axis.cl", "act_logsumexp", ACT_OP_LOGSUMEXP, ACT__DT_FLOAT},
     {"axis.cl", "act_logsumexp_row", ACT_OP_LOGSUMEXP, 0x1u},
     {"axis.cl", "act_standardize", ACT_OP_STANDARDIZE, ACT__DT_FLOAT},
+    {"axis.cl", "act_standardize_row", ACT_OP_STANDARDIZE, 0x1u},
     {"axis.cl", "act_glu", ACT_OP_GLU, ACT__DT_FLOAT},
     {"axis.cl", "act_one_hot", ACT_OP_ONE_HOT, ACT__DT_FLOAT | 0x8u},
     /* the dense layer (plan_dense.c): act_gemm with the common
