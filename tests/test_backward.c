@@ -967,6 +967,13 @@ static void dev_axis(act_context_t *ctx, const char *dev) {
     act_op_t o = act_op_desc_op(d);
     if (o == ACT_OP_SOFTMAX || o == ACT_OP_LOG_SOFTMAX || o == ACT_OP_SOFTMIN)
       fx[3] = 1e30f; /* a huge logit */
+    if (o == ACT_OP_STANDARDIZE && ac->axis == -1 && ac->R > 2) {
+      /* a row of huge values and one holding NaN (CPU drivers' row
+       * kernel runs act_standardize_bwd's code there) */
+      for (int64_t j = 0; j < ac->C; j++)
+        fx[ac->C + j] *= 1e35f;
+      fx[2 * ac->C + 1] = NAN;
+    }
     if (o == ACT_OP_LOGSUMEXP && ac->axis == -1 && ac->R > 2) {
       /* rows holding NaN and +inf (CPU drivers' row kernel takes its
        * exact path there) */

@@ -51,6 +51,9 @@
  *     vsi, has_mean, has_var, per_group, eps_h, eps_l, len_h, len_l.
  *     mean/var strides as for b; (eps_h, eps_l) epsilon and (len_h, len_l)
  *     the row length as (hi, lo) float pairs.
+ *   act_standardize_row, act_standardize_bwd_row (the same arguments as
+ *     act_standardize / act_standardize_bwd, f32, per_group = 0, inner =
+ *     1, no given mean or variance; CPU drivers, as act_softmax_row).
  *   act_glu (one work-item per output element, 1-D or 2-D launch)
  *     IN x, OUT y; ny, hlen, inner, xoff, yoff. y is [outer, hlen, inner].
  *   act_one_hot (one work-item per output element, grid-stride)
@@ -136,22 +139,24 @@ AM_INLINE float act_unkey(int k) { return as_float(k ^ ((k >> 31) & 0x7fffffff))
     (h) = t_;                                                                 \
   } while (false)
 
-/* The 64 values th[0..63], and tl[0..63] when lo, into the chains (h0,
- * l0), (h1, l1), and (h2, l2), (h3, l3) (logsumexp's row kernels). */
-#define ACT_DD4_ADD64(th, tl, lo)                                             \
+/* The 64 values th[0..63], and tl[0..63] when lo, into the double-float
+ * chains (A0, B0), (A1, B1), and (A2, B2), (A3, B3) (the row kernels). */
+#define ACT_DD4_ADD64_TO(th, tl, lo, A0, B0, A1, B1, A2, B2, A3, B3)          \
   for (uint j_ = 0u; j_ < 64u; j_ += 8u) {                                    \
     float4 va_ = act_f4(th[j_], th[j_ + 1u], th[j_ + 2u], th[j_ + 3u]);      \
     float4 vb_ = act_f4(th[j_ + 4u], th[j_ + 5u], th[j_ + 6u], th[j_ + 7u]); \
-    ACT_DD4_ADD(h0, l0, va_);                                                 \
-    ACT_DD4_ADD(h1, l1, vb_);                                                 \
+    ACT_DD4_ADD(A0, B0, va_);                                                 \
+    ACT_DD4_ADD(A1, B1, vb_);                                                 \
     if (lo) {                                                                 \
       float4 vc_ = act_f4(tl[j_], tl[j_ + 1u], tl[j_ + 2u], tl[j_ + 3u]);    \
       float4 vd_ =                                                            \
           act_f4(tl[j_ + 4u], tl[j_ + 5u], tl[j_ + 6u], tl[j_ + 7u]);         \
-      ACT_DD4_ADD(h2, l2, vc_);                                               \
-      ACT_DD4_ADD(h3, l3, vd_);                                               \
+      ACT_DD4_ADD(A2, B2, vc_);                                               \
+      ACT_DD4_ADD(A3, B3, vd_);                                               \
     }                                                                         \
   }
+#define ACT_DD4_ADD64(th, tl, lo)                                             \
+  ACT_DD4_ADD64_TO(th, tl, lo, h0, l0, h1, l1, h2, l2, h3, l3)
 
 /* a + b in double-float; an infinite or NaN sum stays a plain float. */
 AM_INLINE float2 act_dd_acc(float2 a, float2 b) {
@@ -1569,118 +1574,241 @@ AM_INLINE float2 act_neg2(float2 a) { return am_f2(-a.x, -a.y); }
   SCALAR(float, len_h) SEP() SCALAR(float, len_l)
 
 /* flags: bit 0 has_mean, bit 1 has_var, bit 2 per_group. */
+/* The backward pass of one row (the body of act_standardize_bwd's row
+ * loop), with its lanes LANE, LANES and whether the row is a
+ * work-group's (PG: its sums are then reduced in local memory). */
+#define ACT_STD_BWD_ROW(LANE, LANES, PG)                                      \
+  uint mb = moff + o * mso + i * msi;                                         \
+  uint vb = voff + o * vso + i * vsi;                                         \
+  /* pass 0 (when the variance is computed): max |x|, for the scale 2^ks      \
+   * of the forward kernel (act_std_scale); rows of tiny values are scaled    \
+   * up only when eps = 0 (else eps dominates their variance anyway). In      \
+   * scaled units x_s = x 2^ks, every formula above keeps its form and dx     \
+   * is the result times 2^ks. */                                             \
+  int ks = 0;                                                                 \
+  if (!hv) {                                                                  \
+    float amax = 0.0f;                                                        \
+    for (uint k = (LANE); k < nk; k += (LANES)) {                             \
+      float a = fabs(LOAD(x, xoff + base + k * inner));                       \
+      amax = a > amax ? a : amax;                                             \
+    }                                                                         \
+    if (PG) {                                                                 \
+      ACT_REDUCE(redm, amax, act_max);                                        \
+    }                                                                         \
+    ks = act_std_scale(amax);                                                 \
+    ks = (ks > 0 && eps.x > 0.0f) ? 0 : ks;                                   \
+  }                                                                           \
+  float2 epss = act_scale2(eps, 2 * ks);                                      \
+  /* pass 1: sum x_s (or sum x_s^2 when the mean is given), sum dy */         \
+  float4 a1 = act_f4(0.0f, 0.0f, 0.0f, 0.0f);                                 \
+  if (!hv) {                                                                  \
+    for (uint k = (LANE); k < nk; k += (LANES)) {                             \
+      float v = am_ldexp(LOAD(x, xoff + base + k * inner), ks);               \
+      float g = LOAD(dy, dyoff + base + k * inner);                           \
+      float2 t = hm ? act_dd_mulr(am_f2(v, 0.0f), am_f2(v, 0.0f))             \
+                    : am_f2(v, 0.0f);                                         \
+      a1 = act_add4(a1, act_f4(t.x, t.y, g, 0.0f));                           \
+    }                                                                         \
+    if (PG) {                                                                 \
+      ACT_REDUCE(red, a1, act_add4);                                          \
+    }                                                                         \
+  }                                                                           \
+  float2 mu = act_dd_divr(am_f2(a1.x, a1.y), lenp); /* mean, or mean(x^2) */  \
+  float2 mdy = act_dd_divr(am_f2(a1.z, a1.w), lenp);                          \
+  /* pass 2 */                                                                \
+  float4 a2 = act_f4(0.0f, 0.0f, 0.0f, 0.0f);                                 \
+  if (!(hm && hv)) {                                                          \
+    for (uint k = (LANE); k < nk; k += (LANES)) {                             \
+      float v = am_ldexp(LOAD(x, xoff + base + k * inner), ks);               \
+      float g = LOAD(dy, dyoff + base + k * inner);                           \
+      if (!hm && !hv) {                                                       \
+        /* sum (x - mu)^2, sum (dy - mean dy) (x - mu): centring dy           \
+         * first takes out the cancellation of rows where dy is nearly        \
+         * constant */                                                        \
+        float2 d = act_dd_acc(am_f2(v, 0.0f), act_neg2(mu));                  \
+        float2 q = act_dd_mulr(d, d);                                         \
+        float2 r = act_dd_mulr(act_dd_acc(am_f2(g, 0.0f), act_neg2(mdy)), d); \
+        a2 = act_add4(a2, act_f4(q.x, q.y, r.x, r.y));                        \
+      } else if (hv) {                                                        \
+        /* sum dy / s */                                                      \
+        float vg = LOAD(var, vb + k * vsl);                                   \
+        float2 q = act_div_sqrt(am_f2(g, 0.0f), act_dd_acc(am_f2(vg, 0.0f), eps)); \
+        a2 = act_add4(a2, act_f4(q.x, q.y, 0.0f, 0.0f));                      \
+      } else {                                                                \
+        /* sum dy (x - m) / s^3, V = mean(x^2) - m^2 */                       \
+        float mg = am_ldexp(LOAD(mean, mb + k * msl), ks);                    \
+        float2 V = act_dd_acc(act_dd_acc(mu, act_dd_mulr(am_f2(-mg, 0.0f),    \
+                                                         am_f2(mg, 0.0f))),   \
+                              epss);                                          \
+        float2 d = am_two_sum(v, -mg);                                        \
+        float2 q = act_dd_divr(act_div_sqrt(act_dd_mulr(am_f2(g, 0.0f), d), V), V); \
+        a2 = act_add4(a2, act_f4(q.x, q.y, 0.0f, 0.0f));                      \
+      }                                                                       \
+    }                                                                         \
+    if (PG) {                                                                 \
+      ACT_REDUCE(red, a2, act_add4);                                          \
+    }                                                                         \
+  }                                                                           \
+  float2 s2 = act_dd_divr(am_f2(a2.x, a2.y), lenp);                           \
+  float2 s3 = act_dd_divr(am_f2(a2.z, a2.w), lenp);                           \
+  /* pass 3: the outputs */                                                   \
+  for (uint k = (LANE); k < nk; k += (LANES)) {                               \
+    uint e = base + k * inner;                                                \
+    float v = am_ldexp(LOAD(x, xoff + e), ks);                                \
+    float g = LOAD(dy, dyoff + e);                                            \
+    float res;                                                                \
+    if (hm && hv) {                                                           \
+      float vg = LOAD(var, vb + k * vsl);                                     \
+      res = act_div_sqrt_k(am_f2(g, 0.0f), act_dd_acc(am_f2(vg, 0.0f), eps), 0); \
+    } else if (hv) {                                                          \
+      float vg = LOAD(var, vb + k * vsl);                                     \
+      float2 q = act_div_sqrt(am_f2(g, 0.0f), act_dd_acc(am_f2(vg, 0.0f), eps)); \
+      float2 t = act_dd_acc(q, act_neg2(s2));                                 \
+      res = t.x + t.y;                                                        \
+    } else if (hm) {                                                          \
+      float mg = am_ldexp(LOAD(mean, mb + k * msl), ks);                      \
+      float2 V = act_dd_acc(act_dd_acc(mu, act_dd_mulr(am_f2(-mg, 0.0f),      \
+                                                       am_f2(mg, 0.0f))),     \
+                            epss);                                            \
+      float2 q = act_div_sqrt(am_f2(g, 0.0f), V);                             \
+      float2 t = act_dd_acc(q, act_neg2(act_dd_mulr(am_f2(v, 0.0f), s2)));    \
+      res = act_finite(t.x) ? am_ldexp_dd(t, ks) : am_ldexp(t.x, ks);         \
+    } else {                                                                  \
+      float2 V = act_dd_acc(s2, epss);                                        \
+      float2 d = act_dd_acc(am_f2(v, 0.0f), act_neg2(mu));                    \
+      float2 t = act_dd_acc(am_f2(g, 0.0f), act_neg2(mdy));                   \
+      t = act_dd_acc(t, act_neg2(act_dd_mulr(d, act_dd_divr(s3, V))));        \
+      res = act_div_sqrt_k(t, V, ks);                                         \
+    }                                                                         \
+    STORE(dx, dxoff + e, res);                                                \
+  }
+
 ACT_KERNEL(act_standardize_bwd, ACT_STD_BWD_ARGS) {
   float2 eps = am_f2(eps_h, eps_l);
   float2 lenp = am_f2(len_h, len_l);
   bool hm = (flags & 1u) != 0u, hv = (flags & 2u) != 0u;
   uint per_group = (flags >> 2) & 1u;
   ACT_ROWS_BEGIN
-  uint mb = moff + o * mso + i * msi;
-  uint vb = voff + o * vso + i * vsi;
-  /* pass 0 (when the variance is computed): max |x|, for the scale 2^ks
-   * of the forward kernel (act_std_scale); rows of tiny values are scaled
-   * up only when eps = 0 (else eps dominates their variance anyway). In
-   * scaled units x_s = x 2^ks, every formula above keeps its form and dx
-   * is the result times 2^ks. */
-  int ks = 0;
-  if (!hv) {
-    float amax = 0.0f;
-    for (uint k = lane; k < nk; k += lanes) {
-      float a = fabs(LOAD(x, xoff + base + k * inner));
-      amax = a > amax ? a : amax;
-    }
-    if (pg) {
-      ACT_REDUCE(redm, amax, act_max);
-    }
-    ks = act_std_scale(amax);
-    ks = (ks > 0 && eps.x > 0.0f) ? 0 : ks;
+  ACT_STD_BWD_ROW(lane, lanes, pg)
+  ACT_ROWS_END
+}
+
+#if ACT_DTYPE == 0
+/* Sum of the four lanes' double-floats of each chain pair, in order. */
+AM_INLINE float2 act_dd4_total(float2 s, float4 a0, float4 b0, float4 a1,
+                               float4 b1, float4 a2, float4 b2, float4 a3,
+                               float4 b3) {
+  s = act_dd4_fold(act_dd4_fold(s, a0, b0), a1, b1);
+  return act_dd4_fold(act_dd4_fold(s, a2, b2), a3, b3);
+}
+
+/* standardize's gradient for CPU drivers (where act_standardize_row
+ * runs: no given mean or variance): one work-item per row. Rows whose x
+ * needs no scaling (max |x| in [2^-40, 2^40], as act_standardize_row),
+ * whose dy is finite, and whose sums and V + eps are finite (V + eps >
+ * 0) take a vectorized path with act_standardize_bwd's formulas: the sums
+ * of x and dy in double-float float4 chains, (x - mu)^2 and (dy - mean
+ * dy)(x - mu) as double-floats in blocks of 64, summed so; each output
+ * ((dy - mean dy) - (x - mu) c) times 1 / sqrt(V + eps), c = mean((dy -
+ * mean dy)(x - mu)) / (V + eps), both per-row double-floats, rounded once.
+ * Other rows: act_standardize_bwd's code, one work-item per row. */
+ACT_KERNEL(act_standardize_bwd_row, ACT_STD_BWD_ARGS) {
+  float2 eps = am_f2(eps_h, eps_l);
+  float2 lenp = am_f2(len_h, len_l);
+  bool hm = (flags & 1u) != 0u, hv = (flags & 2u) != 0u;
+  uint per_group = 0u;
+  ACT_ROWS_BEGIN
+  uint xb = xoff + base, gb = dyoff + base, ob = dxoff + base;
+  int amk = 0, gmk = 0;
+  for (uint k = 0u; k < nk; k++) {
+    amk = max(amk, as_int(fabs(LOAD(x, xb + k))));
+    gmk = max(gmk, as_int(fabs(LOAD(dy, gb + k))));
   }
-  float2 epss = act_scale2(eps, 2 * ks);
-  /* pass 1: sum x_s (or sum x_s^2 when the mean is given), sum dy */
-  float4 a1 = act_f4(0.0f, 0.0f, 0.0f, 0.0f);
-  if (!hv) {
-    for (uint k = lane; k < nk; k += lanes) {
-      float v = am_ldexp(LOAD(x, xoff + base + k * inner), ks);
-      float g = LOAD(dy, dyoff + base + k * inner);
-      float2 t = hm ? act_dd_mulr(am_f2(v, 0.0f), am_f2(v, 0.0f))
-                    : am_f2(v, 0.0f);
-      a1 = act_add4(a1, act_f4(t.x, t.y, g, 0.0f));
+  bool fast = !hm && !hv && amk >= as_int(9.094947017729282e-13f) &&
+              amk <= as_int(1099511627776.0f) && gmk < as_int(am_inf());
+  float2 mu = am_f2(0.0f, 0.0f), mdy = mu, V = mu, c = mu;
+  if (fast) {
+    float4 z4 = act_f4(0.0f, 0.0f, 0.0f, 0.0f);
+    float4 h0 = z4, l0 = z4, h1 = z4, l1 = z4, h2 = z4, l2 = z4, h3 = z4;
+    float4 l3 = z4, p0 = z4, q0 = z4, p1 = z4, q1 = z4, p2 = z4, q2 = z4;
+    float4 p3 = z4, q3 = z4;
+    uint k8 = nk & ~7u;
+    for (uint k = 0u; k < k8; k += 8u) {
+      float4 v0 = act_f4(LOAD(x, xb + k), LOAD(x, xb + k + 1u),
+                         LOAD(x, xb + k + 2u), LOAD(x, xb + k + 3u));
+      float4 v1 = act_f4(LOAD(x, xb + k + 4u), LOAD(x, xb + k + 5u),
+                         LOAD(x, xb + k + 6u), LOAD(x, xb + k + 7u));
+      float4 g0 = act_f4(LOAD(dy, gb + k), LOAD(dy, gb + k + 1u),
+                         LOAD(dy, gb + k + 2u), LOAD(dy, gb + k + 3u));
+      float4 g1 = act_f4(LOAD(dy, gb + k + 4u), LOAD(dy, gb + k + 5u),
+                         LOAD(dy, gb + k + 6u), LOAD(dy, gb + k + 7u));
+      ACT_DD4_ADD(h0, l0, v0);
+      ACT_DD4_ADD(h1, l1, v1);
+      ACT_DD4_ADD(p0, q0, g0);
+      ACT_DD4_ADD(p1, q1, g1);
     }
-    if (pg) {
-      ACT_REDUCE(red, a1, act_add4);
+    float2 sx = am_f2(0.0f, 0.0f), sg = sx;
+    for (uint k = k8; k < nk; k++) {
+      sx = am_dd_add_f(sx, LOAD(x, xb + k));
+      sg = am_dd_add_f(sg, LOAD(dy, gb + k));
     }
-  }
-  float2 mu = act_dd_divr(am_f2(a1.x, a1.y), lenp); /* mean, or mean(x^2) */
-  float2 mdy = act_dd_divr(am_f2(a1.z, a1.w), lenp);
-  /* pass 2 */
-  float4 a2 = act_f4(0.0f, 0.0f, 0.0f, 0.0f);
-  if (!(hm && hv)) {
-    for (uint k = lane; k < nk; k += lanes) {
-      float v = am_ldexp(LOAD(x, xoff + base + k * inner), ks);
-      float g = LOAD(dy, dyoff + base + k * inner);
-      if (!hm && !hv) {
-        /* sum (x - mu)^2, sum (dy - mean dy) (x - mu): centring dy
-         * first takes out the cancellation of rows where dy is nearly
-         * constant */
-        float2 d = act_dd_acc(am_f2(v, 0.0f), act_neg2(mu));
-        float2 q = act_dd_mulr(d, d);
-        float2 r = act_dd_mulr(act_dd_acc(am_f2(g, 0.0f), act_neg2(mdy)), d);
-        a2 = act_add4(a2, act_f4(q.x, q.y, r.x, r.y));
-      } else if (hv) {
-        /* sum dy / s */
-        float vg = LOAD(var, vb + k * vsl);
-        float2 q = act_div_sqrt(am_f2(g, 0.0f), act_dd_acc(am_f2(vg, 0.0f), eps));
-        a2 = act_add4(a2, act_f4(q.x, q.y, 0.0f, 0.0f));
-      } else {
-        /* sum dy (x - m) / s^3, V = mean(x^2) - m^2 */
-        float mg = am_ldexp(LOAD(mean, mb + k * msl), ks);
-        float2 V = act_dd_acc(act_dd_acc(mu, act_dd_mulr(am_f2(-mg, 0.0f),
-                                                         am_f2(mg, 0.0f))),
-                              epss);
-        float2 d = am_two_sum(v, -mg);
-        float2 q = act_dd_divr(act_div_sqrt(act_dd_mulr(am_f2(g, 0.0f), d), V), V);
-        a2 = act_add4(a2, act_f4(q.x, q.y, 0.0f, 0.0f));
+    sx = act_dd4_total(sx, h0, l0, h1, l1, z4, z4, z4, z4);
+    sg = act_dd4_total(sg, p0, q0, p1, q1, z4, z4, z4, z4);
+    mu = act_dd_divr(sx, lenp);
+    mdy = act_dd_divr(sg, lenp);
+    /* the squares and the products about the means, in blocks of 64 */
+    h0 = z4, l0 = z4, h1 = z4, l1 = z4, h2 = z4, l2 = z4, h3 = z4, l3 = z4;
+    p0 = z4, q0 = z4, p1 = z4, q1 = z4, p2 = z4, q2 = z4, p3 = z4, q3 = z4;
+    float th[64], tl[64], uh[64], ul[64];
+    uint k64 = nk & ~63u;
+    for (uint kb = 0u; kb < k64; kb += 64u) {
+      for (uint j = 0u; j < 64u; j++) {
+        float2 d = am_dd_add(am_f2(LOAD(x, xb + kb + j), 0.0f),
+                             am_f2(-mu.x, -mu.y));
+        float2 gd = am_dd_add(am_f2(LOAD(dy, gb + kb + j), 0.0f),
+                              am_f2(-mdy.x, -mdy.y));
+        float2 q = am_dd_mul(d, d);
+        float2 r = am_dd_mul(gd, d);
+        th[j] = q.x;
+        tl[j] = q.y;
+        uh[j] = r.x;
+        ul[j] = r.y;
       }
+      ACT_DD4_ADD64(th, tl, true);
+      ACT_DD4_ADD64_TO(uh, ul, true, p0, q0, p1, q1, p2, q2, p3, q3);
     }
-    if (pg) {
-      ACT_REDUCE(red, a2, act_add4);
+    float2 s2 = am_f2(0.0f, 0.0f), s3 = s2;
+    for (uint k = k64; k < nk; k++) {
+      float2 d = am_dd_add(am_f2(LOAD(x, xb + k), 0.0f), am_f2(-mu.x, -mu.y));
+      float2 gd = am_dd_add(am_f2(LOAD(dy, gb + k), 0.0f),
+                            am_f2(-mdy.x, -mdy.y));
+      s2 = am_dd_add(s2, am_dd_mul(d, d));
+      s3 = am_dd_add(s3, am_dd_mul(gd, d));
     }
+    s2 = act_dd4_total(s2, h0, l0, h1, l1, h2, l2, h3, l3);
+    s3 = act_dd4_total(s3, p0, q0, p1, q1, p2, q2, p3, q3);
+    V = act_dd_acc(act_dd_divr(s2, lenp), eps);
+    c = act_dd_divr(act_dd_divr(s3, lenp), V);
+    fast = V.x > 0.0f && act_finite(V.x) && act_finite(c.x) &&
+           act_finite(mdy.x);
   }
-  float2 s2 = act_dd_divr(am_f2(a2.x, a2.y), lenp);
-  float2 s3 = act_dd_divr(am_f2(a2.z, a2.w), lenp);
-  /* pass 3: the outputs */
-  for (uint k = lane; k < nk; k += lanes) {
-    uint e = base + k * inner;
-    float v = am_ldexp(LOAD(x, xoff + e), ks);
-    float g = LOAD(dy, dyoff + e);
-    float res;
-    if (hm && hv) {
-      float vg = LOAD(var, vb + k * vsl);
-      res = act_div_sqrt_k(am_f2(g, 0.0f), act_dd_acc(am_f2(vg, 0.0f), eps), 0);
-    } else if (hv) {
-      float vg = LOAD(var, vb + k * vsl);
-      float2 q = act_div_sqrt(am_f2(g, 0.0f), act_dd_acc(am_f2(vg, 0.0f), eps));
-      float2 t = act_dd_acc(q, act_neg2(s2));
-      res = t.x + t.y;
-    } else if (hm) {
-      float mg = am_ldexp(LOAD(mean, mb + k * msl), ks);
-      float2 V = act_dd_acc(act_dd_acc(mu, act_dd_mulr(am_f2(-mg, 0.0f),
-                                                       am_f2(mg, 0.0f))),
-                            epss);
-      float2 q = act_div_sqrt(am_f2(g, 0.0f), V);
-      float2 t = act_dd_acc(q, act_neg2(act_dd_mulr(am_f2(v, 0.0f), s2)));
-      res = act_finite(t.x) ? am_ldexp_dd(t, ks) : am_ldexp(t.x, ks);
-    } else {
-      float2 V = act_dd_acc(s2, epss);
-      float2 d = act_dd_acc(am_f2(v, 0.0f), act_neg2(mu));
-      float2 t = act_dd_acc(am_f2(g, 0.0f), act_neg2(mdy));
-      t = act_dd_acc(t, act_neg2(act_dd_mulr(d, act_dd_divr(s3, V))));
-      res = act_div_sqrt_k(t, V, ks);
+  if (fast) {
+    float2 rs = act_dd_divr(am_f2(1.0f, 0.0f), act_sqrt_dd(V));
+    for (uint k = 0u; k < nk; k++) {
+      float2 d = am_dd_add(am_f2(LOAD(x, xb + k), 0.0f), am_f2(-mu.x, -mu.y));
+      float2 tt = am_dd_add(am_f2(LOAD(dy, gb + k), 0.0f),
+                            am_f2(-mdy.x, -mdy.y));
+      float2 dc = am_dd_mul(d, c);
+      tt = am_dd_add(tt, am_f2(-dc.x, -dc.y));
+      float2 q = am_dd_mul(tt, rs);
+      STORE(dx, ob + k, q.x + q.y);
     }
-    STORE(dx, dxoff + e, res);
+  } else {
+    ACT_STD_BWD_ROW(0u, 1u, false)
   }
   ACT_ROWS_END
 }
+#endif
 #endif
 
 /* ------------------------------------------------------------------ */

@@ -14,7 +14,8 @@
  *     act_softmax_row, the first shape with
  *     plain unit-stride loops, which such drivers vectorize (and their
  *     backward pass, act_softmax_bwd_row: plan_bwd.c); f32 logsumexp
- *     likewise (act_logsumexp_row).
+ *     and standardize likewise (act_logsumexp_row, act_standardize_row,
+ *     and their gradients).
  * The choice is made here (act__axis_per_group); ACTKIT_AXIS_LAUNCH=item or
  * =group forces one shape, and the generic kernels (for tests and
  * benchmarks). glu and one_hot are

@@ -261,8 +261,14 @@ act_status_t act__plan_backward(const act__call_t *c,
         (v && (st = act__bcast_view(c, v, "variance", vs))))
       return st;
     bool pg = act__axis_per_group(rows, len, inner);
+    /* CPU drivers: as act_standardize_row (plan_axis.c) */
+    const char *shape = getenv("ACTKIT_AXIS_LAUNCH");
+    bool rowk = len <= lim->axis_row_loops && inner == 1 && !m && !v &&
+                x->dtype == ACT_F32 && !(shape && *shape);
+    if (rowk)
+      pg = false;
     d->file = "axis.cl";
-    d->kernel = "act_standardize_bwd";
+    d->kernel = rowk ? "act_standardize_bwd_row" : "act_standardize_bwd";
     act__bind(d, x, ob);
     act__bind(d, m, ob);
     act__bind(d, v, ob);

@@ -64,6 +64,7 @@ static const struct {
     {"axis.cl", "act_softmax_bwd_row", ACT_OP_LOG_SOFTMAX, 0x1u},
     {"axis.cl", "act_softmax_bwd_row", ACT_OP_SOFTMIN, 0x1u},
     {"axis.cl", "act_standardize_bwd", ACT_OP_STANDARDIZE, ACT__DT_FLOAT},
+    {"axis.cl", "act_standardize_bwd_row", ACT_OP_STANDARDIZE, 0x1u},
 };
 
 size_t act__variants(const char *file, act__variant_t *out, size_t cap) {
