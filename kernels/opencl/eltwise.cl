@@ -9,13 +9,14 @@
  * NaN in gives NaN out for every op (tested once, in the shell).
  */
 
-#define ACT_ELTWISE_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                          \
-  IN(STYPE, x) SEP() OUT(STYPE, y) SEP() SCALAR(uint, n) SEP()                \
-  SCALAR(uint, xoff) SEP() SCALAR(uint, yoff) SEP()                           \
+#define ACT_ELTWISE_SCALARS(SCALAR, SEP)                                      \
+  SCALAR(uint, n) SEP() SCALAR(uint, xoff) SEP() SCALAR(uint, yoff) SEP()     \
   SCALAR(float, p0h) SEP() SCALAR(float, p0l) SEP()                           \
   SCALAR(float, p1h) SEP() SCALAR(float, p1l) SEP()                           \
   SCALAR(float, p2h) SEP() SCALAR(float, p2l) SEP()                           \
   SCALAR(float, p3h) SEP() SCALAR(float, p3l)
+#define ACT_ELTWISE_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                          \
+  IN(STYPE, x) SEP() OUT(STYPE, y) SEP() ACT_ELTWISE_SCALARS(SCALAR, SEP)
 
 /* y[yoff + i] = op(x[xoff + i]) for i < n, ACT_ELTWISE_PER consecutive
  * elements per work-item (the prelude's choice: 1 in OpenCL, where
@@ -35,6 +36,31 @@ ACT_KERNEL(act_eltwise, ACT_ELTWISE_ARGS) {
     }
   }
 }
+
+#if ACT_DTYPE == 0
+/* One element: NaN passes, else the op. */
+#define ACT_ELT1(v) ((v) != (v) ? (v) : act_op((v), p0, p1, p2, p3))
+
+#define ACT_ELTWISE4_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                         \
+  IN(float4, x) SEP() OUT(float4, y) SEP() ACT_ELTWISE_SCALARS(SCALAR, SEP)
+
+/* act_eltwise over whole 16-byte vectors, the plan's choice where
+ * limits.eltwise_vec4 is set (Vulkan) for f32 with n, xoff and yoff
+ * multiples of 4 (counted in floats, as act_eltwise's): work-item i maps
+ * elements 4i .. 4i + 3 with one vector load and store and one bounds
+ * test. lavapipe runs act_eltwise's test per element as masked scalar
+ * accesses: a plain copy there 0.62 -> ~0.9 Gelem/s (bench/RESULTS.md). */
+ACT_KERNEL(act_eltwise4, ACT_ELTWISE4_ARGS) {
+  float2 p0 = am_f2(p0h, p0l), p1 = am_f2(p1h, p1l);
+  float2 p2 = am_f2(p2h, p2l), p3 = am_f2(p3h, p3l);
+  uint i = ACT_LINEAR_ID();
+  if (i < n / 4u) {
+    float4 v = x[xoff / 4u + i];
+    y[yoff / 4u + i] = act_f4(ACT_ELT1(v.x), ACT_ELT1(v.y), ACT_ELT1(v.z),
+                              ACT_ELT1(v.w));
+  }
+}
+#endif
 
 #define ACT_PRELU_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                            \
   IN(STYPE, x) SEP() IN(STYPE, alpha) SEP() OUT(STYPE, y) SEP()               \

@@ -142,14 +142,18 @@ act_status_t act__plan_build(const act__call_t *c, const act__limits_t *lim,
     d->split_off[2] = 1 + 3;
     d->split_quantum = one ? 1u : (uint32_t)(c->inner * c->len);
   } else {
-    d->kernel = "act_eltwise";
+    /* f32 in whole vectors of 4 (Vulkan): act_eltwise4 (eltwise.cl) */
+    bool vec4 = lim->eltwise_vec4 && x->dtype == ACT_F32 &&
+                !act__op_is_custom(desc->op) && c->n % 4 == 0 &&
+                xo % 4 == 0 && yo % 4 == 0;
+    d->kernel = vec4 ? "act_eltwise4" : "act_eltwise";
     act__disp_buf(d, x);
     act__disp_buf(d, y);
     d->split = 1; /* n, xoff, yoff: scalars 0, 1, 2 */
     d->split_n = 0;
     d->split_off[0] = 1 + 1;
     d->split_off[1] = 1 + 2;
-    d->split_quantum = 1;
+    d->split_quantum = vec4 ? 4 : 1;
     act__disp_u32(d, (uint32_t)c->n);
     act__disp_u32(d, xo);
     act__disp_u32(d, yo);
@@ -157,7 +161,7 @@ act_status_t act__plan_build(const act__call_t *c, const act__limits_t *lim,
     d->op = act__kernel_op(desc, q);
     for (int i = 0; i < ACT_MAX_PARAMS; i++)
       act__disp_param(d, q[i]);
-    d->split_per = lim->eltwise_per > 1 ? lim->eltwise_per : 1;
+    d->split_per = vec4 ? 4 : (lim->eltwise_per > 1 ? lim->eltwise_per : 1);
   }
   uint32_t per = d->split_per > 1 ? d->split_per : 1;
   act__launch_items(d, ((uint64_t)c->n + per - 1) / per, 256, lim);

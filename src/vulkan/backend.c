@@ -459,6 +459,9 @@ static act_status_t vkb_enumerate(void) {
     h->align = lim->minStorageBufferOffsetAlignment < 4
                    ? 4
                    : lim->minStorageBufferOffsetAlignment;
+    /* one vec4 per invocation: lavapipe's copy 0.62 -> ~0.9 Gelem/s
+     * (bench/RESULTS.md) */
+    h->limits.eltwise_vec4 = h->align % 16 == 0;
     h->feedback = has_dev_ext(pds[k], "VK_EXT_pipeline_creation_feedback");
     act__device_add(&act__vulkan_backend, &info, h);
   }
