@@ -115,18 +115,20 @@ static double max_err(act_dtype_t t, const void *dev, const void *ref,
 /* Element-wise op over the sweep: device vs reference. */
 static void check_eltwise(act_context_t *ctx, const char *dev, const char *op,
                           const char *params, const float *sx, size_t n) {
-  /* f32 twice: a length that is a multiple of 4 (Vulkan: act_eltwise4,
-   * whole vectors) and one less (act_eltwise, element by element) */
-  static const act_dtype_t dts[] = {ACT_F32, ACT_F16, ACT_BF16, ACT_F32};
+  /* each dtype twice: at a length that is a multiple of 4 (Vulkan:
+   * act_eltwise4, whole vectors) and one less (act_eltwise, element by
+   * element) */
+  static const act_dtype_t dts[] = {ACT_F32, ACT_F16, ACT_BF16,
+                                    ACT_F32, ACT_F16, ACT_BF16};
   act_op_desc_t *d = make_desc(op, params);
   CHECK(d != NULL, "%s %s: descriptor: %s", op, params, act_last_error());
   if (!d)
     return;
   size_t n0 = n;
-  for (int k = 0; k < 4; k++) {
+  for (int k = 0; k < 6; k++) {
     act_dtype_t t = dts[k];
     size_t es = act_dtype_size(t);
-    n = k == 3 && n0 % 4 == 0 ? n0 - 1 : n0;
+    n = k >= 3 && n0 % 4 == 0 ? n0 - 1 : n0;
     void *x = malloc(n * es), *yr = malloc(n * es), *yd = malloc(n * es);
     act_convert(ACT_F32, sx, t, x, n);
     int64_t dims[1] = {(int64_t)n};

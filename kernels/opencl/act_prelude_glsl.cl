@@ -186,6 +186,16 @@ uint act_bf16_bits(float v) {
     atomicOr(p[act_gl_i >> 1], act_gl_v);                                     \
   } while (false)
 
+/* A 16-bit element's value from the low 16 bits of h, and its bits from
+ * v, for dtypes 1 and 2 (act_eltwise4; as act_prelude_opencl.cl). */
+#if ACT_DTYPE == 1
+#define ACT_H_VALUE(h) act_f16_value(h)
+#define ACT_H_BITS(v) act_f16_bits(v)
+#elif ACT_DTYPE == 2
+#define ACT_H_VALUE(h) act_bf16_value(h)
+#define ACT_H_BITS(v) act_bf16_bits(v)
+#endif
+
 #if ACT_DTYPE == 0
 #define STYPE float
 #define LOAD(p, i) ((p)[i])

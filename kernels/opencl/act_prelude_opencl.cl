@@ -89,6 +89,16 @@ float act_f16_value(ushort b) {
   return as_float(as_uint(m) | ((h & 0x8000u) << 16));
 }
 
+/* A 16-bit element's value from the low 16 bits of h, and its bits from
+ * v (in the low 16 bits), for dtypes 1 and 2: act_eltwise4. */
+#if ACT_DTYPE == 1
+#define ACT_H_VALUE(h) act_f16_value(convert_ushort(h))
+#define ACT_H_BITS(v) convert_uint(act_f16_bits(v))
+#elif ACT_DTYPE == 2
+#define ACT_H_VALUE(h) as_float((h) << 16)
+#define ACT_H_BITS(v) convert_uint(act_bf16_bits(v))
+#endif
+
 #if ACT_DTYPE == 0
 #define STYPE float
 #define LOAD(p, i) ((p)[i])

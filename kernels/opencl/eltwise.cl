@@ -37,10 +37,10 @@ ACT_KERNEL(act_eltwise, ACT_ELTWISE_ARGS) {
   }
 }
 
-#if ACT_DTYPE == 0
 /* One element: NaN passes, else the op. */
 #define ACT_ELT1(v) ((v) != (v) ? (v) : act_op((v), p0, p1, p2, p3))
 
+#if ACT_DTYPE == 0
 #define ACT_ELTWISE4_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                         \
   IN(float4, x) SEP() OUT(float4, y) SEP() ACT_ELTWISE_SCALARS(SCALAR, SEP)
 
@@ -58,6 +58,29 @@ ACT_KERNEL(act_eltwise4, ACT_ELTWISE4_ARGS) {
     float4 v = x[xoff / 4u + i];
     y[yoff / 4u + i] = act_f4(ACT_ELT1(v.x), ACT_ELT1(v.y), ACT_ELT1(v.z),
                               ACT_ELT1(v.w));
+  }
+}
+#elif ACT_DTYPE == 1 || ACT_DTYPE == 2
+#define ACT_ELTWISE4_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                         \
+  IN(uint2, x) SEP() OUT(uint2, y) SEP() ACT_ELTWISE_SCALARS(SCALAR, SEP)
+
+/* The same for f16 and bf16: four elements as two 32-bit words (element
+ * 2k in the low half of word k), read and written whole - with 16-bit
+ * elements packed in words, a work-item that owns all four halves needs
+ * none of act_eltwise's per-half atomics. ACT_H_VALUE / ACT_H_BITS (the
+ * preludes) are the dtype's exact conversions. */
+ACT_KERNEL(act_eltwise4, ACT_ELTWISE4_ARGS) {
+  float2 p0 = am_f2(p0h, p0l), p1 = am_f2(p1h, p1l);
+  float2 p2 = am_f2(p2h, p2l), p3 = am_f2(p3h, p3l);
+  uint i = ACT_LINEAR_ID();
+  if (i < n / 4u) {
+    uint2 w = x[xoff / 4u + i];
+    float a = ACT_H_VALUE(w.x & 0xffffu), b = ACT_H_VALUE(w.x >> 16);
+    float c = ACT_H_VALUE(w.y & 0xffffu), d = ACT_H_VALUE(w.y >> 16);
+    uint2 r;
+    r.x = ACT_H_BITS(ACT_ELT1(a)) | (ACT_H_BITS(ACT_ELT1(b)) << 16);
+    r.y = ACT_H_BITS(ACT_ELT1(c)) | (ACT_H_BITS(ACT_ELT1(d)) << 16);
+    y[yoff / 4u + i] = r;
   }
 }
 #endif

@@ -360,10 +360,11 @@ typedef struct act__limits {
    * shader loops stop early beyond, so 16384 there; bench/RESULTS.md).
    * 0: never. ACTKIT_AXIS_LAUNCH=item|group overrides. */
   uint32_t axis_row_loops;
-  /* Non-zero: f32 element-wise ops whose length and offsets are multiples
-   * of 4 run as act_eltwise4, four elements per work-item as one 16-byte
-   * vector (Vulkan, where storage buffers bind at offsets of 16 bytes or
-   * a multiple: a split dispatch keeps its pieces vector-aligned). */
+  /* Non-zero: element-wise ops whose length and offsets are multiples of
+   * 4 run as act_eltwise4, four elements per work-item as one vector (f32:
+   * 16 bytes; f16, bf16: two words) (Vulkan, where storage buffers bind
+   * at offsets of 16 bytes or a multiple: a split dispatch keeps its
+   * pieces vector-aligned). */
   int eltwise_vec4;
 } act__limits_t;
 

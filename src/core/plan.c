@@ -142,10 +142,9 @@ act_status_t act__plan_build(const act__call_t *c, const act__limits_t *lim,
     d->split_off[2] = 1 + 3;
     d->split_quantum = one ? 1u : (uint32_t)(c->inner * c->len);
   } else {
-    /* f32 in whole vectors of 4 (Vulkan): act_eltwise4 (eltwise.cl) */
-    bool vec4 = lim->eltwise_vec4 && x->dtype == ACT_F32 &&
-                !act__op_is_custom(desc->op) && c->n % 4 == 0 &&
-                xo % 4 == 0 && yo % 4 == 0;
+    /* whole vectors of 4 elements (Vulkan): act_eltwise4 (eltwise.cl) */
+    bool vec4 = lim->eltwise_vec4 && !act__op_is_custom(desc->op) &&
+                c->n % 4 == 0 && xo % 4 == 0 && yo % 4 == 0;
     d->kernel = vec4 ? "act_eltwise4" : "act_eltwise";
     act__disp_buf(d, x);
     act__disp_buf(d, y);

@@ -22,8 +22,8 @@ static const struct {
   unsigned dtypes;  /* bit d: ACT_DTYPE d (0 f32, 1 f16, 2 bf16, 3 i32) */
 } act__variant_rows[] = {
     {"eltwise.cl", "act_eltwise", ACT__ALL_ELTWISE, ACT__DT_FLOAT},
-    /* Vulkan's f32 in whole vectors (limits.eltwise_vec4) */
-    {"eltwise.cl", "act_eltwise4", ACT__ALL_ELTWISE, 0x1u},
+    /* Vulkan's whole vectors of four (limits.eltwise_vec4) */
+    {"eltwise.cl", "act_eltwise4", ACT__ALL_ELTWISE, ACT__DT_FLOAT},
     {"eltwise.cl", "act_prelu", ACT_OP_PRELU, ACT__DT_FLOAT},
     {"axis.cl", "act_softmax", ACT_OP_SOFTMAX, ACT__DT_FLOAT},
     {"axis.cl", "act_softmax", ACT_OP_LOG_SOFTMAX, ACT__DT_FLOAT},
