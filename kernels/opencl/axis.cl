@@ -158,6 +158,41 @@ AM_INLINE float act_unkey(int k) { return as_float(k ^ ((k >> 31) & 0x7fffffff))
 #define ACT_DD4_ADD64(th, tl, lo)                                             \
   ACT_DD4_ADD64_TO(th, tl, lo, h0, l0, h1, l1, h2, l2, h3, l3)
 
+/* Four double-float chains (A0, B0) .. (A3, B3) of four lanes each,
+ * declared zero (ACT_DD4_CHAINS) or set back to zero (ACT_DD4_CLEAR). */
+#define ACT_DD4_CHAINS(A0, B0, A1, B1, A2, B2, A3, B3)                        \
+  float4 A0 = act_f4(0.0f, 0.0f, 0.0f, 0.0f), B0 = A0, A1 = A0, B1 = A0,      \
+         A2 = A0, B2 = A0, A3 = A0, B3 = A0
+#define ACT_DD4_CLEAR(A0, B0, A1, B1, A2, B2, A3, B3)                         \
+  do {                                                                        \
+    A0 = act_f4(0.0f, 0.0f, 0.0f, 0.0f);                                      \
+    B0 = A0;                                                                  \
+    A1 = A0;                                                                  \
+    B1 = A0;                                                                  \
+    A2 = A0;                                                                  \
+    B2 = A0;                                                                  \
+    A3 = A0;                                                                  \
+    B3 = A0;                                                                  \
+  } while (false)
+
+/* The 16 elements p[j .. j + 15] into the chains h0 .. l3, one float4 of
+ * them per chain (act_softmax_row, act_standardize_row). */
+#define ACT_DD4_ADD16(p, j)                                                   \
+  do {                                                                        \
+    float4 v0_ = act_f4(LOAD(p, (j)), LOAD(p, (j) + 1u), LOAD(p, (j) + 2u),   \
+                        LOAD(p, (j) + 3u));                                   \
+    float4 v1_ = act_f4(LOAD(p, (j) + 4u), LOAD(p, (j) + 5u),                 \
+                        LOAD(p, (j) + 6u), LOAD(p, (j) + 7u));                \
+    float4 v2_ = act_f4(LOAD(p, (j) + 8u), LOAD(p, (j) + 9u),                 \
+                        LOAD(p, (j) + 10u), LOAD(p, (j) + 11u));              \
+    float4 v3_ = act_f4(LOAD(p, (j) + 12u), LOAD(p, (j) + 13u),               \
+                        LOAD(p, (j) + 14u), LOAD(p, (j) + 15u));              \
+    ACT_DD4_ADD(h0, l0, v0_);                                                 \
+    ACT_DD4_ADD(h1, l1, v1_);                                                 \
+    ACT_DD4_ADD(h2, l2, v2_);                                                 \
+    ACT_DD4_ADD(h3, l3, v3_);                                                 \
+  } while (false)
+
 /* a + b in double-float; an infinite or NaN sum stays a plain float. */
 AM_INLINE float2 act_dd_acc(float2 a, float2 b) {
   float s = a.x + b.x;
@@ -171,6 +206,14 @@ AM_INLINE float2 act_dd_acc(float2 a, float2 b) {
 AM_INLINE float2 act_dd4_fold(float2 s, float4 h, float4 l) {
   s = act_dd_acc(s, am_dd_add(am_f2(h.x, l.x), am_f2(h.y, l.y)));
   return act_dd_acc(s, am_dd_add(am_f2(h.z, l.z), am_f2(h.w, l.w)));
+}
+
+/* Sum of the four lanes' double-floats of each chain pair, in order. */
+AM_INLINE float2 act_dd4_total(float2 s, float4 a0, float4 b0, float4 a1,
+                               float4 b1, float4 a2, float4 b2, float4 a3,
+                               float4 b3) {
+  s = act_dd4_fold(act_dd4_fold(s, a0, b0), a1, b1);
+  return act_dd4_fold(act_dd4_fold(s, a2, b2), a3, b3);
 }
 
 /* a * b in double-float, non-finite products as plain floats. */
@@ -560,24 +603,10 @@ ACT_KERNEL(act_softmax_row, ACT_SOFTMAX_ARGS) {
   }
   /* 16 double-float chains, as four float4 pairs (vector code on CPU
    * drivers); then the tail into the first, and a tree. */
-  float4 z4 = act_f4(0.0f, 0.0f, 0.0f, 0.0f);
-  float4 h0 = z4, l0 = z4, h1 = z4, l1 = z4, h2 = z4, l2 = z4, h3 = z4, l3 = z4;
+  ACT_DD4_CHAINS(h0, l0, h1, l1, h2, l2, h3, l3);
   uint k16 = nk & ~15u;
-  for (uint k = 0u; k < k16; k += 16u) {
-    uint j = yb + k;
-    float4 v0 = act_f4(LOAD(y, j), LOAD(y, j + 1u), LOAD(y, j + 2u),
-                       LOAD(y, j + 3u));
-    float4 v1 = act_f4(LOAD(y, j + 4u), LOAD(y, j + 5u), LOAD(y, j + 6u),
-                       LOAD(y, j + 7u));
-    float4 v2 = act_f4(LOAD(y, j + 8u), LOAD(y, j + 9u), LOAD(y, j + 10u),
-                       LOAD(y, j + 11u));
-    float4 v3 = act_f4(LOAD(y, j + 12u), LOAD(y, j + 13u), LOAD(y, j + 14u),
-                       LOAD(y, j + 15u));
-    ACT_DD4_ADD(h0, l0, v0);
-    ACT_DD4_ADD(h1, l1, v1);
-    ACT_DD4_ADD(h2, l2, v2);
-    ACT_DD4_ADD(h3, l3, v3);
-  }
+  for (uint k = 0u; k < k16; k += 16u)
+    ACT_DD4_ADD16(y, yb + k);
   float2 s0 = am_f2(h0.x, l0.x);
   for (uint k = k16; k < nk; k++)
     s0 = am_dd_add_f(s0, LOAD(y, yb + k));
@@ -1032,9 +1061,7 @@ ACT_KERNEL(act_logsumexp_row, ACT_LSE_ARGS) {
   float res = 0.0f;
   bool done = false;
   if (act_finite(m) && bad == 0) {
-    float4 z4 = act_f4(0.0f, 0.0f, 0.0f, 0.0f);
-    float4 h0 = z4, l0 = z4, h1 = z4, l1 = z4, h2 = z4, l2 = z4, h3 = z4;
-    float4 l3 = z4;
+    ACT_DD4_CHAINS(h0, l0, h1, l1, h2, l2, h3, l3);
     /* blocks of 64: the terms into private arrays (a loop without a
      * reduction, which CPU drivers vectorize), then their sum */
     float th[64], tl[64];
@@ -1061,8 +1088,7 @@ ACT_KERNEL(act_logsumexp_row, ACT_LSE_ARGS) {
       ACT_LSE_E(0);
       s = am_dd_add(s, t0);
     }
-    s = act_dd4_fold(act_dd4_fold(s, h0, l0), h1, l1);
-    s = act_dd4_fold(act_dd4_fold(s, h2, l2), h3, l3);
+    s = act_dd4_total(s, h0, l0, h1, l1, h2, l2, h3, l3);
     /* s >= 2^-60: the products' underflow (below 2^-150 each) is
      * negligible against it */
     if (s.x >= 8.6736173798840355e-19f && act_finite(s.x)) {
@@ -1212,9 +1238,7 @@ ACT_KERNEL(act_logsumexp_bwd_row, ACT_LSE_BWD_ARGS) {
   float shift = act_finite(m) ? m : 0.0f;
   float gy = live ? LOAD(dy, dyoff + r) : 0.0f;
   if (act_finite(m) && odd == 0) {
-    float4 z4 = act_f4(0.0f, 0.0f, 0.0f, 0.0f);
-    float4 h0 = z4, l0 = z4, h1 = z4, l1 = z4, h2 = z4, l2 = z4, h3 = z4;
-    float4 l3 = z4;
+    ACT_DD4_CHAINS(h0, l0, h1, l1, h2, l2, h3, l3);
     float th[64], tl[64];
     uint k64 = nk & ~63u;
     for (uint kb = 0u; kb < k64; kb += 64u) {
@@ -1243,8 +1267,7 @@ ACT_KERNEL(act_logsumexp_bwd_row, ACT_LSE_BWD_ARGS) {
       s = am_dd_add(s, tk);
       STORE(dx, gb + k, tk.x);
     }
-    s = act_dd4_fold(act_dd4_fold(s, h0, l0), h1, l1);
-    s = act_dd4_fold(act_dd4_fold(s, h2, l2), h3, l3);
+    s = act_dd4_total(s, h0, l0, h1, l1, h2, l2, h3, l3);
     bool bad = am_isnan(gy) || am_isnan(s.x) || (has_sign == 0u && s.x < 0.0f);
     /* each output from its term, kept in dx (its high part: within
      * 2^-24, so the output within 1.5 ulp) */
@@ -1309,6 +1332,14 @@ AM_INLINE int act_std_scale(float amax) {
   float a = sub ? amax * ACT_P64 : amax;
   int e = convert_int(as_uint(a) >> 23) - 127 - (sub ? 64 : 0);
   return -e;
+}
+
+/* For the bits amk of a row's max |x| (as an int: NaN and inf above
+ * every finite value): whether act_std_scale leaves the row unscaled
+ * (max |x| in [2^-40, 2^40]) - the row kernels' vectorized paths. */
+AM_INLINE bool act_std_unscaled(int amk) {
+  return amk >= as_int(9.094947017729282e-13f) &&
+         amk <= as_int(1099511627776.0f);
 }
 
 /* One output, everything in units scaled by 2^k (exact power-of-two
@@ -1477,37 +1508,20 @@ ACT_KERNEL(act_standardize_row, ACT_STD_ARGS) {
   int amk = 0;
   for (uint k = 0u; k < nk; k++)
     amk = max(amk, as_int(fabs(LOAD(x, xb + k))));
-  bool fast = !hm && !hv && amk >= as_int(9.094947017729282e-13f) &&
-              amk <= as_int(1099511627776.0f);
+  bool fast = !hm && !hv && act_std_unscaled(amk);
   float2 V = am_f2(0.0f, 0.0f), mus = V;
   if (fast) {
-    float4 z4 = act_f4(0.0f, 0.0f, 0.0f, 0.0f);
-    float4 h0 = z4, l0 = z4, h1 = z4, l1 = z4, h2 = z4, l2 = z4, h3 = z4;
-    float4 l3 = z4;
+    ACT_DD4_CHAINS(h0, l0, h1, l1, h2, l2, h3, l3);
     uint k16 = nk & ~15u;
-    for (uint k = 0u; k < k16; k += 16u) {
-      uint j = xb + k;
-      float4 v0 = act_f4(LOAD(x, j), LOAD(x, j + 1u), LOAD(x, j + 2u),
-                         LOAD(x, j + 3u));
-      float4 v1 = act_f4(LOAD(x, j + 4u), LOAD(x, j + 5u), LOAD(x, j + 6u),
-                         LOAD(x, j + 7u));
-      float4 v2 = act_f4(LOAD(x, j + 8u), LOAD(x, j + 9u), LOAD(x, j + 10u),
-                         LOAD(x, j + 11u));
-      float4 v3 = act_f4(LOAD(x, j + 12u), LOAD(x, j + 13u),
-                         LOAD(x, j + 14u), LOAD(x, j + 15u));
-      ACT_DD4_ADD(h0, l0, v0);
-      ACT_DD4_ADD(h1, l1, v1);
-      ACT_DD4_ADD(h2, l2, v2);
-      ACT_DD4_ADD(h3, l3, v3);
-    }
+    for (uint k = 0u; k < k16; k += 16u)
+      ACT_DD4_ADD16(x, xb + k);
     float2 s = am_f2(0.0f, 0.0f);
     for (uint k = k16; k < nk; k++)
       s = am_dd_add_f(s, LOAD(x, xb + k));
-    s = act_dd4_fold(act_dd4_fold(s, h0, l0), h1, l1);
-    s = act_dd4_fold(act_dd4_fold(s, h2, l2), h3, l3);
+    s = act_dd4_total(s, h0, l0, h1, l1, h2, l2, h3, l3);
     mus = act_dd_divr(s, lenp);
     /* the squares about mu, in blocks of 64 */
-    h0 = z4, l0 = z4, h1 = z4, l1 = z4, h2 = z4, l2 = z4, h3 = z4, l3 = z4;
+    ACT_DD4_CLEAR(h0, l0, h1, l1, h2, l2, h3, l3);
     float th[64], tl[64];
     uint k64 = nk & ~63u;
     for (uint kb = 0u; kb < k64; kb += 64u) {
@@ -1525,8 +1539,7 @@ ACT_KERNEL(act_standardize_row, ACT_STD_ARGS) {
       float2 d = am_dd_add(am_f2(LOAD(x, xb + k), 0.0f), am_f2(-mus.x, -mus.y));
       s2 = am_dd_add(s2, am_dd_mul(d, d));
     }
-    s2 = act_dd4_fold(act_dd4_fold(s2, h0, l0), h1, l1);
-    s2 = act_dd4_fold(act_dd4_fold(s2, h2, l2), h3, l3);
+    s2 = act_dd4_total(s2, h0, l0, h1, l1, h2, l2, h3, l3);
     V = act_dd_acc(act_dd_divr(s2, lenp), eps);
     fast = V.x > 0.0f && act_finite(V.x);
   }
@@ -1694,14 +1707,6 @@ ACT_KERNEL(act_standardize_bwd, ACT_STD_BWD_ARGS) {
 }
 
 #if ACT_DTYPE == 0
-/* Sum of the four lanes' double-floats of each chain pair, in order. */
-AM_INLINE float2 act_dd4_total(float2 s, float4 a0, float4 b0, float4 a1,
-                               float4 b1, float4 a2, float4 b2, float4 a3,
-                               float4 b3) {
-  s = act_dd4_fold(act_dd4_fold(s, a0, b0), a1, b1);
-  return act_dd4_fold(act_dd4_fold(s, a2, b2), a3, b3);
-}
-
 /* standardize's gradient for CPU drivers (where act_standardize_row
  * runs: no given mean or variance): one work-item per row. Rows whose x
  * needs no scaling (max |x| in [2^-40, 2^40], as act_standardize_row),
@@ -1724,14 +1729,11 @@ ACT_KERNEL(act_standardize_bwd_row, ACT_STD_BWD_ARGS) {
     amk = max(amk, as_int(fabs(LOAD(x, xb + k))));
     gmk = max(gmk, as_int(fabs(LOAD(dy, gb + k))));
   }
-  bool fast = !hm && !hv && amk >= as_int(9.094947017729282e-13f) &&
-              amk <= as_int(1099511627776.0f) && gmk < as_int(am_inf());
+  bool fast = !hm && !hv && act_std_unscaled(amk) && gmk < as_int(am_inf());
   float2 mu = am_f2(0.0f, 0.0f), mdy = mu, V = mu, c = mu;
   if (fast) {
-    float4 z4 = act_f4(0.0f, 0.0f, 0.0f, 0.0f);
-    float4 h0 = z4, l0 = z4, h1 = z4, l1 = z4, h2 = z4, l2 = z4, h3 = z4;
-    float4 l3 = z4, p0 = z4, q0 = z4, p1 = z4, q1 = z4, p2 = z4, q2 = z4;
-    float4 p3 = z4, q3 = z4;
+    ACT_DD4_CHAINS(h0, l0, h1, l1, h2, l2, h3, l3);
+    ACT_DD4_CHAINS(p0, q0, p1, q1, p2, q2, p3, q3);
     uint k8 = nk & ~7u;
     for (uint k = 0u; k < k8; k += 8u) {
       float4 v0 = act_f4(LOAD(x, xb + k), LOAD(x, xb + k + 1u),
@@ -1752,13 +1754,13 @@ ACT_KERNEL(act_standardize_bwd_row, ACT_STD_BWD_ARGS) {
       sx = am_dd_add_f(sx, LOAD(x, xb + k));
       sg = am_dd_add_f(sg, LOAD(dy, gb + k));
     }
-    sx = act_dd4_total(sx, h0, l0, h1, l1, z4, z4, z4, z4);
-    sg = act_dd4_total(sg, p0, q0, p1, q1, z4, z4, z4, z4);
+    sx = act_dd4_fold(act_dd4_fold(sx, h0, l0), h1, l1);
+    sg = act_dd4_fold(act_dd4_fold(sg, p0, q0), p1, q1);
     mu = act_dd_divr(sx, lenp);
     mdy = act_dd_divr(sg, lenp);
     /* the squares and the products about the means, in blocks of 64 */
-    h0 = z4, l0 = z4, h1 = z4, l1 = z4, h2 = z4, l2 = z4, h3 = z4, l3 = z4;
-    p0 = z4, q0 = z4, p1 = z4, q1 = z4, p2 = z4, q2 = z4, p3 = z4, q3 = z4;
+    ACT_DD4_CLEAR(h0, l0, h1, l1, h2, l2, h3, l3);
+    ACT_DD4_CLEAR(p0, q0, p1, q1, p2, q2, p3, q3);
     float th[64], tl[64], uh[64], ul[64];
     uint k64 = nk & ~63u;
     for (uint kb = 0u; kb < k64; kb += 64u) {

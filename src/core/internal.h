@@ -412,6 +412,11 @@ uint32_t act__axis_group(const act__limits_t *lim);
 void act__launch(act__dispatch_t *d, uint64_t groups, uint32_t group,
                  const act__limits_t *lim);
 bool act__axis_per_group(uint64_t rows, uint64_t len, uint64_t inner);
+/* The CPU drivers' row kernels (act_*_row in axis.cl: one work-item per
+ * row, unit-stride loops): for contiguous f32 rows (inner = 1) up to
+ * limits.axis_row_loops long, unless ACTKIT_AXIS_LAUNCH forces a shape. */
+bool act__axis_row_kernel(const act__limits_t *lim, uint64_t len,
+                          uint64_t inner, act_dtype_t dtype);
 void act__launch_rows(act__dispatch_t *d, uint64_t rows, bool per_group,
                       uint32_t e0, uint32_t e1, const act__limits_t *lim);
 void act__bind(act__dispatch_t *d, const act_tensor_t *t,

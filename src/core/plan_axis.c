@@ -81,6 +81,13 @@ bool act__axis_per_group(uint64_t rows, uint64_t len, uint64_t inner) {
   return len >= 64 && rows < 4096;
 }
 
+bool act__axis_row_kernel(const act__limits_t *lim, uint64_t len,
+                          uint64_t inner, act_dtype_t dtype) {
+  const char *shape = getenv("ACTKIT_AXIS_LAUNCH");
+  return len <= lim->axis_row_loops && inner == 1 && dtype == ACT_F32 &&
+         !(shape && *shape);
+}
+
 /* The reducing kernels' launch: per_group as above, LOCAL arrays of
  * `group` elements of e0 and e1 bytes. */
 void act__launch_rows(act__dispatch_t *d, uint64_t rows, bool per_group,
@@ -210,11 +217,8 @@ act_status_t act__plan_axis(const act__call_t *c, const act__limits_t *lim,
      * GPUs run well (axis.cl). CPU drivers: f32 softmax-family rows as
      * loops in one work-item each (act_softmax_row), unless
      * ACTKIT_AXIS_LAUNCH forces a shape. */
-    const char *shape = getenv("ACTKIT_AXIS_LAUNCH");
     /* (log_softmax's last pass reads x after y is written: not in place) */
-    bool rowk = len <= lim->axis_row_loops && inner == 1 &&
-                x->dtype == ACT_F32 &&
-                !(shape && *shape) &&
+    bool rowk = act__axis_row_kernel(lim, len, inner, x->dtype) &&
                 !(op == ACT_OP_LOG_SOFTMAX && x->buffer == y->buffer);
     if (rowk)
       pg = false;
@@ -252,9 +256,7 @@ act_status_t act__plan_axis(const act__call_t *c, const act__limits_t *lim,
     /* CPU drivers: f32 rows of contiguous elements as loops in one
      * work-item each, with a fast sum where it is accurate enough
      * (act_logsumexp_row), as for softmax */
-    const char *shape = getenv("ACTKIT_AXIS_LAUNCH");
-    bool rowk = len <= lim->axis_row_loops && inner == 1 &&
-                x->dtype == ACT_F32 && !(shape && *shape);
+    bool rowk = act__axis_row_kernel(lim, len, inner, x->dtype);
     if (rowk)
       pg = false;
     d->kernel = rowk ? "act_logsumexp_row" : "act_logsumexp";
@@ -290,9 +292,7 @@ act_status_t act__plan_axis(const act__call_t *c, const act__limits_t *lim,
     bool pg = act__axis_per_group(rows, len, inner);
     /* CPU drivers, no given mean or variance: f32 rows as loops in one
      * work-item each (act_standardize_row), as for softmax */
-    const char *shape = getenv("ACTKIT_AXIS_LAUNCH");
-    bool rowk = len <= lim->axis_row_loops && inner == 1 && !m && !v &&
-                x->dtype == ACT_F32 && !(shape && *shape);
+    bool rowk = !m && !v && act__axis_row_kernel(lim, len, inner, x->dtype);
     if (rowk)
       pg = false;
     d->kernel = rowk ? "act_standardize_row" : "act_standardize";

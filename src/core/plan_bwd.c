@@ -12,7 +12,6 @@
  */
 #include "internal.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 /* Element-wise: dx = dy f'(x), one dispatch (split like the forward). */
@@ -169,9 +168,7 @@ act_status_t act__plan_backward(const act__call_t *c,
     bool pg = act__axis_per_group(rows, len, inner);
     /* CPU drivers: contiguous f32 rows as loops in one work-item each
      * (act_softmax_bwd_row), as for the forward pass (plan_axis.c) */
-    const char *shape = getenv("ACTKIT_AXIS_LAUNCH");
-    bool rowk = len <= lim->axis_row_loops && inner == 1 &&
-                y->dtype == ACT_F32 && !(shape && *shape);
+    bool rowk = act__axis_row_kernel(lim, len, inner, y->dtype);
     if (rowk)
       pg = false;
     d->file = "axis.cl";
@@ -208,9 +205,7 @@ act_status_t act__plan_backward(const act__call_t *c,
     }
     bool pg = act__axis_per_group(rows, len, inner);
     /* CPU drivers: as act_logsumexp_row (plan_axis.c) */
-    const char *shape = getenv("ACTKIT_AXIS_LAUNCH");
-    bool rowk = len <= lim->axis_row_loops && inner == 1 &&
-                x->dtype == ACT_F32 && !(shape && *shape);
+    bool rowk = act__axis_row_kernel(lim, len, inner, x->dtype);
     if (rowk)
       pg = false;
     d->file = "axis.cl";
@@ -262,9 +257,7 @@ act_status_t act__plan_backward(const act__call_t *c,
       return st;
     bool pg = act__axis_per_group(rows, len, inner);
     /* CPU drivers: as act_standardize_row (plan_axis.c) */
-    const char *shape = getenv("ACTKIT_AXIS_LAUNCH");
-    bool rowk = len <= lim->axis_row_loops && inner == 1 && !m && !v &&
-                x->dtype == ACT_F32 && !(shape && *shape);
+    bool rowk = !m && !v && act__axis_row_kernel(lim, len, inner, x->dtype);
     if (rowk)
       pg = false;
     d->file = "axis.cl";
