@@ -758,10 +758,9 @@ AM_INLINE float am_tanh(float x) {
 AM_INLINE float am_mul_sigmoid(float x, float2 v) {
   bool neg = v.x < 0.0f;
   float ah = neg ? v.x : -v.x;
-  float al = neg ? v.y : -v.y;
   bool far = !(ah >= -250.0f);
   ah = far ? -250.0f : ah;
-  al = far ? 0.0f : al;
+  float al = v.y * (far ? 0.0f : (neg ? 1.0f : -1.0f));
   float kf = ami_exp_kf(ah);
   int k = convert_int(kf);
   float2 p = ami_expm1_fast(ah, al, kf);

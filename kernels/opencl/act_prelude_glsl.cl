@@ -79,6 +79,17 @@ layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
   (gl_GlobalInvocationID.x +                                                  \
    gl_GlobalInvocationID.y * (gl_NumWorkGroups.x * gl_WorkGroupSize.x))
 
+/* ONE(i) for the invocation's linear index i < n (the OpenCL prelude's
+ * ACT_ITEMS also has an untested branch for whole work-groups, for CPU
+ * OpenCL drivers; lavapipe masks every access under a branch anyway). */
+#define ACT_ITEMS(n, ONE)                                                     \
+  {                                                                           \
+    uint i_ = ACT_LINEAR_ID();                                                \
+    if (i_ < (n)) {                                                           \
+      ONE(i_)                                                                 \
+    }                                                                         \
+  }
+
 /* GLSL's compute barrier() orders shared memory (OpControlBarrier with
  * WorkgroupMemory semantics): what CLK_LOCAL_MEM_FENCE asks for. */
 #define CLK_LOCAL_MEM_FENCE 1

@@ -9,6 +9,31 @@
 #define ACT_LINEAR_ID()                                                       \
   convert_uint(get_global_id(0) + get_global_id(1) * get_global_size(0))
 
+/* Runs ONE(i) for the work-item's linear index i < n, ONE a statement
+ * macro (the kernel's body for one index). A work-group that lies wholly
+ * below n (1-D groups; a 2-D launch's rows are groups of one row) takes a
+ * branch without the bounds test: the condition is uniform over the
+ * group, so PoCL keeps it outside its vectorized work-item loop, and that
+ * loop's loads and stores are plain vector ones. Under the per-item test
+ * they become masked (vmaskmovps), which AMD's Zen cores run microcoded:
+ * a copy there 0.26 -> ~2 Gelem/s (bench/RESULTS.md). Only the last
+ * group of a launch takes the tested branch. */
+#define ACT_ITEMS(n, ONE)                                                     \
+  {                                                                           \
+    uint i_ = ACT_LINEAR_ID();                                                \
+    if (act_group_full(n)) {                                                  \
+      ONE(i_)                                                                 \
+    } else if (i_ < (n)) {                                                    \
+      ONE(i_)                                                                 \
+    }                                                                         \
+  }
+bool act_group_full(uint n) {
+  uint w = convert_uint(get_local_size(0));
+  uint base = convert_uint(get_group_id(0) * get_local_size(0) +
+                           get_group_id(1) * get_global_size(0));
+  return get_local_size(1) == 1 && base < n && n - base >= w;
+}
+
 /* Elements per work-item of act_eltwise: one, since PoCL vectorizes
  * across work-items and a loop in the body would stop that. */
 #define ACT_ELTWISE_PER 1u

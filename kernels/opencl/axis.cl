@@ -1835,14 +1835,15 @@ AM_INLINE float act_glu_val(float a, float b) {
 
 /* One work-item per output element (a 1-D or 2-D launch, as act_eltwise:
  * no loop in the body, so that CPU drivers vectorize across items). */
-ACT_KERNEL(act_glu, ACT_GLU_ARGS) {
-  uint j = ACT_LINEAR_ID();
-  if (j < ny) {
-    uint xa = xoff + act_glu_a(j, hlen, inner);
-    float a = LOAD(x, xa);
-    float b = LOAD(x, xa + hlen * inner);
-    STORE(y, yoff + j, act_glu_val(a, b));
+#define ACT_GLU_ONE(j)                                                        \
+  {                                                                           \
+    uint xa = xoff + act_glu_a((j), hlen, inner);                             \
+    float a = LOAD(x, xa);                                                    \
+    float b = LOAD(x, xa + hlen * inner);                                     \
+    STORE(y, yoff + (j), act_glu_val(a, b));                                  \
   }
+ACT_KERNEL(act_glu, ACT_GLU_ARGS) {
+  ACT_ITEMS(ny, ACT_GLU_ONE)
 }
 #endif
 

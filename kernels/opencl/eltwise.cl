@@ -31,7 +31,19 @@
  * straight-line code per work-item is what PoCL's work-group vectorizer
  * handles best - a grid-stride loop here ran 3x slower; 4 on Vulkan,
  * which lavapipe runs about 2x faster), in a 1-D launch or a 2-D one
- * where one dimension cannot hold them all. */
+ * where one dimension cannot hold them all. In OpenCL through ACT_ITEMS
+ * (the prelude), whose whole work-groups run without the bounds test. */
+#ifdef ACT_OPENCL
+#define ACT_ELTWISE_ONE(i)                                                    \
+  {                                                                           \
+    float v_ = LOAD(x, xoff + (i));                                           \
+    STORE(y, yoff + (i), ACT_ELT1(v_));                                       \
+  }
+ACT_KERNEL(act_eltwise, ACT_ELTWISE_ARGS) {
+  ACT_ELTWISE_PARAMS;
+  ACT_ITEMS(n, ACT_ELTWISE_ONE)
+}
+#else
 ACT_KERNEL(act_eltwise, ACT_ELTWISE_ARGS) {
   ACT_ELTWISE_PARAMS;
   uint i0 = ACT_LINEAR_ID() * ACT_ELTWISE_PER;
@@ -43,6 +55,7 @@ ACT_KERNEL(act_eltwise, ACT_ELTWISE_ARGS) {
     }
   }
 }
+#endif
 
 /* act_eltwise over whole vectors of four elements, the plan's choice
  * where limits.eltwise_vec4 is set (Vulkan) for n, xoff and yoff
@@ -97,11 +110,13 @@ ACT_KERNEL(act_eltwise4, ACT_ELTWISE4_ARGS) {
   SCALAR(uint, yoff) SEP() SCALAR(uint, inner) SEP() SCALAR(uint, channels)
 
 /* prelu with a slope tensor: element i uses alpha[(i / inner) % channels]. */
-ACT_KERNEL(act_prelu, ACT_PRELU_ARGS) {
-  uint i = ACT_LINEAR_ID();
-  if (i < n) {
-    float v = LOAD(x, xoff + i);
-    float a = LOAD(alpha, aoff + (i / inner) % channels);
-    STORE(y, yoff + i, v >= 0.0f || v != v ? v : (a == 0.0f ? 0.0f : a * v));
+#define ACT_PRELU_ONE(i)                                                      \
+  {                                                                           \
+    float v = LOAD(x, xoff + (i));                                            \
+    float a = LOAD(alpha, aoff + ((i) / inner) % channels);                   \
+    STORE(y, yoff + (i),                                                      \
+          v >= 0.0f || v != v ? v : (a == 0.0f ? 0.0f : a * v));              \
   }
+ACT_KERNEL(act_prelu, ACT_PRELU_ARGS) {
+  ACT_ITEMS(n, ACT_PRELU_ONE)
 }

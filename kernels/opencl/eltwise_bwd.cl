@@ -529,27 +529,29 @@ AM_INLINE float act_tail(float x, float2 p0, float2 p1) {
   SCALAR(float, p2h) SEP() SCALAR(float, p2l) SEP()                           \
   SCALAR(float, p3h) SEP() SCALAR(float, p3l)
 
-/* dx[dxoff + i] = dy[dyoff + i] * f'(x[xoff + i]) for i < n. */
+/* dx[dxoff + i] = dy[dyoff + i] * f'(x[xoff + i]) for one i < n. One
+ * factor for every case, and selects (vector code on CPU drivers). An
+ * infinite dy gives +-inf by the sign of f', or NaN (inf * 0) where f' is
+ * 0 in double too (act_tail) - decided without an inf * 0 that a shader
+ * compiler may fold to 0. */
+#define ACT_ELTWISE_BWD_ONE(i)                                                \
+  {                                                                           \
+    float v = LOAD(x, xoff + (i));                                            \
+    float g = LOAD(dy, dyoff + (i));                                          \
+    act_quad_t F = act_bwd(v, p0, p1, p2, p3);                                \
+    float r = act_gmul_k(g, am_f2(F.x, F.y), convert_int(F.z));               \
+    r = (F.w != 0.0f && g == 0.0f) ? g : r;                                   \
+    float ft = (F.x == 0.0f && act_finite(v)) ? act_tail(v, p0, p1) : F.x;    \
+    float rinf = ft == 0.0f ? am_nan()                                        \
+                 : ((ft > 0.0f) == (g > 0.0f) ? am_inf() : -am_inf());        \
+    r = am_isinf(g) ? rinf : r;                                               \
+    STORE(dx, dxoff + (i), (v != v || g != g) ? v + g : r);                   \
+  }
+
 ACT_KERNEL(act_eltwise_bwd, ACT_ELTWISE_BWD_ARGS) {
   float2 p0 = am_f2(p0h, p0l), p1 = am_f2(p1h, p1l);
   float2 p2 = am_f2(p2h, p2l), p3 = am_f2(p3h, p3l);
-  uint i = ACT_LINEAR_ID();
-  if (i < n) {
-    float v = LOAD(x, xoff + i);
-    float g = LOAD(dy, dyoff + i);
-    /* One factor for every case, and selects (vector code on CPU
-     * drivers). An infinite dy gives +-inf by the sign of f', or NaN
-     * (inf * 0) where f' is 0 in double too (act_tail) - decided without
-     * an inf * 0 that a shader compiler may fold to 0. */
-    act_quad_t F = act_bwd(v, p0, p1, p2, p3);
-    float r = act_gmul_k(g, am_f2(F.x, F.y), convert_int(F.z));
-    r = (F.w != 0.0f && g == 0.0f) ? g : r;
-    float ft = (F.x == 0.0f && act_finite(v)) ? act_tail(v, p0, p1) : F.x;
-    float rinf = ft == 0.0f ? am_nan()
-                            : ((ft > 0.0f) == (g > 0.0f) ? am_inf() : -am_inf());
-    r = am_isinf(g) ? rinf : r;
-    STORE(dx, dxoff + i, (v != v || g != g) ? v + g : r);
-  }
+  ACT_ITEMS(n, ACT_ELTWISE_BWD_ONE)
 }
 
 #define ACT_PRELU_BWD_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                        \
@@ -560,15 +562,16 @@ ACT_KERNEL(act_eltwise_bwd, ACT_ELTWISE_BWD_ARGS) {
   SEP() SCALAR(uint, channels)
 
 /* prelu with a slope tensor: dx = dy (x >= 0) or alpha dy. */
-ACT_KERNEL(act_prelu_bwd, ACT_PRELU_BWD_ARGS) {
-  uint i = ACT_LINEAR_ID();
-  if (i < n) {
-    float v = LOAD(x, xoff + i);
-    float g = LOAD(dy, dyoff + i);
-    float a = LOAD(alpha, aoff + (i / inner) % channels);
-    float r = (v != v) ? v : (v >= 0.0f ? g : a * g);
-    STORE(dx, dxoff + i, r);
+#define ACT_PRELU_BWD_ONE(i)                                                  \
+  {                                                                           \
+    float v = LOAD(x, xoff + (i));                                            \
+    float g = LOAD(dy, dyoff + (i));                                          \
+    float a = LOAD(alpha, aoff + ((i) / inner) % channels);                   \
+    float r = (v != v) ? v : (v >= 0.0f ? g : a * g);                         \
+    STORE(dx, dxoff + (i), r);                                                \
   }
+ACT_KERNEL(act_prelu_bwd, ACT_PRELU_BWD_ARGS) {
+  ACT_ITEMS(n, ACT_PRELU_BWD_ONE)
 }
 
 #define ACT_PRELU_DALPHA_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                     \

@@ -194,17 +194,18 @@ ACT_KERNEL(act_gemm, ACT_GEMM_ARGS) {
   SCALAR(float, p2h) SEP() SCALAR(float, p2l) SEP()                           \
   SCALAR(float, p3h) SEP() SCALAR(float, p3l)
 
+#define ACT_DENSE_EPILOGUE_ONE(i)                                             \
+  {                                                                           \
+    bool wz = (flags & 4u) != 0u;                                             \
+    float v = wz ? LOAD(z, zoff + (i)) : LOAD(y, yoff + (i));                 \
+    if ((flags & 2u) != 0u)                                                   \
+      v = v + LOAD(bias, boff + (i) % cols);                                  \
+    if (wz)                                                                   \
+      STORE(z, zoff + (i), v);                                                \
+    STORE(y, yoff + (i), v != v ? v : act_op(v, p0, p1, p2, p3));             \
+  }
 ACT_KERNEL(act_dense_epilogue, ACT_DENSE_EPILOGUE_ARGS) {
   float2 p0 = am_f2(p0h, p0l), p1 = am_f2(p1h, p1l);
   float2 p2 = am_f2(p2h, p2l), p3 = am_f2(p3h, p3l);
-  uint i = ACT_LINEAR_ID();
-  if (i < count) {
-    bool wz = (flags & 4u) != 0u;
-    float v = wz ? LOAD(z, zoff + i) : LOAD(y, yoff + i);
-    if ((flags & 2u) != 0u)
-      v = v + LOAD(bias, boff + i % cols);
-    if (wz)
-      STORE(z, zoff + i, v);
-    STORE(y, yoff + i, v != v ? v : act_op(v, p0, p1, p2, p3));
-  }
+  ACT_ITEMS(count, ACT_DENSE_EPILOGUE_ONE)
 }
