@@ -371,7 +371,11 @@ AM_INLINE act_quad_t act_bwd(float x, float2 p0, float2 p1, float2 p2,
   return act_fac((x >= -1.0f && x <= 1.0f) ? act_one() : act_zero());
 #elif ACT_OP == ACT_OP_SOFTPLUS
   /* p0 beta, p1 threshold: sigmoid(beta x), 1 where beta x > threshold */
-  float2 z = (p0.x == 1.0f && p0.y == 0.0f) ? am_f2(x, 0.0f) : act_mul_dd(x, p0);
+  /* chosen per component: a float2 chosen whole stays a <2 x float>
+   * select on CPU drivers (kernels/opencl/README.md) */
+  bool unit = p0.x == 1.0f && p0.y == 0.0f;
+  float2 zm = act_mul_dd(x, p0);
+  float2 z = am_f2(unit ? x : zm.x, unit ? 0.0f : zm.y);
   if (act_gt_p(z.x + z.y, p1))
     return act_fac(act_one());
   if (!act_finite(z.x))
