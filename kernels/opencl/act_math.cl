@@ -760,6 +760,10 @@ AM_INLINE float am_mul_sigmoid(float x, float2 v) {
   float ah = neg ? v.x : -v.x;
   bool far = !(ah >= -250.0f);
   ah = far ? -250.0f : ah;
+  /* -|v|'s low part by a product, not by selects like ah's: on AVX2,
+   * LLVM's SLP vectorizer paired two such select chains into <2 x float>
+   * code, which stopped PoCL's loop vectorizer (v.y is finite wherever
+   * the result is not NaN: every caller's pair). */
   float al = v.y * (far ? 0.0f : (neg ? 1.0f : -1.0f));
   float kf = ami_exp_kf(ah);
   int k = convert_int(kf);
