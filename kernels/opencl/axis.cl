@@ -786,7 +786,97 @@ ACT_KERNEL(act_softmax_bwd, ACT_SOFTMAX_BWD_ARGS) {
   float hi = ACT_SMB_ON(k) ? pp_##hi.x : 0.0f;                                \
   float lo = pf_##hi ? pp_##hi.y : 0.0f
 #endif
-#define ACT_SMB_ON(k) (!mw || LOADU8(w, wb + (k)) != 0u)
+#define ACT_SMB_ON(k) (!mwc || LOADU8(w, wb + (k)) != 0u)
+
+/* The row kernel's loops are written once here and run twice over, in
+ * `if (mw)` with mwc a constant true and in its else with mwc false
+ * (ACT_SMB_VERSIONS): with has_where tested per element, the mask byte
+ * was a load under a condition, which AVX2 cannot vectorize (no masked
+ * byte loads; AVX-512 has them), so the loops ran scalar on AVX2 CPUs
+ * (PoCL on an AMD EPYC: softmax 0.05 -> 0.21 Gelem/s, log_softmax 0.008 -> 0.062,
+ * bench/RESULTS.md). */
+#define ACT_SMB_VERSIONS(LOOPS)                                               \
+  if (mw) {                                                                   \
+    const bool mwc = true;                                                    \
+    LOOPS                                                                     \
+  } else {                                                                    \
+    const bool mwc = false;                                                   \
+    LOOPS                                                                     \
+  }
+
+/* The eight terms from k (of S's sum, in float4 triple-float chains). */
+#if ACT_OP == ACT_OP_LOG_SOFTMAX
+#define ACT_SMB_LO8
+#else
+#define ACT_SMB_LO8                                                           \
+  float4 vc = act_f4(l0, l1, l2, l3), ve = act_f4(l4, l5, l6, l7);            \
+  ACT_T3X4_ADD(cx, cy, cz, vc);                                               \
+  ACT_T3X4_ADD(ex, ey, ez, ve);
+#endif
+#define ACT_SMB_SUM                                                           \
+  for (uint k = 0u; k < k8; k += 8u) {                                        \
+    ACT_SMB_TERM(k, h0, l0);                                                  \
+    ACT_SMB_TERM(k + 1u, h1, l1);                                             \
+    ACT_SMB_TERM(k + 2u, h2, l2);                                             \
+    ACT_SMB_TERM(k + 3u, h3, l3);                                             \
+    ACT_SMB_TERM(k + 4u, h4, l4);                                             \
+    ACT_SMB_TERM(k + 5u, h5, l5);                                             \
+    ACT_SMB_TERM(k + 6u, h6, l6);                                             \
+    ACT_SMB_TERM(k + 7u, h7, l7);                                             \
+    float4 va = act_f4(h0, h1, h2, h3), vb = act_f4(h4, h5, h6, h7);          \
+    ACT_T3X4_ADD(ax, ay, az, va);                                             \
+    ACT_T3X4_ADD(bx, by, bz, vb);                                             \
+    pa = pa + va;                                                             \
+    pb = pb + vb;                                                             \
+    ACT_SMB_LO8                                                               \
+  }                                                                           \
+  for (uint k = k8; k < nk; k++) {                                            \
+    ACT_SMB_TERM(k, hk, lk);                                                  \
+    ACT_T3_ADD_F(s0, s1, s2, hk);                                             \
+    ACT_T3_ADD_F(s0, s1, s2, lk);                                             \
+    ps = ps + hk;                                                             \
+  }
+
+/* dx[k] from S (sx, sy, sz; sh for log_softmax), g = dy[k], yv = y[k]. */
+#if ACT_OP == ACT_OP_LOG_SOFTMAX
+/* dy - e^y s */
+#define ACT_SMB_RES                                                           \
+  bool plain = !sfin || !act_finite(g) || !(yv > -100.0f) || !(yv <= 80.0f); \
+  float yc = plain ? 0.0f : yv;                                               \
+  float2 e = act_exp_dd2(yc, 0.0f);                                           \
+  float2 tt = am_dd_mul(e, sh);                                               \
+  float r0 = g, r1 = 0.0f, r2 = 0.0f;                                         \
+  ACT_T3_ADD_F(r0, r1, r2, -tt.x);                                            \
+  ACT_T3_ADD_F(r0, r1, r2, -tt.y);                                            \
+  float res = plain ? g - am_exp(yv) * sx : r0 + (r1 + r2);
+#else
+#if ACT_OP == ACT_OP_SOFTMIN
+#define ACT_SMB_SIGN -
+#else
+#define ACT_SMB_SIGN
+#endif
+/* y (dy - S): dy - S as a double-float, then one rounding */
+#define ACT_SMB_RES                                                           \
+  float r0 = g, r1 = 0.0f, r2 = 0.0f;                                         \
+  ACT_T3_ADD_F(r0, r1, r2, -sx);                                              \
+  ACT_T3_ADD_F(r0, r1, r2, -sy);                                              \
+  ACT_T3_ADD_F(r0, r1, r2, -sz);                                              \
+  bool fin = sfin && act_finite(g) && act_finite(r0);                         \
+  float2 d = am_fast_two_sum(fin ? r0 : 0.0f, fin ? r1 + r2 : 0.0f);          \
+  float dh = fin ? d.x : g - sx;                                              \
+  float2 pr = am_two_prod(yv, d.x);                                           \
+  float res = ACT_SMB_SIGN(                                                   \
+      (act_finite(dh) && act_finite(yv) && act_finite(pr.x))                  \
+          ? pr.x + fma(yv, d.y, pr.y)                                         \
+          : yv * dh);
+#endif
+#define ACT_SMB_OUT                                                           \
+  for (uint k = 0u; k < nk; k++) {                                            \
+    float g = LOAD(dy, db + k);                                               \
+    float yv = LOAD(y, yb + k);                                               \
+    ACT_SMB_RES                                                               \
+    STORE(dx, xb + k, ACT_SMB_ON(k) ? res : 0.0f);                            \
+  }
 
 /* A triple-float (s0, s1, s2) plus the float a, renormalised: as
  * act_t3_add_f, on floats. */
@@ -821,34 +911,9 @@ ACT_KERNEL(act_softmax_bwd_row, ACT_SOFTMAX_BWD_ARGS) {
   float4 cx = z4, cy = z4, cz = z4, ex = z4, ey = z4, ez = z4;
   float4 pa = z4, pb = z4; /* plain sums: S when it is not finite */
   uint k8 = nk & ~7u;
-  for (uint k = 0u; k < k8; k += 8u) {
-    ACT_SMB_TERM(k, h0, l0);
-    ACT_SMB_TERM(k + 1u, h1, l1);
-    ACT_SMB_TERM(k + 2u, h2, l2);
-    ACT_SMB_TERM(k + 3u, h3, l3);
-    ACT_SMB_TERM(k + 4u, h4, l4);
-    ACT_SMB_TERM(k + 5u, h5, l5);
-    ACT_SMB_TERM(k + 6u, h6, l6);
-    ACT_SMB_TERM(k + 7u, h7, l7);
-    float4 va = act_f4(h0, h1, h2, h3), vb = act_f4(h4, h5, h6, h7);
-    ACT_T3X4_ADD(ax, ay, az, va);
-    ACT_T3X4_ADD(bx, by, bz, vb);
-    pa = pa + va;
-    pb = pb + vb;
-#if ACT_OP != ACT_OP_LOG_SOFTMAX
-    float4 vc = act_f4(l0, l1, l2, l3), ve = act_f4(l4, l5, l6, l7);
-    ACT_T3X4_ADD(cx, cy, cz, vc);
-    ACT_T3X4_ADD(ex, ey, ez, ve);
-#endif
-  }
-  /* the tail and the 16 partial sums into one, in a fixed order */
+  /* the 16 partial sums and the tail, then into one, in a fixed order */
   float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, ps = 0.0f;
-  for (uint k = k8; k < nk; k++) {
-    ACT_SMB_TERM(k, hk, lk);
-    ACT_T3_ADD_F(s0, s1, s2, hk);
-    ACT_T3_ADD_F(s0, s1, s2, lk);
-    ps = ps + hk;
-  }
+  ACT_SMB_VERSIONS(ACT_SMB_SUM)
   pa = pa + pb;
   ps = ps + ((pa.x + pa.y) + (pa.z + pa.w));
   float4 S = act_f4(s0, s1, s2, 0.0f);
@@ -874,38 +939,7 @@ ACT_KERNEL(act_softmax_bwd_row, ACT_SOFTMAX_BWD_ARGS) {
 #if ACT_OP == ACT_OP_LOG_SOFTMAX
   float2 sh = am_fast_two_sum(sx, sy + sz);
 #endif
-  for (uint k = 0u; k < nk; k++) {
-    float g = LOAD(dy, db + k);
-    float yv = LOAD(y, yb + k);
-#if ACT_OP == ACT_OP_LOG_SOFTMAX
-    /* dy - e^y s */
-    bool plain = !sfin || !act_finite(g) || !(yv > -100.0f) || !(yv <= 80.0f);
-    float yc = plain ? 0.0f : yv;
-    float2 e = act_exp_dd2(yc, 0.0f);
-    float2 tt = am_dd_mul(e, sh);
-    float r0 = g, r1 = 0.0f, r2 = 0.0f;
-    ACT_T3_ADD_F(r0, r1, r2, -tt.x);
-    ACT_T3_ADD_F(r0, r1, r2, -tt.y);
-    float res = plain ? g - am_exp(yv) * sx : r0 + (r1 + r2);
-#else
-    /* y (dy - S): dy - S as a double-float, then one rounding */
-    float r0 = g, r1 = 0.0f, r2 = 0.0f;
-    ACT_T3_ADD_F(r0, r1, r2, -sx);
-    ACT_T3_ADD_F(r0, r1, r2, -sy);
-    ACT_T3_ADD_F(r0, r1, r2, -sz);
-    bool fin = sfin && act_finite(g) && act_finite(r0);
-    float2 d = am_fast_two_sum(fin ? r0 : 0.0f, fin ? r1 + r2 : 0.0f);
-    float dh = fin ? d.x : g - sx;
-    float2 pr = am_two_prod(yv, d.x);
-    float res = (act_finite(dh) && act_finite(yv) && act_finite(pr.x))
-                    ? pr.x + fma(yv, d.y, pr.y)
-                    : yv * dh;
-#if ACT_OP == ACT_OP_SOFTMIN
-    res = -res;
-#endif
-#endif
-    STORE(dx, xb + k, ACT_SMB_ON(k) ? res : 0.0f);
-  }
+  ACT_SMB_VERSIONS(ACT_SMB_OUT)
   ACT_ROWS_END
 }
 #endif
