@@ -793,8 +793,8 @@ ACT_KERNEL(act_softmax_bwd, ACT_SOFTMAX_BWD_ARGS) {
  * (ACT_SMB_VERSIONS): with has_where tested per element, the mask byte
  * was a load under a condition, which AVX2 cannot vectorize (no masked
  * byte loads; AVX-512 has them), so the loops ran scalar on AVX2 CPUs
- * (PoCL on an AMD EPYC: softmax 0.05 -> 0.21 Gelem/s, log_softmax 0.008 -> 0.062,
- * bench/RESULTS.md). */
+ * (PoCL on an AMD EPYC: softmax 0.05 -> 0.21 Gelem/s, log_softmax
+ * 0.008 -> 0.062; bench/RESULTS.md). */
 #define ACT_SMB_VERSIONS(LOOPS)                                               \
   if (mw) {                                                                   \
     const bool mwc = true;                                                    \

@@ -33,7 +33,6 @@
  * which lavapipe runs about 2x faster), in a 1-D launch or a 2-D one
  * where one dimension cannot hold them all. In OpenCL through ACT_ITEMS
  * (the prelude), whose whole work-groups run without the bounds test. */
-#ifdef ACT_OPENCL
 #define ACT_ELTWISE_ONE(i)                                                    \
   {                                                                           \
     float v_ = LOAD(x, xoff + (i));                                           \
@@ -41,21 +40,17 @@
   }
 ACT_KERNEL(act_eltwise, ACT_ELTWISE_ARGS) {
   ACT_ELTWISE_PARAMS;
+#ifdef ACT_OPENCL
   ACT_ITEMS(n, ACT_ELTWISE_ONE)
-}
 #else
-ACT_KERNEL(act_eltwise, ACT_ELTWISE_ARGS) {
-  ACT_ELTWISE_PARAMS;
   uint i0 = ACT_LINEAR_ID() * ACT_ELTWISE_PER;
   for (uint k = 0u; k < ACT_ELTWISE_PER; k++) {
     uint i = i0 + k;
-    if (i < n) {
-      float v = LOAD(x, xoff + i);
-      STORE(y, yoff + i, ACT_ELT1(v));
-    }
+    if (i < n)
+      ACT_ELTWISE_ONE(i)
   }
-}
 #endif
+}
 
 /* act_eltwise over whole vectors of four elements, the plan's choice
  * where limits.eltwise_vec4 is set (Vulkan) for n, xoff and yoff
