@@ -508,10 +508,14 @@ ACT_API act_status_t act_reference_backward(const act_op_desc_t *desc,
 
 /*
  * A custom op is an element-wise op y = f(x; p0..p3) written by the user
- * as source text in a small subset of OpenCL C (kernels/opencl/README.md,
- * "Custom ops": float/int/bool scalars, if/for/while, the user's own
- * functions and an allow-list of math built-ins; no pointers, arrays,
- * recursion or work-item functions), optionally with its derivative. Once
+ * as source text in a small subset of OpenCL C (docs/custom-ops.md:
+ * float/int/bool scalars, if/for/while, the user's own functions and an
+ * allow-list of math built-ins; no pointers, arrays, recursion or
+ * work-item functions). Its derivative is derived from the source
+ * (forward mode on the checked source, jax's conventions at kinks) unless
+ * one is given; a source the derivation cannot handle (an assignment
+ * inside an expression, a float update in a for loop's step) still
+ * registers, and backward then returns ACT_UNSUPPORTED saying why. Once
  * registered it works wherever a built-in element-wise op does:
  * act_op_info, act_op_lookup, descriptors and parameters by name,
  * act_forward / act_backward (and _host), the reference, on f32/f16/bf16,
@@ -545,7 +549,7 @@ typedef struct act_custom_desc {
   const char *source_name; /* file name for messages; default "<custom>" */
   const char *forward;     /* float FN(float x, float p0, ...): default name */
   const char *derivative;  /* float FN(float x, float p0, ...) = df/dx;
-                              default NULL: no backward */
+                              default NULL: derived from forward */
   int nparams;             /* 0..ACT_MAX_PARAMS; default 0 */
   const char *param_names[ACT_MAX_PARAMS];  /* required for each param */
   double param_defaults[ACT_MAX_PARAMS];    /* default 0; NaN: required */
@@ -562,11 +566,20 @@ ACT_API act_status_t act_custom_register(const act_custom_desc_t *desc,
                                          act_op_t *op);
 
 /*
- * Registers the custom ops a source file declares with annotation lines
- *   // actkit: op NAME(PARAM = DEFAULT, ...) [forward FN] [derivative FN]
- * (forward defaults to NAME; without derivative, no backward). Every op of
- * the file is registered, or none. Up to cap ids go to ops (may be NULL
- * with cap 0); *count (may be NULL) receives how many the file declares.
+ * Registers the custom ops of a source file:
+ * - each annotation line
+ *     // actkit: op NAME(PARAM = DEFAULT, ...) [forward FN] [derivative FN]
+ *   declares op NAME (forward defaults to NAME; without derivative, the
+ *   derivative is derived);
+ * - each other function `float NAME(float x, float p...)` - first
+ *   parameter named x, all float - that no other function of the file
+ *   calls and no annotation names is op NAME too, with parameters p...
+ *   (default 0) and a derived derivative. Functions called by others are
+ *   helpers.
+ * Every op of the file is registered, or none (at most 16 a file). Up to
+ * cap ids go to ops (may be NULL with cap 0), in the order above (the
+ * annotations first, then the plain functions in source order); *count
+ * (may be NULL) receives how many the file declares.
  */
 ACT_API act_status_t act_custom_register_file(const char *path,
                                               act_op_t *ops, size_t cap,

@@ -146,6 +146,22 @@ for dev in cpu $($actc devices | grep -oE '(opencl|vulkan):[0-9]+' | sort -u); d
   $actc run swish_beta --custom "$ex" --device "$dev" --values 0.5 >"$tmp/cr" 2>&1 &&
     grep -qE '^0\.3112' "$tmp/cr" && ok || bad "run --custom on $dev: $(cat "$tmp/cr")"
 done
+# A plain function (no annotation, no derivative): an op named after it,
+# its gradient derived, forward and backward on every device.
+px="$(cd "$(dirname "$0")/.." && pwd)/examples/custom_plain.cl"
+expect_out "$(printf '%s\n' 0.104993582 0.25 0.786447704)" \
+  $actc run penalized_tanh --custom "$px" --device cpu --param a=0.25 --backward --values -1,0,0.5 --dy 1,1,1
+for dev in $($actc devices | grep -oE '(opencl|vulkan):[0-9]+' | sort -u); do
+  $actc run penalized_tanh --custom "$px" --device "$dev" --param a=0.25 --backward \
+    --values -1,0,0.5 --dy 1,1,1 >"$tmp/pb" 2>&1 &&
+    [ "$(tr '\n' ' ' <"$tmp/pb" | grep -cE '^0\.10499[0-9]* 0\.25 0\.78644[0-9]* $')" = 1 ] && ok ||
+    bad "run --custom --backward (derived) on $dev: $(cat "$tmp/pb")"
+  $actc verify --custom "$px" --device "$dev" >"$tmp/pv" 2>&1 &&
+    grep -q "PASS" "$tmp/pv" && grep -q "penalized_tanh (backward)" "$tmp/pv" && ok ||
+    bad "verify --custom (derived) on $dev: $(cat "$tmp/pv")"
+done
+printf 'float f(float v) { return v; }\n' >"$tmp/noop.cl"
+expect_err 1 "declares no op" $actc run --custom "$tmp/noop.cl" --values 1
 printf '// actkit: op typo_op\nfloat typo_op(float x) {\n  return x * sigmoid(x)\n}\n' >"$tmp/typo.cl"
 expect_err 1 "typo.cl:4:1: error: expected ';'" $actc run typo_op --custom "$tmp/typo.cl" --values 1
 printf '// actkit: op relu\nfloat relu(float x) { return x; }\n' >"$tmp/shadow.cl"

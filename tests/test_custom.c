@@ -13,8 +13,8 @@
  * zero). Then the errors a user can act on: a typo's line and column, each
  * refused construct named (pointers, arrays, recursion, forbidden
  * built-ins, preprocessor, vector types, goto), names that shadow a
- * built-in op or alias, duplicates, bad names and signatures, no
- * derivative, NULL arguments; threads registering and using ops at once.
+ * built-in op or alias, duplicates, bad names and signatures, a source
+ * whose derivative cannot be derived, NULL arguments; threads registering and using ops at once.
  * Finally a second process (this program
  * with --child) finds every compiled program in the on-disk cache: on
  * OpenCL it builds nothing; on Vulkan it runs no glslang compile (the
@@ -119,11 +119,55 @@ static const char mixed_src[] =
     "         (sin(x) * sin(x) + cos(x) * cos(x)) * 0.0f + atan(a) * 0.0f;\n"
     "}\n";
 
+/* Plain functions, as users write them: no annotation, no derivative.
+ * Each function of x that no other calls is an op (mix2 is a helper: it
+ * is called, and its first parameter is not x); their derivatives are
+ * derived. Together they use every built-in with a derivative rule, for,
+ * while, continue, if, ?:, every compound assignment, and a helper taking
+ * two floats and an int. trig's terms all increase with x (no
+ * cancellation in f'); arguments are clamped where float would overflow
+ * and double would not (an overflow is the source's own business). */
+static const char plain_src[] =
+    "float mish_p(float x) { return x * tanh(softplus(x)); }\n"
+    "float gelu_p(float x) { return 0.5f * x * (1.0f + erf(x * "
+    "0.707106781f)); }\n"
+    "float mix2(float a, float b, int k) { return a * b + k * a; }\n"
+    "float flow(float x, float s) {\n"
+    "  float t = clamp(x, -8.0f, 8.0f);\n"
+    "  float y = 1.0f, acc = 0.0f;\n"
+    "  for (int i = 0; i < 3; i++) { y *= t; acc += y; }\n"
+    "  acc -= 0.5f * t;\n"
+    "  acc /= 1.0f + t * t;\n"
+    "  int i = 0;\n"
+    "  while (i < 4) {\n"
+    "    i++;\n"
+    "    if (i == 2)\n"
+    "      continue;\n"
+    "    acc += i > 2 ? t * t : -t;\n"
+    "  }\n"
+    "  return acc + mix2(t, s * t, 2) + mix2(s, t, 1);\n"
+    "}\n"
+    "float kinks(float x) {\n"
+    "  return fmax(x, 0.0f) + fabs(x) + (x > 1.0f ? x : 1.0f) +\n"
+    "         0.125f * floor(x) +\n"
+    "         clamp(x, -2.0f, 2.0f);\n"
+    "}\n"
+    "float trig(float x) {\n"
+    "  float c = clamp(x, -1.5f, 1.5f);\n"
+    "  return sin(c) + atan(x) + sinh(c) + cos(c - 1.5f) + cosh(c + 2.0f) +\n"
+    "         rsqrt(4.0f - c) + log1p(c + 2.0f) + log(2.0f + c) - expm1(-c) +\n"
+    "         exp(c) - erfc(c) + pow(2.0f + c, 1.5f) + copysign(c, x + 3.0f) +\n"
+    "         fma(c, 0.5f, c) + fmin(c, 1.0f) + fmax(c, -1.0f) + floor(c) +\n"
+    "         ceil(c) + 40.0f;\n"
+    "}\n";
+
 typedef struct {
   const char *name;
   act_op_t op;
   bool deriv;
   double (*exact)(double x, const double *p); /* closed form, or NULL */
+  double (*dexact)(double x, const double *p); /* f', or NULL */
+  const char *params; /* more parameters for the device sweep, or NULL */
 } custom_t;
 
 static double exact_scaled_tanh(double x, const double *p) {
@@ -138,6 +182,11 @@ static double exact_brelu(double x, const double *p) {
 static double exact_gelu(double x, const double *p) {
   (void)p;
   return 0.5 * x * erfc(-x / sqrt(2.0));
+}
+static const double PI = 3.14159265358979323846;
+static double dexact_gelu(double x, const double *p) {
+  (void)p;
+  return 0.5 * erfc(-x / sqrt(2.0)) + x * exp(-0.5 * x * x) / sqrt(2 * PI);
 }
 static double exact_taylor(double x, const double *p) {
   (void)p;
@@ -162,14 +211,73 @@ static double exact_mixed(double x, const double *p) {
          fmax(x, -2) + fmin(fmax(x, -5), 5);
 }
 
-#define NOPS 6
+static double sp(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
+static double sig(double x) { return 1.0 / (1.0 + exp(-x)); }
+static double exact_mish(double x, const double *p) {
+  (void)p;
+  return x * tanh(sp(x));
+}
+static double dexact_mish(double x, const double *p) {
+  (void)p;
+  double t = tanh(sp(x));
+  return t + x * (1 - t * t) * sig(x);
+}
+static const double gelu_c = 0.707106781; /* the source's literal */
+static double exact_gelu_p(double x, const double *p) {
+  (void)p;
+  return 0.5 * x * (1 + erf(x * gelu_c));
+}
+static double dexact_gelu_p(double x, const double *p) {
+  (void)p;
+  return 0.5 * (1 + erf(x * gelu_c)) +
+         x * gelu_c / sqrt(PI) * exp(-x * x * gelu_c * gelu_c);
+}
+static double exact_flow(double x, const double *p) {
+  double t = fmin(fmax(x, -8), 8), s = p[0];
+  return (0.5 * t + t * t + t * t * t) / (1 + t * t) + 2 * t * t - t +
+         s * t * t + 2 * t + s * t + s;
+}
+static double dexact_flow(double x, const double *p) {
+  if (fabs(x) > 8)
+    return 0;
+  double t = x, s = p[0], q = 1 + t * t;
+  return ((0.5 + 2 * t + 3 * t * t) * q - (0.5 * t + t * t + t * t * t) * 2 * t) /
+             (q * q) +
+         4 * t - 1 + 2 * s * t + 2 + s;
+}
+static double exact_kinks(double x, const double *p) {
+  (void)p;
+  return fmax(x, 0) + fabs(x) + (x > 1 ? x : 1) + 0.125 * floor(x) +
+         fmin(fmax(x, -2), 2);
+}
+/* away from the kinks (0, 1, +-2 and the integers) */
+static double dexact_kinks(double x, const double *p) {
+  (void)p;
+  return (x > 0) + (x > 0 ? 1 : -1) + (x > 1) + (fabs(x) < 2);
+}
+static double exact_trig(double x, const double *p) {
+  (void)p;
+  double c = fmin(fmax(x, -1.5), 1.5);
+  return sin(c) + atan(x) + sinh(c) + cos(c - 1.5) + cosh(c + 2) +
+         1 / sqrt(4 - c) + log1p(c + 2) + log(2 + c) - expm1(-c) + exp(c) -
+         erfc(c) + pow(2 + c, 1.5) + copysign(c, x + 3) + fma(c, 0.5, c) +
+         fmin(c, 1) + fmax(c, -1) + floor(c) + ceil(c) + 40;
+}
+
+#define NOPS 11
 static custom_t ops[NOPS] = {
-    {"scaled_tanh", 0, true, exact_scaled_tanh},
-    {"swish_beta", 0, true, exact_swish},
-    {"brelu", 0, true, exact_brelu},
-    {"gelu_loop", 0, false, exact_gelu},
-    {"exp_taylor", 0, true, exact_taylor},
-    {"mixed", 0, false, exact_mixed},
+    {"scaled_tanh", 0, true, exact_scaled_tanh, NULL, NULL},
+    {"swish_beta", 0, true, exact_swish, NULL, "beta=1.702"},
+    {"brelu", 0, true, exact_brelu, NULL, "cap=1"},
+    /* the rest without a derivative in their source: derived */
+    {"gelu_loop", 0, true, exact_gelu, dexact_gelu, NULL},
+    {"exp_taylor", 0, true, exact_taylor, NULL, NULL},
+    {"mixed", 0, true, exact_mixed, NULL, NULL},
+    {"mish_p", 0, true, exact_mish, dexact_mish, NULL},
+    {"gelu_p", 0, true, exact_gelu_p, dexact_gelu_p, NULL},
+    {"flow", 0, true, exact_flow, dexact_flow, "s=1.5"},
+    {"kinks", 0, true, exact_kinks, dexact_kinks, NULL},
+    {"trig", 0, true, exact_trig, NULL, NULL},
 };
 
 static act_status_t reg(const char *name, const char *src, const char *file,
@@ -211,6 +319,22 @@ static void register_all(void) {
                "exp_taylor_grad", 0, NULL, NULL, &ops[4].op));
   CHECK_OK(reg("mixed", mixed_src, "mixed.cl", NULL, NULL, 0, NULL, NULL,
                &ops[5].op));
+  act_op_t plain[8];
+  CHECK_OK(act_custom_register_source(plain_src, "plain.cl", plain, 8, &n));
+  CHECK(n == 5, "plain.cl declares %zu ops (want 5: mix2 is a helper)", n);
+  for (size_t i = 0; i < n && i < 5; i++) {
+    ops[6 + i].op = plain[i];
+    CHECK(strcmp(act_op_info(plain[i])->name, ops[6 + i].name) == 0,
+          "plain op %zu is %s, want %s", i, act_op_info(plain[i])->name,
+          ops[6 + i].name);
+  }
+  act_op_t op;
+  CHECK(act_op_lookup("mix2", &op) == ACT_UNKNOWN_OP, "the helper mix2 "
+        "became an op");
+  const act_op_info_t *fi = act_op_info(ops[8].op);
+  CHECK(fi && fi->nparams == 1 && strcmp(fi->params[0].name, "s") == 0 &&
+            fi->params[0].default_value == 0.0,
+        "flow's parameter: s = 0");
 }
 
 /* The reference against each op's closed form (f32 results: 2 ulp, as
@@ -247,6 +371,122 @@ static void check_reference(void) {
   }
   free(x);
   free(y);
+}
+
+/* One element of op k's reference backward (dy = 1) at x, under params. */
+static float ref_grad(act_op_desc_t *d, float x) {
+  float g = 1.0f, dx = NAN;
+  int64_t dims[1] = {1};
+  act_arg_t a[3] = {{ACT_ARG_X, act_tensor_make(ACT_F32, 1, dims, &x)},
+                    {ACT_ARG_DY, act_tensor_make(ACT_F32, 1, dims, &g)},
+                    {ACT_ARG_DX, act_tensor_make(ACT_F32, 1, dims, &dx)}};
+  act_status_t st = act_reference_backward(d, 3, a);
+  CHECK(st == ACT_OK, "reference backward %s(%g): %s",
+        act_op_info(act_op_desc_op(d))->name, x, act_last_error());
+  return dx;
+}
+
+/* The reference's derivatives, hand-written or derived, against central
+ * differences of the forward in double (1e-6 relative, at points 0.0377
+ * or more from every kink and jump of these ops) and against the closed
+ * form f' where there is one (2 ulp). */
+static void check_derivatives(void) {
+  for (int k = 0; k < NOPS; k++)
+    for (int withp = 0; withp < (ops[k].params ? 2 : 1); withp++) {
+      act_op_desc_t *d;
+      const char *pr = withp ? ops[k].params : "";
+      if (act_test_desc(ops[k].name, pr, &d)) {
+        CHECK(false, "desc %s(%s): %s", ops[k].name, pr, act_last_error());
+        continue;
+      }
+      const act_op_info_t *info = act_op_info(ops[k].op);
+      double p[ACT_MAX_PARAMS] = {0};
+      for (int i = 0; i < info->nparams; i++)
+        CHECK_OK(act_op_desc_get_param(d, info->params[i].name, &p[i]));
+      int bad = 0;
+      for (int i = 0; i <= 120; i++) {
+        float x = (float)(-6.0377 + 0.1 * i);
+        float g = ref_grad(d, x);
+        double h = 1e-5 * fmax(1.0, fabs(x));
+        double fd = (act__custom_eval(ops[k].op, 0, p, x + h) -
+                     act__custom_eval(ops[k].op, 0, p, x - h)) / (2 * h);
+        if (!(fabs(g - fd) <= 1e-6 * fmax(1.0, fabs(fd))) && bad++ < 3)
+          CHECK(false, "%s(%s)'(%.9g) = %.9g, central difference %.9g",
+                ops[k].name, pr, x, g, fd);
+        if (ops[k].dexact) {
+          float r = (float)ops[k].dexact(x, p);
+          if (act_ulp_error(ACT_F32, g, r) > 2 && fabs(g - r) > 1e-12 &&
+              bad++ < 3)
+            CHECK(false, "%s(%s)'(%.9g) = %.9g, closed form %.9g",
+                  ops[k].name, pr, x, g, r);
+        }
+      }
+      CHECK(isnan(ref_grad(d, NAN)), "%s'(NaN) is a number", ops[k].name);
+      act_op_desc_destroy(d);
+    }
+}
+
+/* jax's conventions where a derived derivative has a choice (kinks: fmax
+ * at a tie halves, fabs'(0) = 1, the branch selected, floor' = 0, clamp
+ * at its ends halves; sqrt'(0) = inf); a hand-written derivative beats a
+ * derived one; an annotated op and a plain one in one file. */
+static void check_conventions(void) {
+  act_op_desc_t *d;
+  CHECK_OK(act_op_desc_create(ops[9].op, &d));
+  static const float xs[] = {0.0f, -0.0f, 1.0f, 2.0f, -2.0f, 0.5f, -0.5f};
+  static const float want[] = {2.5f, 2.5f, 3.0f, 3.5f, -0.5f, 3.0f, 0.0f};
+  for (size_t i = 0; i < sizeof xs / sizeof *xs; i++) {
+    float g = ref_grad(d, xs[i]);
+    CHECK(g == want[i], "kinks'(%g) = %g, want %g", xs[i], g, want[i]);
+  }
+  act_op_desc_destroy(d);
+  act_op_t op[4];
+  size_t n = 0;
+  CHECK_OK(act_custom_register_source(
+      "float sqrt_abs(float x) { return sqrt(fabs(x)); }\n", "sq.cl", op, 4,
+      &n));
+  CHECK_OK(act_op_desc_create(op[0], &d));
+  float g = ref_grad(d, 0.0f);
+  CHECK(isinf(g) && g > 0, "sqrt(|x|)'(0) = %g, want +inf (jax)", g);
+  act_op_desc_destroy(d);
+  static const char hand[] =
+      "// actkit: op hand_d(k = 2) derivative hand_d_grad\n"
+      "float hand_d(float x, float k) { return k * x; }\n"
+      "float hand_d_grad(float x, float k) { return 42.0f; }\n"
+      "float also_plain(float x) { return x * x * x; }\n";
+  CHECK_OK(act_custom_register_source(hand, "hand.cl", op, 4, &n));
+  CHECK(n == 2, "hand.cl: %zu ops, want 2 (hand_d, also_plain)", n);
+  act_op_t none;
+  CHECK(act_op_lookup("hand_d_grad", &none) == ACT_UNKNOWN_OP,
+        "the annotation's derivative became an op");
+  CHECK_OK(act_op_desc_create(op[0], &d));
+  double k = 0;
+  CHECK_OK(act_op_desc_get_param(d, "k", &k));
+  CHECK(k == 2.0, "hand_d's k = %g, want the annotation's 2", k);
+  g = ref_grad(d, 1.0f);
+  CHECK(g == 42.0f, "hand_d' = %g: the hand-written derivative lost", g);
+  act_op_desc_destroy(d);
+  CHECK_OK(act_op_desc_create(op[1], &d));
+  g = ref_grad(d, 2.0f);
+  CHECK(g == 12.0f, "also_plain'(2) = %g, want 12", g);
+  act_op_desc_destroy(d);
+  /* refused by the derivation, with the construct named */
+  CHECK_OK(act_custom_register_source(
+      "float step_op(float x) {\n  float t = 0.0f;\n"
+      "  for (int i = 0; i < 2; t += x) { i++; }\n  return t;\n}\n",
+      "step.cl", op, 4, &n));
+  CHECK_OK(act_op_desc_create(op[0], &d));
+  float x = 1, y = 0, dy = 1;
+  int64_t dims[1] = {1};
+  act_arg_t b[3] = {{ACT_ARG_X, act_tensor_make(ACT_F32, 1, dims, &x)},
+                    {ACT_ARG_DY, act_tensor_make(ACT_F32, 1, dims, &dy)},
+                    {ACT_ARG_DX, act_tensor_make(ACT_F32, 1, dims, &y)}};
+  act_status_t st = act_reference_backward(d, 3, b);
+  CHECK(st == ACT_UNSUPPORTED && strstr(act_last_error(), "step.cl:3:") &&
+            strstr(act_last_error(), "for loop's step"),
+        "a float update in a for step: %s %s", act_status_name(st),
+        act_last_error());
+  act_op_desc_destroy(d);
 }
 
 /* Max ulp error and elements outside the bound over the sweep, forward
@@ -330,10 +570,8 @@ static void check_all(act_context_t *ctx, const char *dev) {
     for (int t = 0; t < 3; t++)
       for (int bwd = 0; bwd < (ops[k].deriv ? 2 : 1); bwd++) {
         check_device(ctx, dev, k, dts[t], bwd, "", sx, n);
-        if (k == 1 && t == 0)
-          check_device(ctx, dev, k, dts[t], bwd, "beta=1.702", sx, n);
-        if (k == 2 && t == 0)
-          check_device(ctx, dev, k, dts[t], bwd, "cap=1", sx, n);
+        if (ops[k].params && t == 0)
+          check_device(ctx, dev, k, dts[t], bwd, ops[k].params, sx, n);
       }
   free(sx);
 }
@@ -468,10 +706,11 @@ static void check_errors(void) {
         act_status_name(st));
   CHECK(act_op_lookup("ok_one", &op) == ACT_UNKNOWN_OP, "a file whose "
         "second op failed registered its first");
-  st = act_custom_register_source("float f(float x) { return x; }", "n.cl",
+  st = act_custom_register_source("float f(float v) { return v; }", "n.cl",
                                   NULL, 0, NULL);
-  CHECK(st == ACT_INVALID_ARGUMENT, "a file without annotation: %s",
-        act_status_name(st));
+  CHECK(st == ACT_INVALID_ARGUMENT && strstr(act_last_error(), "no op"),
+        "a file with no op (no annotation, no function of x): %s %s",
+        act_status_name(st), act_last_error());
 }
 
 /* Parameters, lookup, no derivative, callbacks. */
@@ -508,17 +747,31 @@ static void check_api(void) {
   CHECK(act_ulp_error(ACT_F32, y[2], 2.0 / (1.0 + exp(-5.0))) <= 1,
         "swish_beta(2; 2.5) = %.9g", y[2]);
   act_op_desc_destroy(d);
-  /* no derivative */
-  CHECK_OK(act_op_desc_create(ops[3].op, &d));
+  /* no derivative: a source automatic differentiation refuses (a float
+   * assignment inside an expression) registers, and its backward says
+   * why it has none */
+  act_op_t nod;
+  CHECK_OK(reg("no_deriv", "float f(float x) {\n  float y = 0.0f;\n"
+               "  float z = (y = x) * 2.0f;\n  return z + y;\n}\n",
+               "nod.cl", "f", NULL, 0, NULL, NULL, &nod));
+  CHECK_OK(act_op_desc_create(nod, &d));
   float g[3] = {1, 1, 1};
   act_arg_t b[3] = {{ACT_ARG_X, act_tensor_make(ACT_F32, 1, dims, x)},
                     {ACT_ARG_DY, act_tensor_make(ACT_F32, 1, dims, g)},
                     {ACT_ARG_DX, act_tensor_make(ACT_F32, 1, dims, y)}};
   act_status_t st = act_reference_backward(d, 3, b);
-  CHECK(st == ACT_UNSUPPORTED && strstr(act_last_error(), "gelu_loop") &&
-            strstr(act_last_error(), "no derivative"),
+  CHECK(st == ACT_UNSUPPORTED && strstr(act_last_error(), "no_deriv") &&
+            strstr(act_last_error(), "no derivative") &&
+            strstr(act_last_error(), "nod.cl:3:") &&
+            strstr(act_last_error(), "++/-- inside an expression"),
         "backward without a derivative: %s %s", act_status_name(st),
         act_last_error());
+  b[2].tensor.data = y2;
+  a[1].tensor.data = y2;
+  CHECK_OK(act_reference_forward(d, 2, a));
+  CHECK(y2[1] == 1.5f, "no_deriv forward(0.5) = %g", y2[1]);
+  a[1].tensor.data = y;
+  b[2].tensor.data = y;
   act_op_desc_destroy(d);
   /* callbacks override the evaluator in the reference */
   act_custom_desc_t cd;
@@ -644,6 +897,8 @@ int main(int argc, char **argv) {
     return child(argv[2]);
   register_all();
   check_reference();
+  check_derivatives();
+  check_conventions();
   check_errors();
   check_api();
   check_threads();

@@ -1,7 +1,9 @@
 /*
- * test_seed.c - the published examples of peer frameworks (SPEC 6).
+ * test_seed.c - the published examples of peer frameworks
+ * (docs/accuracy.md, "Published examples").
  *
- * Reads vectors/seed_examples.tsv (path in argv[1]) and runs every row
+ * Reads tests/data/seed_examples.tsv (path in argv[1]; tests/data/README.md
+ * says where each row comes from) and runs every row
  * through act_reference_forward with the row's op, dtype, shape and
  * parameters. Columns: source, op, dtype, shape ("7", "2,3"), params
  * ("negative_slope=0.5", "preset=axon", "axis=0,keepdims=1"; may be empty),

@@ -821,7 +821,7 @@ static const char usage_verify[] =
     "  --device D   the device to check (default auto)\n"
     "  --dtype T    f32, f16 or bf16 (repeatable; default all three)\n"
     "  --custom F   load the custom ops file F declares, and check them\n"
-    "               (forward, and backward when F gives a derivative)\n"
+    "               (forward, and backward: given or derived)\n"
     "               against the reference's double evaluation of the same\n"
     "               source, within |y - r| <= 16 ulp (f32) or 2 ulp (f16,\n"
     "               bf16) of r, or 2^-22 near zero (actkit.h,\n"

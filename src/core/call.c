@@ -382,8 +382,9 @@ act_status_t act__call_prepare_bwd(const act_op_desc_t *desc, size_t nargs,
     return act__fail(ACT_UNSUPPORTED, "one_hot has no gradient (its input "
                      "is integer indices): no backward");
   if (act__op_is_custom(desc->op) && !act__custom_has_derivative(desc->op, 0))
-    return act__fail(ACT_UNSUPPORTED, "custom op '%s' has no derivative: no "
-                     "backward", op);
+    return act__fail(ACT_UNSUPPORTED, "custom op '%s' has no derivative "
+                     "(%s): no backward", op,
+                     act__custom_no_derivative(desc->op));
   char who[64];
   snprintf(who, sizeof who, "%s backward", op);
   const act_tensor_t *arg[ACT_ARG_COUNT] = {0};

@@ -25,6 +25,8 @@ typedef struct {
   char formula[160];
   act__cl_t *prog;
   int fwd, dfn; /* function indices; dfn -1: no derivative */
+  bool derived; /* dfn made by act__cl_derive */
+  char noderiv[320]; /* why there is none, when dfn is -1 */
   act_custom_fn_t ref_f, ref_d;
   void *user;
   char *device; /* act__custom_device_source */
@@ -77,6 +79,11 @@ const char *act__custom_device_source(int op) {
 bool act__custom_has_derivative(int op, int device) {
   act__custom_t *c = act__custom_get(op);
   return c && (c->dfn >= 0 || (!device && c->ref_d));
+}
+
+const char *act__custom_no_derivative(int op) {
+  act__custom_t *c = act__custom_get(op);
+  return c && c->noderiv[0] ? c->noderiv : "its source has none";
 }
 
 double act__custom_eval(int op, int deriv, const double *p, double x) {
@@ -186,6 +193,19 @@ static act_status_t act__custom_make(const act_custom_desc_t *d,
                                       "forward")) &&
            c->dfn >= 0)
     st = act__cl_check_entry(c->prog, c->dfn, d->nparams, "derivative");
+  if (!st && c->dfn < 0) {
+    /* No derivative given: derive one. A source it cannot differentiate
+     * still registers; backward then says why it has no derivative. */
+    act_status_t ds = act__cl_derive(c->prog, c->fwd, d->name, &c->dfn);
+    if (ds == ACT_OK) {
+      c->derived = true;
+    } else if (ds == ACT_OUT_OF_MEMORY) {
+      st = ds;
+    } else {
+      snprintf(c->noderiv, sizeof c->noderiv, "%s", act_last_error());
+      act__clear_error();
+    }
+  }
   char *text = NULL;
   if (!st)
     st = act__cl_emit(c->prog, &text);
@@ -202,8 +222,9 @@ static act_status_t act__custom_make(const act_custom_desc_t *d,
       snprintf(call[k], sizeof call[k], "am_nan()");
       continue;
     }
-    int n = snprintf(call[k], sizeof call[k], "u_%s(x", k ? d->derivative
-                                                          : fwd);
+    char fname[80];
+    act__cl_device_name(c->prog, fn, fname, sizeof fname);
+    int n = snprintf(call[k], sizeof call[k], "%s(x", fname);
     for (int i = 0; i < d->nparams; i++)
       n += snprintf(call[k] + n, sizeof call[k] - (size_t)n, ", %s",
                     args[i]);
@@ -241,7 +262,9 @@ static act_status_t act__custom_make(const act_custom_desc_t *d,
                     d->param_names[i]);
     if (n < (int)sizeof c->formula)
       snprintf(c->formula + n, sizeof c->formula - (size_t)n, ") from %s%s",
-               file, c->dfn >= 0 || d->ref_derivative ? "" : " (no derivative)");
+               file, c->derived ? " (derivative derived)"
+                     : c->dfn >= 0 || d->ref_derivative ? ""
+                                                        : " (no derivative)");
   }
   c->info.formula = c->formula;
   c->ref_f = d->ref_forward;
@@ -395,6 +418,61 @@ static act_status_t ann_parse(ann_t *a, const char *p, act_custom_desc_t *d,
   return ACT_OK;
 }
 
+/* The source's plain ops (actkit.h, act_custom_register_source): each
+ * function `float NAME(float x, float p...)` that no other function calls
+ * and no annotation names, added to d[*n...] with parameters p... (default
+ * 0). */
+static act_status_t act__plain_ops(const char *source, const char *file,
+                                   act_custom_desc_t *d, char (*store)[8][64],
+                                   size_t *n, size_t maxn) {
+  act__cl_t *prog;
+  act_status_t st = act__cl_parse(source, file, &prog);
+  if (st)
+    return st;
+  size_t nann = *n;
+  int nf = act__cl_nfuncs(prog);
+  for (int fn = 0; fn < nf && !st; fn++) {
+    const char *names[8];
+    int np;
+    const char *fname = act__cl_fname(prog, fn);
+    if (!act__cl_plain_op(prog, fn, &np, names))
+      continue;
+    bool named = false;
+    for (size_t i = 0; i < nann && !named; i++)
+      named = strcmp(d[i].name, fname) == 0 ||
+              (d[i].forward && strcmp(d[i].forward, fname) == 0) ||
+              (d[i].derivative && strcmp(d[i].derivative, fname) == 0);
+    if (named)
+      continue;
+    if (*n == maxn) {
+      st = act__fail(ACT_INVALID_ARGUMENT, "%s: too many ops in one file "
+                     "(at most %zu)", file, maxn);
+      break;
+    }
+    if (np > ACT_MAX_PARAMS) {
+      st = act__fail(ACT_INVALID_ARGUMENT, "%s: custom op '%s' has %d "
+                     "parameters after x (at most %d)", file, fname, np,
+                     ACT_MAX_PARAMS);
+      break;
+    }
+    act_custom_desc_t *e = &d[*n];
+    char (*sv)[64] = store[*n];
+    snprintf(sv[0], 64, "%s", fname);
+    e->name = e->forward = sv[0];
+    e->nparams = np;
+    for (int i = 0; i < np; i++) {
+      snprintf(sv[1 + i], 64, "%s", names[i]);
+      e->param_names[i] = sv[1 + i];
+      e->param_defaults[i] = 0.0;
+    }
+    e->source = source;
+    e->source_name = file;
+    (*n)++;
+  }
+  act__cl_free(prog);
+  return st;
+}
+
 act_status_t act_custom_register_source(const char *source,
                                         const char *source_name,
                                         act_op_t *ops, size_t cap,
@@ -435,10 +513,13 @@ act_status_t act_custom_register_source(const char *source,
     p = eol + 1;
     a.line++;
   }
+  if (!st)
+    st = act__plain_ops(source, a.file, d, store, &n, MAXN);
   if (!st && n == 0)
-    st = act__fail(ACT_INVALID_ARGUMENT, "%s declares no op (a line "
-                   "`// actkit: op NAME(PARAM = DEFAULT, ...) forward FN "
-                   "derivative FN` is needed)", a.file);
+    st = act__fail(ACT_INVALID_ARGUMENT, "%s declares no op: define `float "
+                   "NAME(float x, ...)` (a function no other calls), or "
+                   "annotate one with `// actkit: op NAME(PARAM = DEFAULT, "
+                   "...) forward FN derivative FN`", a.file);
   for (size_t i = 0; !st && i < n; i++)
     st = act__custom_make(&d[i], &cs[i]);
   act__c_locale_leave(old);

@@ -31,9 +31,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What a user's source may have. */
 #define ACT__CL_MAX_FUNCS 32
 #define ACT__CL_MAX_LOCALS 64
 #define ACT__CL_MAX_ARGS 8
+/* Room for what act__cl_derive adds: a jvp function per user function
+ * (twice the parameters: each float one with its tangent) and the
+ * derivative's entry function. */
+#define ACT__CL_FUNCS_CAP (2 * ACT__CL_MAX_FUNCS + 1)
+#define ACT__CL_ARGS_CAP (2 * ACT__CL_MAX_ARGS)
 /* The evaluator stops a loop after this many iterations (then NaN). */
 #define ACT__CL_MAX_ITER 1000000L
 
@@ -46,7 +52,9 @@ enum {
   B_EXP, B_EXPM1, B_LOG, B_LOG1P, B_TANH, B_SINH, B_COSH, B_ERF, B_ERFC,
   B_SQRT, B_RSQRT, B_POW, B_FABS, B_FMIN, B_FMAX, B_CLAMP, B_COPYSIGN,
   B_FLOOR, B_CEIL, B_SIN, B_COS, B_ATAN, B_FMA, B_ISNAN, B_ISINF,
-  B_SIGMOID, B_SOFTPLUS, B_COUNT
+  B_SIGMOID, B_SOFTPLUS,
+  B_USER_COUNT, /* the rest only in derived code (act__cl_derive) */
+  B_DTANH = B_USER_COUNT, B_DERF, B_COUNT
 };
 
 static const struct {
@@ -80,6 +88,8 @@ static const struct {
     [B_ISINF] = {"isinf", "am_isinf", 1, T_BOOL},
     [B_SIGMOID] = {"sigmoid", "am_sigmoid", 1, T_FLOAT},
     [B_SOFTPLUS] = {"softplus", "am_softplus", 1, T_FLOAT},
+    [B_DTANH] = {"dtanh", "act_cu_dtanh", 1, T_FLOAT},
+    [B_DERF] = {"derf", "act_cu_derf", 1, T_FLOAT},
 };
 
 /* Helpers the emitted code calls (placed before the user's functions).
@@ -110,6 +120,18 @@ static const char act__cl_helpers[] =
     "    return am_exp(a - 0.693147182f);\n"
     "  float e = am_exp(a);\n"
     "  return 0.5f * (e + am_div(1.0f, e));\n}\n"
+    /* tanh'(x) = 1/cosh(x)^2 (no cancellation where tanh is near 1) */
+    "AM_INLINE float act_cu_dtanh(float x) {\n"
+    "  float c = act_cu_cosh(x);\n"
+    "  return am_div(1.0f, c * c);\n}\n"
+    /* erf'(x) = 2/sqrt(pi) e^(-x^2), with x^2 as an exact pair; 0 past
+     * |x| = 11, where it is below float's least denormal and x^2's pair
+     * could overflow */
+    "AM_INLINE float act_cu_derf(float x) {\n"
+    "  float2 q = am_two_prod(x, x);\n"
+    "  return fabs(x) >= 11.0f ? 0.0f\n"
+    "                          : 1.12837917f * am_exp(-q.x) * (1.0f - q.y);\n"
+    "}\n"
     "AM_INLINE float act_cu_pow(float x, float y) {\n"
     "  if (y == 0.0f || x == 1.0f)\n"
     "    return 1.0f;\n"
@@ -158,22 +180,31 @@ typedef struct {
 
 typedef struct node node_t;
 
+/* What a function is: the user's, or made by act__cl_derive. The emitter
+ * names each kind with its own prefix, so that no made name can clash
+ * with a user's. */
+enum { F_USER, F_JVP, F_GRAD };
+static const char *const act__cl_fprefix[] = {"u_", "j_", "g_"};
+
 typedef struct {
   char name[64];
+  int role; /* F_USER, F_JVP (of the user function `name`), F_GRAD */
   int ret, nparams, nlocals;
-  int ptype[ACT__CL_MAX_ARGS];
+  int ptype[ACT__CL_ARGS_CAP];
   int ltype[ACT__CL_MAX_LOCALS];
   char lname[ACT__CL_MAX_LOCALS][64];
+  unsigned char ltan[ACT__CL_MAX_LOCALS]; /* 1: a tangent (named t_NAME) */
   int line, col;
   node_t *body;
-  unsigned calls; /* bit f: calls function f */
+  unsigned calls; /* bit f: calls user function f */
 } func_t;
 
 struct act__cl {
   char file[128];
   int nfuncs;
-  func_t f[ACT__CL_MAX_FUNCS];
-  int order[ACT__CL_MAX_FUNCS]; /* callees before callers */
+  func_t f[ACT__CL_FUNCS_CAP];
+  int order[ACT__CL_FUNCS_CAP]; /* callees before callers */
+  int norder;                   /* entries in order (all functions) */
   node_t *nodes;                /* every node, for freeing */
 };
 
@@ -193,7 +224,7 @@ struct node {
   int fn;      /* N_CALL: function index; N_BUILTIN: built-in */
   double num;  /* N_NUM */
   node_t *a, *b, *c, *d;
-  node_t *args[ACT__CL_MAX_ARGS];
+  node_t *args[ACT__CL_ARGS_CAP];
   int nargs;
   node_t *next;     /* statement lists */
   node_t *all_next; /* every node */
@@ -492,13 +523,13 @@ static int find_local(parser_t *ps, const char *name) {
 
 static int find_func(const act__cl_t *p, const char *name) {
   for (int i = 0; i < p->nfuncs; i++)
-    if (strcmp(p->f[i].name, name) == 0)
+    if (p->f[i].role == F_USER && strcmp(p->f[i].name, name) == 0)
       return i;
   return -1;
 }
 
 static int find_builtin(const char *name) {
-  for (int i = 0; i < B_COUNT; i++)
+  for (int i = 0; i < B_USER_COUNT; i++)
     if (strcmp(act__cl_builtins[i].name, name) == 0)
       return i;
   return -1;
@@ -1459,6 +1490,7 @@ act_status_t act__cl_parse(const char *src, const char *file,
     int n = 0;
     for (int f = 0; f < prog->nfuncs; f++)
       topo(prog, f, done, &n);
+    prog->norder = n;
   }
   free(act__cl_pending);
   act__cl_pending = NULL;
@@ -1574,7 +1606,7 @@ static double ev(eval_t *e, const node_t *n, double *loc) {
   case N_COND:
     return ev(e, n->a, loc) != 0.0 ? ev(e, n->b, loc) : ev(e, n->c, loc);
   case N_CALL: {
-    double args[ACT__CL_MAX_ARGS];
+    double args[ACT__CL_ARGS_CAP];
     for (int i = 0; i < n->nargs; i++)
       args[i] = ev(e, n->args[i], loc);
     return call_fn(e, n->fn, args);
@@ -1614,6 +1646,12 @@ static double ev(eval_t *e, const node_t *n, double *loc) {
                        : exp(a[0]) / (1.0 + exp(a[0]));
     case B_SOFTPLUS:
       return a[0] > 0 ? a[0] + log1p(exp(-a[0])) : log1p(exp(a[0]));
+    case B_DTANH: {
+      double c = cosh(a[0]);
+      return 1.0 / (c * c);
+    }
+    case B_DERF:
+      return 1.1283791670955126 * exp(-a[0] * a[0]);
     }
     return NAN;
   }
@@ -1698,7 +1736,7 @@ static double call_fn(eval_t *e, int fn, const double *args) {
 
 double act__cl_eval(const act__cl_t *p, int fn, double x, const double *prm) {
   eval_t e = {p, 0};
-  double args[ACT__CL_MAX_ARGS] = {x};
+  double args[ACT__CL_ARGS_CAP] = {x};
   for (int i = 1; i < p->f[fn].nparams; i++)
     args[i] = prm[i - 1];
   return call_fn(&e, fn, args);
@@ -1755,6 +1793,11 @@ static void to_line(out_t *o, int line) {
 
 static void emit_expr(out_t *o, const node_t *n);
 
+/* A local's emitted name: u_NAME, or t_NAME for a tangent. */
+static void put_local(out_t *o, int slot) {
+  put(o, "%s%s", o->f->ltan[slot] ? "t_" : "u_", o->f->lname[slot]);
+}
+
 static void emit_num(out_t *o, double v, int type) {
   if (type == T_BOOL) {
     put(o, v != 0.0 ? "true" : "false");
@@ -1773,7 +1816,7 @@ static void emit_expr(out_t *o, const node_t *n) {
     emit_num(o, n->num, n->type);
     return;
   case N_VAR:
-    put(o, "u_%s", o->f->lname[n->slot]);
+    put_local(o, n->slot);
     return;
   case N_NEG:
     put(o, "(-");
@@ -1810,25 +1853,29 @@ static void emit_expr(out_t *o, const node_t *n) {
     put(o, ")");
     return;
   case N_ASSIGN:
-    put(o, "(u_%s = ", o->f->lname[n->slot]);
+    put(o, "(");
+    put_local(o, n->slot);
+    put(o, " = ");
     if (n->op != '=') {
       if (n->op == '/' && n->type == T_FLOAT) {
-        put(o, "am_div(u_%s, ", o->f->lname[n->slot]);
+        put(o, "am_div(");
+        put_local(o, n->slot);
+        put(o, ", ");
         emit_expr(o, n->a);
         put(o, "))");
         return;
       }
-      put(o, "u_%s %c ", o->f->lname[n->slot], n->op);
+      put_local(o, n->slot);
+      put(o, " %c ", n->op);
     }
     put(o, "(");
     emit_expr(o, n->a);
     put(o, "))");
     return;
   case N_INCDEC:
-    if (n->post)
-      put(o, "(u_%s%s)", o->f->lname[n->slot], n->op > 0 ? "++" : "--");
-    else
-      put(o, "(%su_%s)", n->op > 0 ? "++" : "--", o->f->lname[n->slot]);
+    put(o, "(%s", n->post ? "" : n->op > 0 ? "++" : "--");
+    put_local(o, n->slot);
+    put(o, "%s)", !n->post ? "" : n->op > 0 ? "++" : "--");
     return;
   case N_COND:
     put(o, "(");
@@ -1840,7 +1887,8 @@ static void emit_expr(out_t *o, const node_t *n) {
     put(o, ")");
     return;
   case N_CALL:
-    put(o, "u_%s(", o->p->f[n->fn].name);
+    put(o, "%s%s(", act__cl_fprefix[o->p->f[n->fn].role],
+        o->p->f[n->fn].name);
     break;
   case N_BUILTIN:
     put(o, "%s(", act__cl_builtins[n->fn].device);
@@ -1870,7 +1918,8 @@ static void emit_stmt(out_t *o, const node_t *s, int depth) {
   put(o, " ");
   switch (s->kind) {
   case S_DECL:
-    put(o, "%s u_%s", act__cl_tname[s->type], o->f->lname[s->slot]);
+    put(o, "%s ", act__cl_tname[s->type]);
+    put_local(o, s->slot);
     if (s->a) {
       put(o, " = ");
       emit_expr(o, s->a);
@@ -1949,15 +1998,17 @@ act_status_t act__cl_emit(const act__cl_t *p, char **out) {
   memset(&o, 0, sizeof o);
   o.p = p;
   put(&o, "%s", act__cl_helpers);
-  for (int k = 0; k < p->nfuncs; k++) {
+  for (int k = 0; k < p->norder; k++) {
     const func_t *f = &p->f[p->order[k]];
     o.f = f;
     put(&o, "#line %d \"%s\"\n", f->line, p->file);
     o.line = f->line;
-    put(&o, "AM_INLINE %s u_%s(", act__cl_tname[f->ret], f->name);
-    for (int i = 0; i < f->nparams; i++)
-      put(&o, "%s%s u_%s", i ? ", " : "", act__cl_tname[f->ptype[i]],
-          f->lname[i]);
+    put(&o, "AM_INLINE %s %s%s(", act__cl_tname[f->ret],
+        act__cl_fprefix[f->role], f->name);
+    for (int i = 0; i < f->nparams; i++) {
+      put(&o, "%s%s ", i ? ", " : "", act__cl_tname[f->ptype[i]]);
+      put_local(&o, i);
+    }
     put(&o, ") {");
     emit_list(&o, f->body->a, 1);
     put(&o, " }\n");
@@ -1967,5 +2018,722 @@ act_status_t act__cl_emit(const act__cl_t *p, char **out) {
     return act__fail(ACT_OUT_OF_MEMORY, "custom op: out of memory");
   }
   *out = o.buf;
+  return ACT_OK;
+}
+
+/* ---- queries for registration -------------------------------------------- */
+
+int act__cl_nfuncs(const act__cl_t *p) {
+  int n = 0;
+  while (n < p->nfuncs && p->f[n].role == F_USER)
+    n++;
+  return n;
+}
+
+const char *act__cl_fname(const act__cl_t *p, int fn) {
+  return p->f[fn].name;
+}
+
+/* Writes the name function fn has in the device text (u_NAME, g_NAME). */
+void act__cl_device_name(const act__cl_t *p, int fn, char *buf, size_t n) {
+  snprintf(buf, n, "%s%s", act__cl_fprefix[p->f[fn].role], p->f[fn].name);
+}
+
+/* Is user function fn `float fn(float x, float ...)`, called by no other
+ * function of the source? Then it is an op of its own (act_custom_register
+ * _source); *nparams receives its parameter count after x and names[i]
+ * their names. */
+bool act__cl_plain_op(const act__cl_t *p, int fn, int *nparams,
+                      const char **names) {
+  const func_t *f = &p->f[fn];
+  if (f->role != F_USER || f->ret != T_FLOAT || f->nparams < 1 ||
+      strcmp(f->lname[0], "x") != 0)
+    return false;
+  for (int i = 0; i < f->nparams; i++)
+    if (f->ptype[i] != T_FLOAT)
+      return false;
+  for (int g = 0; g < p->nfuncs; g++)
+    if (p->f[g].role == F_USER && (p->f[g].calls >> fn & 1u))
+      return false;
+  *nparams = f->nparams - 1;
+  for (int i = 1; i < f->nparams; i++)
+    names[i - 1] = f->lname[i];
+  return true;
+}
+
+/* ---- automatic derivatives ------------------------------------------------
+ *
+ * act__cl_derive writes, for the op function F(x, p...), the function
+ * g_F(x, p...) = dF/dx, as more functions of the same program: so the
+ * evaluator gives the reference (in double) and the emitter the device
+ * code, as for the user's own functions.
+ *
+ * It is forward mode on the checked tree. Each user function G that the
+ * derivative needs gets a companion j_G(a..., t_a...) with a tangent
+ * parameter after the parameters for each float parameter, that returns
+ * the tangent of G's result: dG = sum_k dG/da_k t_a_k. Its body is G's
+ * body with a tangent local t_v beside every float local v; each
+ * statement that writes v is preceded by one that writes t_v from the
+ * values before the write (v *= e: t_v = t_v e + v de). Conditions, loops,
+ * ints and bools are kept as they are, so the derivative is that of the
+ * branch the forward takes: at a kink (x > 0 ? x : 0 at 0) the one-sided
+ * derivative of the branch selected, as jax differentiates jnp.where and
+ * lax.cond. Built-ins follow jax's rules where they have a choice:
+ * fabs'(0) = 1; fmin/fmax at a tie split the tangent equally (jax's
+ * balanced min/max); floor and ceil have derivative 0; sqrt'(0) = +inf.
+ * g_F is NaN where x is NaN.
+ *
+ * Each rule uses a form that keeps its accuracy where the obvious one
+ * would not: tanh' = 1/cosh^2 (not 1 - tanh^2, which cancels where tanh
+ * is near 1), sigmoid' = sigmoid(a) sigmoid(-a), erf' from x^2 as an exact
+ * pair, (a/b)' = (a' - (a/b) b')/b.
+ *
+ * Refused, with the line: an assignment or ++/-- to a float inside a
+ * larger expression (differentiating the expression would repeat it) and
+ * a float assignment in a for loop's step. */
+
+/* The function being written: j_G from user function G. */
+typedef struct {
+  func_t *dst;
+  int remap[ACT__CL_MAX_LOCALS]; /* G's slot -> dst's slot */
+  int tan[ACT__CL_MAX_LOCALS];   /* dst slot -> its tangent's slot, or -1 */
+} ad_frame_t;
+
+typedef struct {
+  act__cl_t *p;
+  const char *op; /* for messages */
+  act_status_t st; /* the first failure */
+  bool failed;
+  int jvp[ACT__CL_MAX_FUNCS]; /* user function -> its j_ function, or -1 */
+  ad_frame_t *fr;
+} ad_t;
+
+static act_status_t ad_fail(ad_t *a, int line, const char *what) {
+  if (!a->failed)
+    a->st = act__fail(ACT_UNSUPPORTED, "%s:%d: no automatic derivative for "
+                      "%s: %s (write it as a statement of its own, or give "
+                      "a derivative)", a->p->file, line, a->op, what);
+  a->failed = true;
+  return a->st;
+}
+
+static node_t *ad_mk(ad_t *a, int kind, int type, int line) {
+  node_t *n = calloc(1, sizeof *n);
+  if (!n) {
+    if (!a->failed)
+      a->st = act__fail(ACT_OUT_OF_MEMORY, "custom op: out of memory "
+                        "deriving %s", a->op);
+    a->failed = true;
+    return NULL;
+  }
+  n->kind = kind, n->type = type, n->line = line;
+  n->all_next = a->p->nodes;
+  a->p->nodes = n;
+  return n;
+}
+
+static node_t *ad_num(ad_t *a, double v, int line) {
+  node_t *n = ad_mk(a, N_NUM, T_FLOAT, line);
+  if (n)
+    n->num = v;
+  return n;
+}
+
+static node_t *ad_var(ad_t *a, int slot, int line) {
+  node_t *n = ad_mk(a, N_VAR, a->fr->dst->ltype[slot], line);
+  if (n)
+    n->slot = slot;
+  return n;
+}
+
+static node_t *ad_bin(ad_t *a, int op, int type, node_t *l, node_t *r) {
+  if (!l || !r)
+    return NULL;
+  node_t *n = ad_mk(a, N_BIN, type, l->line);
+  if (n)
+    n->op = op, n->a = l, n->b = r;
+  return n;
+}
+
+static node_t *ad_un(ad_t *a, int kind, int type, node_t *x) {
+  if (!x)
+    return NULL;
+  node_t *n = ad_mk(a, kind, type, x->line);
+  if (n)
+    n->a = x;
+  return n;
+}
+
+static node_t *ad_cond(ad_t *a, node_t *c, node_t *t, node_t *f) {
+  if (!c || !t || !f)
+    return NULL;
+  node_t *n = ad_mk(a, N_COND, T_FLOAT, c->line);
+  if (n)
+    n->a = c, n->b = t, n->c = f;
+  return n;
+}
+
+static node_t *ad_call(ad_t *a, int b, node_t *x, node_t *y) {
+  if (!x || (act__cl_builtins[b].nargs > 1 && !y))
+    return NULL;
+  node_t *n = ad_mk(a, N_BUILTIN, act__cl_builtins[b].ret, x->line);
+  if (n) {
+    n->fn = b;
+    n->nargs = act__cl_builtins[b].nargs;
+    n->args[0] = x, n->args[1] = y;
+  }
+  return n;
+}
+
+/* Tangent arithmetic: NULL is a tangent known to be zero. */
+static node_t *ad_add(ad_t *a, node_t *x, node_t *y) {
+  return !x ? y : !y ? x : ad_bin(a, '+', T_FLOAT, x, y);
+}
+static node_t *ad_neg(ad_t *a, node_t *x) {
+  return x ? ad_un(a, N_NEG, T_FLOAT, x) : NULL;
+}
+static node_t *ad_sub(ad_t *a, node_t *x, node_t *y) {
+  return !y ? x : !x ? ad_neg(a, y) : ad_bin(a, '-', T_FLOAT, x, y);
+}
+static node_t *ad_mul(ad_t *a, node_t *x, node_t *y) {
+  return x && y ? ad_bin(a, '*', T_FLOAT, x, y) : NULL;
+}
+static node_t *ad_div(ad_t *a, node_t *x, node_t *y) {
+  return x && y ? ad_bin(a, '/', T_FLOAT, x, y) : NULL;
+}
+static node_t *ad_or0(ad_t *a, node_t *t, int line) {
+  return t ? t : ad_num(a, 0.0, line);
+}
+
+/* Does e hold a node of kind k1 or k2 with type `type` (T_VOID: any)? */
+static bool ad_has(const node_t *e, int k1, int k2, int type) {
+  if (!e)
+    return false;
+  if ((e->kind == k1 || e->kind == k2) && (type == T_VOID || e->type == type))
+    return true;
+  if (ad_has(e->a, k1, k2, type) || ad_has(e->b, k1, k2, type) ||
+      ad_has(e->c, k1, k2, type))
+    return true;
+  for (int i = 0; i < e->nargs; i++)
+    if (ad_has(e->args[i], k1, k2, type))
+      return true;
+  return false;
+}
+/* Does e write any variable? */
+static bool ad_writes(const node_t *e) {
+  return ad_has(e, N_ASSIGN, N_INCDEC, T_VOID);
+}
+
+/* A copy of src expression e in dst's slots. */
+static node_t *ad_clone(ad_t *a, const node_t *e) {
+  if (!e)
+    return NULL;
+  node_t *n = ad_mk(a, e->kind, e->type, e->line);
+  if (!n)
+    return NULL;
+  node_t *keep = n->all_next;
+  *n = *e;
+  n->all_next = keep;
+  n->next = NULL;
+  if (e->kind == N_VAR || e->kind == N_ASSIGN || e->kind == N_INCDEC ||
+      e->kind == S_DECL)
+    n->slot = a->fr->remap[e->slot];
+  n->a = ad_clone(a, e->a);
+  n->b = ad_clone(a, e->b);
+  n->c = ad_clone(a, e->c);
+  for (int i = 0; i < e->nargs; i++)
+    n->args[i] = ad_clone(a, e->args[i]);
+  return n;
+}
+
+static int ad_jvp(ad_t *a, int g);
+
+/* The tangent of dst expression e (NULL: zero). */
+static node_t *ad_d(ad_t *a, node_t *e) {
+  if (!e || a->failed || e->type != T_FLOAT)
+    return NULL;
+  int ln = e->line;
+  node_t *x = e->nargs > 0 ? e->args[0] : NULL;
+  node_t *y = e->nargs > 1 ? e->args[1] : NULL;
+  node_t *dx = e->kind == N_BUILTIN ? ad_d(a, x) : NULL;
+  switch (e->kind) {
+  case N_NUM:
+  case N_TOFLOAT:
+    return NULL;
+  case N_VAR:
+    return a->fr->tan[e->slot] >= 0 ? ad_var(a, a->fr->tan[e->slot], ln)
+                                    : NULL;
+  case N_NEG:
+    return ad_neg(a, ad_d(a, e->a));
+  case N_BIN: {
+    node_t *da = ad_d(a, e->a), *db = ad_d(a, e->b);
+    switch (e->op) {
+    case '+': return ad_add(a, da, db);
+    case '-': return ad_sub(a, da, db);
+    case '*': return ad_add(a, ad_mul(a, da, e->b), ad_mul(a, e->a, db));
+    case '/': /* (a' - (a/b) b')/b: e itself is a/b */
+      return ad_div(a, ad_sub(a, da, ad_mul(a, e, db)), e->b);
+    }
+    return NULL;
+  }
+  case N_COND: {
+    node_t *db = ad_d(a, e->b), *dc = ad_d(a, e->c);
+    if (!db && !dc)
+      return NULL;
+    return ad_cond(a, e->a, ad_or0(a, db, ln), ad_or0(a, dc, ln));
+  }
+  case N_CALL: {
+    const func_t *g = &a->p->f[e->fn];
+    node_t *t[ACT__CL_MAX_ARGS];
+    bool any = false;
+    for (int i = 0; i < e->nargs; i++)
+      if (g->ptype[i] == T_FLOAT)
+        any |= (t[i] = ad_d(a, e->args[i])) != NULL;
+    if (!any || a->failed)
+      return NULL;
+    int j = ad_jvp(a, e->fn);
+    if (j < 0)
+      return NULL;
+    node_t *n = ad_mk(a, N_CALL, T_FLOAT, ln);
+    if (!n)
+      return NULL;
+    n->fn = j;
+    for (int i = 0; i < e->nargs; i++)
+      n->args[n->nargs++] = e->args[i];
+    for (int i = 0; i < e->nargs; i++)
+      if (g->ptype[i] == T_FLOAT)
+        n->args[n->nargs++] = ad_or0(a, t[i], ln);
+    return n;
+  }
+  case N_BUILTIN:
+    break;
+  default: /* N_ASSIGN, N_INCDEC: refused before */
+    return NULL;
+  }
+  node_t *dy = y ? ad_d(a, y) : NULL;
+  switch (e->fn) {
+  case B_EXP:
+    return ad_mul(a, e, dx);
+  case B_EXPM1:
+    return dx ? ad_mul(a, ad_call(a, B_EXP, x, NULL), dx) : NULL;
+  case B_LOG:
+    return ad_div(a, dx, x);
+  case B_LOG1P:
+    return dx ? ad_div(a, dx, ad_bin(a, '+', T_FLOAT, ad_num(a, 1, ln), x))
+              : NULL;
+  case B_TANH:
+    return dx ? ad_mul(a, ad_call(a, B_DTANH, x, NULL), dx) : NULL;
+  case B_SINH:
+    return dx ? ad_mul(a, ad_call(a, B_COSH, x, NULL), dx) : NULL;
+  case B_COSH:
+    return dx ? ad_mul(a, ad_call(a, B_SINH, x, NULL), dx) : NULL;
+  case B_ERF:
+    return dx ? ad_mul(a, ad_call(a, B_DERF, x, NULL), dx) : NULL;
+  case B_ERFC:
+    return dx ? ad_neg(a, ad_mul(a, ad_call(a, B_DERF, x, NULL), dx)) : NULL;
+  case B_SQRT: /* x' / (2 sqrt(x)) */
+    return ad_div(a, dx, ad_mul(a, ad_num(a, 2, ln), e));
+  case B_RSQRT: /* -x' rsqrt(x) / (2x) */
+    return ad_neg(a, ad_div(a, ad_mul(a, dx, e),
+                            ad_mul(a, ad_num(a, 2, ln), x)));
+  case B_POW: { /* y x^(y-1) x' + x^y log(x) y' */
+    node_t *t1 = NULL, *t2 = NULL;
+    if (dx)
+      t1 = ad_mul(a, ad_mul(a, y, ad_call(a, B_POW, x,
+                                          ad_bin(a, '-', T_FLOAT, y,
+                                                 ad_num(a, 1, ln)))),
+                  dx);
+    if (dy)
+      t2 = ad_mul(a, ad_mul(a, e, ad_call(a, B_LOG, x, NULL)), dy);
+    return ad_add(a, t1, t2);
+  }
+  case B_FABS: /* jax: the tangent itself at 0 */
+    return dx ? ad_cond(a, ad_bin(a, OP_GE, T_BOOL, x, ad_num(a, 0, ln)), dx,
+                        ad_neg(a, dx))
+              : NULL;
+  case B_FMIN:
+  case B_FMAX: {
+    if (!dx && !dy)
+      return NULL;
+    /* the argument fmin/fmax returns (a NaN loses); a tie halves each */
+    int lt = e->fn == B_FMIN ? '<' : '>';
+    node_t *ta = ad_or0(a, dx, ln), *tb = ad_or0(a, dy, ln);
+    node_t *pick_a = ad_bin(a, OP_OR, T_BOOL,
+                            ad_bin(a, OP_NE, T_BOOL, y, y),
+                            ad_bin(a, lt, T_BOOL, x, y));
+    node_t *pick_b = ad_bin(a, OP_OR, T_BOOL,
+                            ad_bin(a, OP_NE, T_BOOL, x, x),
+                            ad_bin(a, lt, T_BOOL, y, x));
+    node_t *half = ad_mul(a, ad_num(a, 0.5, ln), ad_add(a, ta, tb));
+    return ad_cond(a, pick_a, ta, ad_cond(a, pick_b, tb, half));
+  }
+  case B_CLAMP: { /* as fmin(fmax(x, lo), hi) */
+    node_t *in = ad_call(a, B_FMAX, x, y);
+    node_t *out = ad_call(a, B_FMIN, in, e->args[2]);
+    return out ? ad_d(a, out) : NULL;
+  }
+  case B_COPYSIGN: { /* |x| sgn(y): x' sgn(x) sgn(y), sgn(+-0) = 1 */
+    if (!dx)
+      return NULL;
+    node_t *s = ad_call(a, B_COPYSIGN, ad_num(a, 1, ln), y);
+    node_t *t = ad_mul(a, s, dx);
+    return ad_cond(a, ad_bin(a, OP_GE, T_BOOL, x, ad_num(a, 0, ln)), t,
+                   ad_neg(a, t));
+  }
+  case B_FLOOR:
+  case B_CEIL:
+    return NULL;
+  case B_SIN:
+    return dx ? ad_mul(a, ad_call(a, B_COS, x, NULL), dx) : NULL;
+  case B_COS:
+    return dx ? ad_neg(a, ad_mul(a, ad_call(a, B_SIN, x, NULL), dx)) : NULL;
+  case B_ATAN:
+    return ad_div(a, dx, ad_bin(a, '+', T_FLOAT, ad_num(a, 1, ln),
+                                ad_mul(a, x, x)));
+  case B_FMA: {
+    node_t *dz = ad_d(a, e->args[2]);
+    return ad_add(a, ad_add(a, ad_mul(a, dx, y), ad_mul(a, x, dy)), dz);
+  }
+  case B_SIGMOID:
+    return dx ? ad_mul(a, ad_mul(a, e, ad_call(a, B_SIGMOID,
+                                               ad_neg(a, x), NULL)),
+                       dx)
+              : NULL;
+  case B_SOFTPLUS:
+    return dx ? ad_mul(a, ad_call(a, B_SIGMOID, x, NULL), dx) : NULL;
+  }
+  return NULL;
+}
+
+static node_t *ad_stmt(ad_t *a, const node_t *s);
+
+/* A statement slot of if/while/for: the transformed statement, in a block
+ * when it became more than one. */
+static node_t *ad_body(ad_t *a, const node_t *s) {
+  if (!s)
+    return NULL;
+  node_t *l = ad_stmt(a, s);
+  if (!l || !l->next)
+    return l;
+  node_t *b = ad_mk(a, S_BLOCK, T_VOID, s->line);
+  if (b)
+    b->a = l;
+  return b;
+}
+
+/* The statement that updates the tangent of dst slot v for `v op= r`
+ * (r and its tangent dr in dst), or NULL when it stays. */
+static node_t *ad_update(ad_t *a, int v, int op, node_t *r, node_t *dr,
+                         int line) {
+  int tv = a->fr->tan[v];
+  node_t *t = NULL;
+  int aop = '=';
+  switch (op) {
+  case '=':
+    t = ad_or0(a, dr, line);
+    break;
+  case '+':
+  case '-':
+    if (!dr)
+      return NULL;
+    t = dr, aop = op;
+    break;
+  case '*': /* t_v = t_v r + v dr */
+    t = ad_add(a, ad_mul(a, ad_var(a, tv, line), r),
+               ad_mul(a, ad_var(a, v, line), dr));
+    break;
+  case '/': /* t_v = (t_v - (v/r) dr) / r */
+    t = ad_div(a, ad_sub(a, ad_var(a, tv, line),
+                         ad_mul(a, ad_bin(a, '/', T_FLOAT,
+                                          ad_var(a, v, line), r),
+                                dr)),
+               r);
+    break;
+  }
+  node_t *as = ad_mk(a, N_ASSIGN, T_FLOAT, line);
+  node_t *st = ad_mk(a, S_EXPR, T_VOID, line);
+  if (!as || !st || !t)
+    return NULL;
+  as->op = aop, as->slot = tv, as->a = t;
+  st->a = as;
+  return st;
+}
+
+/* An expression kept as it is (a condition, an int update): it may write
+ * ints, and floats only by ++/-- (which leave the tangent). */
+static node_t *ad_kept(ad_t *a, const node_t *e, int line) {
+  if (ad_has(e, N_ASSIGN, N_ASSIGN, T_FLOAT)) {
+    ad_fail(a, line, "an assignment or ++/-- inside an expression");
+    return NULL;
+  }
+  return ad_clone(a, e);
+}
+
+/* src statement s (one, not its list) as a list of dst statements. */
+static node_t *ad_stmt(ad_t *a, const node_t *s) {
+  if (!s || a->failed)
+    return NULL;
+  int ln = s->line;
+  node_t *n = NULL;
+  switch (s->kind) {
+  case S_DECL: {
+    if (s->type == T_FLOAT && ad_writes(s->a)) {
+      ad_fail(a, ln, "an assignment or ++/-- inside an expression");
+      return NULL;
+    }
+    n = ad_mk(a, S_DECL, s->type, ln);
+    if (!n)
+      return NULL;
+    n->slot = a->fr->remap[s->slot];
+    n->a = s->type == T_FLOAT ? ad_clone(a, s->a) : ad_kept(a, s->a, ln);
+    if (s->type != T_FLOAT)
+      return n;
+    node_t *t = ad_mk(a, S_DECL, T_FLOAT, ln);
+    if (!t)
+      return NULL;
+    t->slot = a->fr->tan[n->slot];
+    t->a = ad_or0(a, n->a ? ad_d(a, n->a) : NULL, ln);
+    t->next = n;
+    return t;
+  }
+  case S_EXPR: {
+    const node_t *e = s->a;
+    n = ad_mk(a, S_EXPR, T_VOID, ln);
+    if (!n)
+      return NULL;
+    if (e->kind == N_ASSIGN && e->type == T_FLOAT) {
+      if (ad_writes(e->a)) {
+        ad_fail(a, ln, "an assignment or ++/-- inside an expression");
+        return NULL;
+      }
+      n->a = ad_clone(a, e);
+      if (!n->a)
+        return NULL;
+      node_t *u = ad_update(a, n->a->slot, e->op, n->a->a,
+                            ad_d(a, n->a->a), ln);
+      if (u)
+        u->next = n;
+      return u ? u : n;
+    }
+    n->a = ad_kept(a, e, ln);
+    return n;
+  }
+  case S_BLOCK: {
+    n = ad_mk(a, S_BLOCK, T_VOID, ln);
+    if (!n)
+      return NULL;
+    node_t **tail = &n->a;
+    for (const node_t *q = s->a; q && !a->failed; q = q->next) {
+      *tail = ad_stmt(a, q);
+      while (*tail)
+        tail = &(*tail)->next;
+    }
+    return n;
+  }
+  case S_IF:
+  case S_WHILE:
+    n = ad_mk(a, s->kind, T_VOID, ln);
+    if (!n)
+      return NULL;
+    n->a = ad_kept(a, s->a, ln);
+    n->b = ad_body(a, s->b);
+    n->c = ad_body(a, s->c);
+    return n;
+  case S_FOR: {
+    n = ad_mk(a, S_FOR, T_VOID, ln);
+    if (!n)
+      return NULL;
+    node_t *before = NULL;
+    if (s->a && s->a->kind == S_DECL) {
+      node_t **tail = &n->a;
+      for (const node_t *q = s->a; q && !a->failed; q = q->next) {
+        *tail = ad_stmt(a, q);
+        while (*tail)
+          tail = &(*tail)->next;
+      }
+    } else if (s->a && s->a->kind == N_ASSIGN && s->a->type == T_FLOAT) {
+      /* `for (v = e; ...)`: the tangent's update goes before the loop */
+      if (ad_writes(s->a->a)) {
+        ad_fail(a, ln, "an assignment or ++/-- inside an expression");
+        return NULL;
+      }
+      n->a = ad_clone(a, s->a);
+      if (n->a)
+        before = ad_update(a, n->a->slot, s->a->op, n->a->a,
+                           ad_d(a, n->a->a), ln);
+    } else {
+      n->a = ad_kept(a, s->a, ln);
+    }
+    n->b = ad_kept(a, s->b, ln);
+    if (ad_has(s->c, N_ASSIGN, N_ASSIGN, T_FLOAT)) {
+      ad_fail(a, ln, "a float assignment in a for loop's step");
+      return NULL;
+    }
+    n->c = ad_kept(a, s->c, ln);
+    n->d = ad_body(a, s->d);
+    if (before)
+      before->next = n;
+    return before ? before : n;
+  }
+  case S_RETURN:
+    if (ad_writes(s->a)) {
+      ad_fail(a, ln, "an assignment or ++/-- inside an expression");
+      return NULL;
+    }
+    n = ad_mk(a, S_RETURN, T_VOID, ln);
+    if (!n)
+      return NULL;
+    n->a = ad_or0(a, ad_d(a, ad_clone(a, s->a)), ln);
+    return n;
+  case S_BREAK:
+  case S_CONTINUE:
+    return ad_mk(a, s->kind, T_VOID, ln);
+  }
+  return NULL;
+}
+
+/* Makes j_G for user function g (once); returns its index, or -1. */
+static int ad_jvp(ad_t *a, int g) {
+  if (a->jvp[g] >= 0)
+    return a->jvp[g];
+  act__cl_t *p = a->p;
+  const func_t *src = &p->f[g];
+  if (p->nfuncs == ACT__CL_FUNCS_CAP) {
+    ad_fail(a, src->line, "too many functions");
+    return -1;
+  }
+  int nfp = 0;
+  for (int i = 0; i < src->nparams; i++)
+    nfp += src->ptype[i] == T_FLOAT;
+  int need = src->nlocals + nfp;
+  for (int i = src->nparams; i < src->nlocals; i++)
+    need += src->ltype[i] == T_FLOAT;
+  if (need > ACT__CL_MAX_LOCALS) {
+    ad_fail(a, src->line, "too many float variables to differentiate "
+            "(at most 32 with their tangents)");
+    return -1;
+  }
+  int idx = p->nfuncs++;
+  func_t *dst = &p->f[idx];
+  memset(dst, 0, sizeof *dst);
+  memcpy(dst->name, src->name, sizeof dst->name);
+  dst->role = F_JVP;
+  dst->ret = T_FLOAT;
+  dst->line = src->line, dst->col = src->col;
+  /* slots: parameters, tangent parameters, locals, tangent locals */
+  int k = src->nparams;
+  for (int i = 0; i < src->nparams; i++) {
+    dst->ptype[i] = src->ptype[i];
+    dst->ltype[i] = src->ltype[i];
+    memcpy(dst->lname[i], src->lname[i], sizeof dst->lname[i]);
+  }
+  int tan_of[ACT__CL_MAX_LOCALS];
+  for (int i = 0; i < ACT__CL_MAX_LOCALS; i++)
+    tan_of[i] = -1;
+  for (int i = 0; i < src->nparams; i++)
+    if (src->ptype[i] == T_FLOAT) {
+      dst->ptype[k] = dst->ltype[k] = T_FLOAT;
+      dst->ltan[k] = 1;
+      memcpy(dst->lname[k], src->lname[i], sizeof dst->lname[k]);
+      tan_of[i] = k++;
+    }
+  dst->nparams = k;
+  int remap[ACT__CL_MAX_LOCALS];
+  for (int i = 0; i < src->nlocals; i++) {
+    int s = i < src->nparams ? i : k++;
+    remap[i] = s;
+    if (i >= src->nparams) {
+      dst->ltype[s] = src->ltype[i];
+      memcpy(dst->lname[s], src->lname[i], sizeof dst->lname[s]);
+    }
+  }
+  for (int i = src->nparams; i < src->nlocals; i++)
+    if (src->ltype[i] == T_FLOAT) {
+      dst->ltype[k] = T_FLOAT;
+      dst->ltan[k] = 1;
+      memcpy(dst->lname[k], src->lname[i], sizeof dst->lname[k]);
+      tan_of[i] = k++;
+    }
+  dst->nlocals = k;
+  /* the body, in a frame of its own (the callees' j_ are made inside) */
+  ad_frame_t fr, *outer = a->fr;
+  fr.dst = dst;
+  for (int i = 0; i < src->nlocals; i++)
+    fr.remap[i] = remap[i];
+  for (int i = 0; i < ACT__CL_MAX_LOCALS; i++)
+    fr.tan[i] = -1;
+  for (int i = 0; i < src->nlocals; i++)
+    if (tan_of[i] >= 0)
+      fr.tan[remap[i]] = tan_of[i];
+  a->fr = &fr;
+  a->jvp[g] = idx;
+  dst->body = ad_stmt(a, src->body);
+  a->fr = outer;
+  if (a->failed || !dst->body)
+    return -1;
+  /* emitted after every j_ its body calls (those were made meanwhile) */
+  p->order[p->norder++] = idx;
+  return idx;
+}
+
+act_status_t act__cl_derive(act__cl_t *p, int fn, const char *op,
+                            int *grad) {
+  *grad = -1;
+  int nf = p->nfuncs, no = p->norder;
+  ad_t a;
+  memset(&a, 0, sizeof a);
+  a.p = p;
+  a.op = op;
+  for (int i = 0; i < ACT__CL_MAX_FUNCS; i++)
+    a.jvp[i] = -1;
+  const func_t *f = &p->f[fn];
+  int j = ad_jvp(&a, fn);
+  if (j >= 0 && p->nfuncs == ACT__CL_FUNCS_CAP)
+    ad_fail(&a, f->line, "too many functions");
+  if (a.failed || j < 0) {
+    p->nfuncs = nf, p->norder = no;
+    return a.st ? a.st : ACT_UNSUPPORTED;
+  }
+  /* g_F(x, p...) { if (isnan(x)) return x; return j_F(x, p..., 1, 0...); } */
+  int gi = p->nfuncs++;
+  func_t *g = &p->f[gi];
+  memset(g, 0, sizeof *g);
+  memcpy(g->name, f->name, sizeof g->name);
+  g->role = F_GRAD;
+  g->ret = T_FLOAT;
+  g->line = f->line, g->col = f->col;
+  g->nparams = g->nlocals = f->nparams;
+  for (int i = 0; i < f->nparams; i++) {
+    g->ptype[i] = g->ltype[i] = f->ptype[i];
+    memcpy(g->lname[i], f->lname[i], sizeof g->lname[i]);
+  }
+  ad_frame_t fr = {g, {0}, {0}};
+  a.fr = &fr;
+  int ln = f->line;
+  node_t *call = ad_mk(&a, N_CALL, T_FLOAT, ln);
+  node_t *ret = ad_mk(&a, S_RETURN, T_VOID, ln);
+  node_t *nan = ad_mk(&a, S_IF, T_VOID, ln);
+  node_t *ret_x = ad_mk(&a, S_RETURN, T_VOID, ln);
+  node_t *body = ad_mk(&a, S_BLOCK, T_VOID, ln);
+  if (call && ret && nan && ret_x && body) {
+    call->fn = j;
+    for (int i = 0; i < f->nparams; i++)
+      call->args[call->nargs++] = ad_var(&a, i, ln);
+    for (int i = 0; i < f->nparams; i++)
+      call->args[call->nargs++] = ad_num(&a, i == 0 ? 1.0 : 0.0, ln);
+    ret->a = call;
+    nan->a = ad_call(&a, B_ISNAN, ad_var(&a, 0, ln), NULL);
+    ret_x->a = ad_var(&a, 0, ln);
+    nan->b = ret_x;
+    nan->next = ret;
+    body->a = nan;
+    g->body = body;
+  }
+  if (a.failed) {
+    p->nfuncs = nf, p->norder = no;
+    return a.st;
+  }
+  p->order[p->norder++] = gi;
+  *grad = gi;
   return ACT_OK;
 }

@@ -58,6 +58,8 @@ const char *act__custom_device_source(int op);
 /* True if the custom op has a derivative: for the reference (device 0:
  * in its source or as a callback), or in its source (device 1). */
 bool act__custom_has_derivative(int op, int device);
+/* Why a custom op has no derivative (for messages). */
+const char *act__custom_no_derivative(int op);
 /* f(x) (deriv 0) or f'(x) (deriv 1) of a custom op, in double. */
 double act__custom_eval(int op, int deriv, const double *p, double x);
 
@@ -71,6 +73,16 @@ act_status_t act__cl_check_entry(const act__cl_t *p, int fn, int nparams,
                                  const char *role);
 double act__cl_eval(const act__cl_t *p, int fn, double x, const double *prm);
 act_status_t act__cl_emit(const act__cl_t *p, char **out);
+int act__cl_nfuncs(const act__cl_t *p);
+const char *act__cl_fname(const act__cl_t *p, int fn);
+void act__cl_device_name(const act__cl_t *p, int fn, char *buf, size_t n);
+bool act__cl_plain_op(const act__cl_t *p, int fn, int *nparams,
+                      const char **names);
+/* Adds g_F = dF/dx for op function fn (custom_lang.c, "automatic
+ * derivatives"); *grad receives its index. ACT_UNSUPPORTED names the
+ * construct it cannot differentiate. */
+act_status_t act__cl_derive(act__cl_t *p, int fn, const char *op,
+                            int *grad);
 
 /* ---- GLSL to SPIR-V (vulkan/glsl.c, or glsl_none.c without glslang) ------ */
 

@@ -128,8 +128,8 @@ act_status_t act__plan_backward(const act__call_t *c,
   const char *name = act_op_info(op)->name;
   if (act__op_is_custom(op) && !act__custom_has_derivative(op, 1))
     return act__fail(ACT_UNSUPPORTED, "custom op '%s' has no derivative in "
-                     "its source (only a reference callback): no backward "
-                     "on devices", name);
+                     "its source (%s): no backward on devices", name,
+                     act__custom_no_derivative(op));
   if (act_op_info(op)->kind == ACT_KIND_ELTWISE)
     return act__plan_eltwise_bwd(c, lim, plan);
   if (op == ACT_OP_ONE_HOT)
