@@ -236,9 +236,9 @@ ACT_API const act_op_info_t *act_op_info(act_op_t op);
  * applied by act_op_desc_create_by_name, not by this call. */
 ACT_API act_status_t act_op_lookup(const char *name, act_op_t *op);
 
-/* Framework presets (SPEC 2.1): parameter defaults of a framework. */
+/* Framework presets (docs/ops.md): parameter defaults of a framework. */
 typedef enum act_preset {
-  ACT_PRESET_NONE = 0, /* actkit's own defaults (the SPEC table) */
+  ACT_PRESET_NONE = 0, /* actkit's own defaults (the table of docs/ops.md) */
   ACT_PRESET_JAX,      /* jax.nn / Flax */
   ACT_PRESET_KERAS2,   /* tf_keras */
   ACT_PRESET_AXON,     /* Elixir Axon */
@@ -389,7 +389,7 @@ ACT_API act_status_t act_context_get_device(const act_context_t *ctx,
                                             act_device_info_t *info);
 
 /* What a context has compiled: kernels built from source, and kernels
- * loaded from the on-disk program cache (SPEC 3). */
+ * loaded from the on-disk program cache (docs/runtime.md). */
 typedef struct act_context_stats {
   uint64_t programs_built;  /* compiled from source by the driver */
   uint64_t programs_loaded; /* taken from the on-disk cache */
@@ -398,7 +398,7 @@ typedef struct act_context_stats {
 ACT_API act_status_t act_context_get_stats(const act_context_t *ctx,
                                            act_context_stats_t *stats);
 
-/* The on-disk program cache (SPEC 3): $ACTKIT_CACHE_DIR, else
+/* The on-disk program cache (docs/runtime.md): $ACTKIT_CACHE_DIR, else
  * $XDG_CACHE_HOME/actkit, else ~/.cache/actkit; ACTKIT_CACHE_DIR=off
  * disables it. Writes the directory into buf ("" when disabled).
  * ACT_INVALID_ARGUMENT when buf is too small. */
@@ -472,14 +472,14 @@ ACT_API act_status_t act_forward_host(act_context_t *ctx,
                                       const act_arg_t *args);
 
 /* The reference: runs the op on the host in double precision and rounds
- * once to the output type (SPEC section 4). Host arrays. No context
+ * once to the output type (docs/accuracy.md). Host arrays. No context
  * needed. Thread-safe. */
 ACT_API act_status_t act_reference_forward(const act_op_desc_t *desc,
                                            size_t nargs,
                                            const act_arg_t *args);
 
 /*
- * Backward (SPEC 2.3): given dy, writes dx (and, for prelu with an alpha
+ * Backward (docs/ops.md, "Gradients"): given dy, writes dx (and, for prelu with an alpha
  * tensor, dalpha = the sum of dy * dy/dalpha over the broadcast
  * dimensions). The operands, per op:
  * - element-wise: X, DY -> DX (prelu: also ALPHA -> DALPHA, optional);
@@ -489,7 +489,7 @@ ACT_API act_status_t act_reference_forward(const act_op_desc_t *desc,
  * - glu, standardize: X, DY -> DX (standardize: MEAN / VARIANCE as in the
  *   forward call are constants);
  * - one_hot has no gradient: ACT_UNSUPPORTED.
- * At kinks, jax's one-sided conventions (SPEC 2.3). In the same style as
+ * At kinks, jax's one-sided conventions (docs/ops.md, "Gradients"). In the same style as
  * act_forward: enqueue, host convenience, reference.
  */
 ACT_API act_status_t act_backward(act_queue_t *q, const act_op_desc_t *desc,
@@ -597,7 +597,7 @@ ACT_API size_t act_custom_count(void);
 
 /* The accuracy bound of custom ops (actc verify --custom): 1 if a device
  * result y is close enough to the reference r, else 0. The user's float
- * code composes roundings that SPEC 4's per-op bounds do not allow for, so
+ * code composes roundings that docs/accuracy.md's per-op bounds do not allow for, so
  * the bound is |y - r| <= 16 ulp(r) for f32 (2 ulp of the type for f16 and
  * bf16), or an absolute 2^-22 near zero; NaN must match NaN and infinities
  * must match exactly. */
@@ -632,7 +632,7 @@ typedef struct act_dense_desc {
  * [1, N]), y [M, N]; optionally also z = x W + b (the pre-activation, for a
  * backward pass), [M, N]. Every tensor has the same dtype, f32, f16 or
  * bf16 (storage; products are accumulated in f32 on devices, double on the
- * reference). The activation is any element-wise op of SPEC 2.1 that takes
+ * reference). The activation is any element-wise op of docs/ops.md that takes
  * only x (prelu uses its scalar alpha; an alpha tensor cannot be given),
  * with its parameters. y must not overlap x, W, b or z.
  *
@@ -641,7 +641,7 @@ typedef struct act_dense_desc {
  * order), the device's pre-activation z_ij (before its storage rounding)
  * satisfies |z_ij - zr_ij| <= gamma(K + 1) S_ij, zr the exact value. So
  * |y_ij - act(zr_ij)| <= L gamma(K + 1) S_ij + the activation's own error
- * (SPEC 4) + the rounding of y to its dtype, L the largest slope of act
+ * (docs/accuracy.md) + the rounding of y to its dtype, L the largest slope of act
  * between z_ij and zr_ij; z is within gamma(K + 1) S_ij plus its own
  * rounding. tests/test_dense.c checks exactly that, with a table of L.
  *

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the main job: installs the Debian packages,
 # builds, lists the devices, verifies the best device against the
-# reference (SPEC 4), and runs a few ops on it.
+# reference (docs/accuracy.md), and runs a few ops on it.
 # Usage: scripts/demo.sh [--no-deps] [--device D]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages actkit builds and tests with (SPEC 1). Safe to
+# Installs the Debian packages actkit builds and tests with (docs/README.md). Safe to
 # run again; needs root or sudo.
 set -euo pipefail
 sudo=""

@@ -19,7 +19,7 @@
  *
  * Error is |y - r| / ulp(r), r the correctly rounded result and ulp(r) the
  * float spacing at |r| (the spacing at FLT_MIN for |r| < FLT_MIN), so it
- * is the contract's measure (SPEC 4).  The error against the exact value
+ * is the contract's measure (docs/accuracy.md).  The error against the exact value
  * is printed too, to show the margin.  NaN must give NaN, an infinite
  * reference must be matched exactly, and a NaN or inf where the reference
  * is finite is an infinite error.  The signs of zeros are not checked.

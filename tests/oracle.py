@@ -7,14 +7,14 @@ Writes one row per (op, params, input):
 
     op <TAB> params <TAB> input <TAB> exact
 
-- op: the canonical name (SPEC 2.1);
+- op: the canonical name (docs/ops.md);
 - params: "k=v,k=v" as act_op_desc_set_param takes them, or "-" for the
-  library defaults (the oracle then uses the defaults written in SPEC 2.1);
+  library defaults (the oracle then uses the defaults written in docs/ops.md);
 - input: the float32 input as 8 hex digits of its bits;
 - exact: the exact mathematical value of the op at that input, as a decimal
   with 30 significant digits, or "nan", "inf", "-inf".
 
-Every definition is the one of SPEC 2.1, written out here from the SPEC text
+Every definition is the one of docs/ops.md, written out here from the text of docs/ops.md
 and nothing else (no code of the library is used):
 - piecewise rational ops (relu, clip, hard_sigmoid with alpha = 1/6, ...) are
   evaluated exactly with fractions.Fraction;
@@ -89,7 +89,7 @@ def F(s):
     return Fraction(s)
 
 
-# SPEC 2.1 defaults, written from the SPEC table.
+# docs/ops.md defaults, written from the table of docs/ops.md.
 DEFAULTS = {
     "relu": {"negative_slope": F(0), "max_value": INF, "threshold": F(0)},
     "leaky_relu": {"negative_slope": F("0.01")},

@@ -68,7 +68,7 @@ expect_out $'-1\n-0.5' $actc run prelu --device cpu --shape 1,2 --alpha 1,0.5 --
 expect_out $'1\n0.5\n0.5\n1' $actc run hard_tanh --device cpu --dtype bf16 --values 3,0.5,0.5,1
 expect_out $'0.333251953' $actc run linear --device cpu --dtype f16 --values 0.33333333
 
-# run --backward: dx for the given dy (SPEC 2.3 kink conventions).
+# run --backward: dx for the given dy (docs/ops.md, "Gradients" kink conventions).
 expect_out $'0\n0\n3' $actc run relu --backward --device cpu --values -1,0,2 --dy 3,3,3
 expect_out $'0.25\n0' $actc run sigmoid --backward --device cpu --values 0,inf --dy 1,1
 expect_out $'1\n1\n0' $actc run hard_tanh --backward --device cpu --values -1,1,1.5 --dy 1,1,1

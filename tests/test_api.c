@@ -3,7 +3,7 @@
  * device enumeration and lookup (with $ACTKIT_DEVICE), contexts, buffers,
  * queues and events, act_forward over device buffers and act_forward_host
  * against the reference, cross-context misuse, act_op_check, and that every
- * _destroy accepts NULL (SPEC 3; the conventions in actkit.h).
+ * _destroy accepts NULL (docs/runtime.md; the conventions in actkit.h).
  */
 #include "testutil.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_backward.c - backward (SPEC 2.3): the reference gradients, the API,
+ * test_backward.c - backward (docs/ops.md, "Gradients"): the reference gradients, the API,
  * and every device against the reference.
  *
  * (a) Every element-wise derivative of the reference against a central
@@ -16,7 +16,7 @@
  *     derivatives of L = sum dy y, Richardson-extrapolated central
  *     differences over f32 forward results), with masks, scale factors,
  *     given mean / variance; prelu's dalpha against a sum written here.
- * (e) Every OpenCL / Vulkan device against the reference under SPEC 4
+ * (e) Every OpenCL / Vulkan device against the reference under docs/accuracy.md
  *     (element-wise f32 2 ulp, axis ops 4 ulp, f16/bf16 1 ulp), all ops,
  *     f32/f16/bf16, several parameter sets, over the sweep of test_device
  *     (special values, +-FLT_MAX, denormals, a grid, random magnitudes);
@@ -943,7 +943,7 @@ static void dev_axis(act_context_t *ctx, const char *dev) {
       {"glu", "", 1, 0, 0, 0, 0, 4, 30, 5},
       {"standardize", "", 1, 0, 0, 1, 1, 4, 30, 5},
       {"standardize", "", 1, 0, 0, 0, 0, 4, 30, 5},
-      /* Rows of 64K elements (SPEC 4: axis ops on rows up to 64K). */
+      /* Rows of 64K elements (docs/accuracy.md: axis ops on rows up to 64K). */
       {"softmax", "", -1, 0, 0, 0, 0, 2, 65536, 0},
       {"log_softmax", "", -1, 0, 0, 0, 0, 2, 65536, 0},
       {"logsumexp", "", -1, 0, 0, 0, 0, 2, 65536, 0},

@@ -1,5 +1,5 @@
 /*
- * test_cache.c - the on-disk program cache (SPEC 3), on every device whose
+ * test_cache.c - the on-disk program cache (docs/runtime.md), on every device whose
  * backend keeps compiled programs on disk.
  *
  * With ACTKIT_CACHE_DIR pointing at a fresh directory: a first context

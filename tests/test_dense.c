@@ -62,7 +62,7 @@ static const struct {
 /* The custom activation above: its device result may differ from the
  * reference's double evaluation by the custom-op bound
  * (act_custom_within_bound: 16 ulp, or 2^-22 near zero) rather than by a
- * built-in op's SPEC 4 bound. */
+ * built-in op's docs/accuracy.md bound. */
 static const char custom_src[] =
     "// actkit: op dense_swish(beta = 1.0)\n"
     "float dense_swish(float x, float beta) {\n"
@@ -223,7 +223,7 @@ static int compare(const prob_t *p, const void *ys, const void *zs,
       tol += act_test_ulp(p->dt, fabsl(p->yr[i]) + le);
     if (two_pass)
       tol += p->lip * act_test_ulp(p->dt, fabsl(p->zr[i]) + e) / 2;
-    if (op >= ACT_OP_CUSTOM_BASE) /* the custom-op bound, not SPEC 4's */
+    if (op >= ACT_OP_CUSTOM_BASE) /* the custom-op bound, not docs/accuracy.md's */
       tol += 13 * act_test_ulp(ACT_F32, fabsl(p->yr[i]) + le) +
              ldexpl(1.0L, -22);
     long double err = fabsl((long double)y[i] - p->yr[i]);

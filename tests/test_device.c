@@ -1,5 +1,5 @@
 /*
- * test_device.c - every device backend against the CPU reference (SPEC 4).
+ * test_device.c - every device backend against the CPU reference (docs/accuracy.md).
  *
  * For each device other than the reference (every OpenCL and Vulkan device
  * found), runs every op on f32, f16 and bf16 over a sweep of inputs
@@ -10,7 +10,7 @@
  * axis ops along the first, middle and last axis of 3-D tensors, and
  * prelu with a per-channel slope tensor.
  *
- * Bounds (SPEC 4, one table): element-wise f32 2 ulp; axis ops f32 4 ulp;
+ * Bounds (docs/accuracy.md, one table): element-wise f32 2 ulp; axis ops f32 4 ulp;
  * f16 and bf16 1 ulp of the type.
  *
  * A backend listed in $ACTKIT_REQUIRE_BACKENDS (comma-separated, e.g.

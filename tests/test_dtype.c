@@ -2,7 +2,7 @@
  * test_dtype.c - f16 and bf16 storage: conversion with one rounding to
  * nearest even (act_convert), ulp distances (act_ulp_error), dtype names,
  * and that the reference rounds its double result ONCE to f16/bf16
- * (SPEC 4), checked against an f16/bf16 rounding written here from long
+ * (docs/accuracy.md), checked against an f16/bf16 rounding written here from long
  * double (act_test_round in testutil.c), independently of the library.
  */
 #include "testutil.h"
@@ -312,7 +312,7 @@ static void test_single_rounding_cases(void) {
         "f16 relu: 1 + 2^-11 must round to even (1)");
 }
 
-/* Independent long double definitions of a few ops (SPEC 2.1), in forms
+/* Independent long double definitions of a few ops (docs/ops.md), in forms
  * accurate to well below an f16/bf16 ulp for every input. */
 static long double oracle(const char *op, long double x) {
   if (strcmp(op, "exp") == 0)

@@ -1,6 +1,6 @@
 /*
  * test_oracle.c - the CPU reference against an independent high-precision
- * oracle (tests/oracle.py, mpmath), for every element-wise op (SPEC 2.1).
+ * oracle (tests/oracle.py, mpmath), for every element-wise op (docs/ops.md).
  *
  * Usage: test_oracle ORACLE.tsv
  *
@@ -8,7 +8,7 @@
  * (8 hex digits of its bits) and the exact value of the op there (a decimal
  * of 30 significant digits, or nan / inf / -inf). The rows of one (op,
  * params) group run through act_reference_forward in one f32 call of shape
- * [n], and each result is checked to be correctly rounded (SPEC 4: the
+ * [n], and each result is checked to be correctly rounded (docs/accuracy.md: the
  * reference computes in double and rounds once):
  *
  *   |y - exact| <= (0.5 + 1e-6) ulp(exact)

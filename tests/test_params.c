@@ -1,8 +1,8 @@
 /*
  * test_params.c - validation: every bad op name, parameter, operand and
  * pointer gives the right status and a message that names what is wrong
- * (SPEC 3, "Errors"); a failed call changes nothing; aliases and framework
- * presets (SPEC 2.1) set what the SPEC says.
+ * (docs/runtime.md, "Errors"); a failed call changes nothing; aliases and framework
+ * presets (docs/ops.md) set what docs/ops.md says.
  */
 #include "testutil.h"
 
@@ -634,7 +634,7 @@ static void test_presets(void) {
   EXPECT(act_preset_parse("pytorch2", &p), ACT_BAD_PARAM, "pytorch2");
   CHECK(act_preset_name(ACT_PRESET_COUNT) == NULL, "preset name of COUNT");
 
-  /* The SPEC 2.1 preset table, one row per framework:
+  /* The docs/ops.md preset table, one row per framework:
    * hard_sigmoid/hard_silu (alpha, beta), gelu approximate, leaky slope,
    * softmax axis. */
   static const struct {

@@ -1,8 +1,8 @@
 /*
  * test_reference.c - the CPU reference (act_reference_forward) on the
- * cases SPEC 2 and 4 spell out: NaN propagation and no NaN from a non-NaN
+ * cases docs/ops.md and docs/accuracy.md spell out: NaN propagation and no NaN from a non-NaN
  * input for every element-wise op and dtype, the special values and limits
- * of SPEC 4, the identities that tie ops together (softmax sums to 1, silu
+ * of docs/accuracy.md, the identities that tie ops together (softmax sums to 1, silu
  * is x*sigmoid, ...), every axis op's semantics (masks, keepdims, b and
  * return_sign, glu halves, given mean/variance, one_hot out of range,
  * prelu channels), in-place calls, 8-D shapes and empty tensors.
@@ -11,11 +11,11 @@
  * act_test_round (testutil.c), independently of the library.
  *
  * Tolerances, one per kind of check:
- * - values the SPEC defines exactly (limits, masks, one_hot, prelu, the
+ * - values docs/ops.md defines exactly (limits, masks, one_hot, prelu, the
  *   exact identities tanh/softsign odd and elu == celu(1)): bit-equal;
  * - the reference against a long double evaluation of the same formula:
  *   0.5 ulp (correctly rounded) plus a margin of 1/1000 ulp for the double
- *   computation's own error (SPEC 4: "rounds once");
+ *   computation's own error (docs/accuracy.md: "rounds once");
  * - identities between two rounded results (silu vs x*sigmoid, ...): 2 ulp,
  *   the sum of the two half-ulp roundings and the product's rounding.
  */
@@ -235,7 +235,7 @@ static void test_nan_and_sweep(void) {
   free(xin);
 }
 
-/* ---- special values and limits (SPEC 4) ---------------------------------- */
+/* ---- special values and limits (docs/accuracy.md) ---------------------------------- */
 
 static void expect_value(const char *file, int line, const char *op,
                          const char *params, act_dtype_t t, double x,

@@ -9,7 +9,7 @@
  * ("negative_slope=0.5", "preset=axon", "axis=0,keepdims=1"; may be empty),
  * inputs, expected (comma-separated). Lines starting with '#' are comments.
  *
- * Tolerances (one per dtype, SPEC 6):
+ * Tolerances (one per dtype, docs/accuracy.md, "Published examples"):
  * - f32 rows: the published values are themselves f32 results of the peer
  *   framework, so each may be off by its own couple of ulps; 4 ulp of f32.
  * - bf16 rows were computed by Axon *in bf16 arithmetic*: every
@@ -37,7 +37,7 @@
 #define NFIELDS 7
 
 /* Published f32 values known to be less accurate than 4 ulp, each checked
- * against a long double evaluation of the SPEC formula. The row's other
+ * against a long double evaluation of the formula of docs/ops.md. The row's other
  * elements keep the 4 ulp bound. */
 static const struct {
   const char *source, *op;

@@ -1,7 +1,7 @@
 /*
  * test_threads.c - several threads, each with its own queue, on one shared
  * context per device, enqueueing small ops asynchronously and checking
- * every result against the reference (SPEC 3: a context may be shared by
+ * every result against the reference (docs/runtime.md: a context may be shared by
  * many threads; a queue is used by one thread at a time).
  *
  * Runs for $ACTKIT_STRESS_SECONDS seconds per device (default 2) with

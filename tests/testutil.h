@@ -53,7 +53,7 @@ act_status_t act_test_run1d(act_context_t *ctx, const char *op,
 
 /* Creates a descriptor for op (a name or alias) and applies "k=v,k=v"
  * params (may be NULL or ""). "preset=NAME" is applied first, whatever its
- * place in the list, so that explicit parameters override it (the SPEC's
+ * place in the list, so that explicit parameters override it (docs/ops.md's
  * rule); "axis=N" (or "axis=all") goes to act_op_desc_set_axis. On failure
  * *desc is NULL and the status of the failing call is returned. */
 act_status_t act_test_desc(const char *op, const char *params,
@@ -66,10 +66,10 @@ act_status_t act_test_desc(const char *op, const char *params,
 long double act_test_round(act_dtype_t dtype, long double v);
 
 /* Spacing of dtype's values at |v| (the subnormal spacing below the
- * smallest normal), as SPEC 4 defines an ulp. Independent of the library. */
+ * smallest normal), as docs/accuracy.md defines an ulp. Independent of the library. */
 long double act_test_ulp(act_dtype_t dtype, long double v);
 
-/* The element-wise input sweep of the device tests (SPEC 4): special values
+/* The element-wise input sweep of the device tests (docs/accuracy.md): special values
  * (signed zeros, denormals, FLT_MIN, huge magnitudes, +-inf, NaN), a grid
  * of 2001 points over [-15, 15], and nrand log-uniform magnitudes in
  * [1e-8, 1e4] of both signs from a fixed seed. malloc'd; *n its length. */

@@ -1,6 +1,6 @@
 /*
  * actc - actkit's command-line tool: list devices and ops, run one op,
- * verify a device against the reference (SPEC 5).
+ * verify a device against the reference (docs/actc.md).
  *
  * Errors go to stderr with exit status 1 (2 for a usage error).
  */
@@ -270,7 +270,7 @@ static const char usage_run[] =
     "  --b LIST          logsumexp scale factors, x's shape or its last axis\n"
     "  --mean LIST       standardize mean, x's shape with the axis as 1\n"
     "  --variance LIST   standardize variance, likewise\n"
-    "  --backward        run the gradient instead (SPEC 2.3): prints dx, the\n"
+    "  --backward        run the gradient instead (docs/ops.md): prints dx, the\n"
     "                    gradient of x (x's shape), for the incoming\n"
     "                    gradient dy; the input is x as for the forward op\n"
     "                    (softmax, log_softmax, softmin and logsumexp: actc\n"
@@ -815,7 +815,8 @@ static const char usage_verify[] =
     "Runs ops on a device and on the double-precision reference over a sweep\n"
     "of inputs (special values, a dense grid, random magnitudes from 1e-8 to\n"
     "1e4 of both signs) and prints the maximum error per op and dtype, in\n"
-    "ulps of the output type. Exits 1 if any op breaks SPEC section 4:\n"
+    "ulps of the output type. Exits 1 if any op is outside the bounds of\n"
+    "docs/accuracy.md: "
     "2 ulp for element-wise f32, 4 ulp for axis ops, 1 ulp for f16/bf16.\n"
     "\n"
     "  --device D   the device to check (default auto)\n"
@@ -1259,7 +1260,7 @@ static int cmd_verify(int argc, char **argv) {
     printf("custom ops: bound |y - r| <= 16 ulp (f32) / 2 ulp (f16, bf16) "
            "of r, or <= 2^-22 near zero; their max ulp counts only the "
            "elements beyond that 2^-22\n");
-  printf("%s: %d of %d op/dtype pairs outside SPEC section 4%s\n",
+  printf("%s: %d of %d op/dtype pairs outside the bounds of docs/accuracy.md%s\n",
          bad ? "FAIL" : "PASS", bad, rows * ndt,
          any_custom ? " (custom ops: their bound)" : "");
   free(sx);
@@ -1642,7 +1643,7 @@ static const char usage_main[] =
     "  devices   list the devices found, best first\n"
     "  list      list every op, its aliases, parameters and defaults\n"
     "  run       run one op on values or a raw file\n"
-    "  verify    check a device against the reference (SPEC section 4)\n"
+    "  verify    check a device against the reference (docs/accuracy.md)\n"
     "  compile   compile kernel files offline (SPIR-V, OpenCL binaries)\n"
     "  bench     throughput and latency of ops on a device\n"
     "  cache     show or clear the on-disk program cache\n"

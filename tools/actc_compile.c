@@ -1,5 +1,5 @@
 /*
- * actc_compile.c - `actc compile`: the offline kernel compiler (SPEC 1, 5).
+ * actc_compile.c - `actc compile`: the offline kernel compiler (docs/README.md, docs/actc.md).
  *
  * --target spirv: every program variant of each kernel file (the table in
  * src/core/variants.c) is assembled with the GLSL prelude

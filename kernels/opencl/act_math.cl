@@ -1,5 +1,5 @@
 /*
- * act_math.cl - actkit's portable f32 math library for kernels (SPEC 1, 4).
+ * act_math.cl - actkit's portable f32 math library for kernels (docs/README.md, docs/accuracy.md).
  *
  * Every kernel gets its transcendental functions from here, never from the
  * driver's built-ins: Vulkan allows its exp/log/tanh large errors and

@@ -1,5 +1,5 @@
 /*
- * act_ops.cl - the math of every element-wise op of SPEC 2.1 as one
+ * act_ops.cl - the math of every element-wise op of docs/ops.md as one
  * function, act_op(x, p0, p1, p2, p3), chosen at build time by -D ACT_OP.
  * Shared by the kernel files that apply an activation: eltwise.cl (one
  * element per work-item) and gemm.cl (the fused dense layer's epilogue).

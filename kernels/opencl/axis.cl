@@ -1,5 +1,5 @@
 /*
- * axis.cl - the ops along an axis (SPEC 2.2): softmax, log_softmax, softmin,
+ * axis.cl - the ops along an axis (docs/ops.md): softmax, log_softmax, softmin,
  * logsumexp, glu, standardize, one_hot.
  *
  * Needs: -D ACT_OP=<act_op_t value> -D ACT_DTYPE=0|1|2 (one_hot: the dtype
@@ -59,7 +59,7 @@
  *   act_one_hot (one work-item per output element, grid-stride)
  *     IN(int) x, OUT y; ny, len, inner, xoff, yoff. len = num_classes, the
  *     view is y's; x element o * inner + i.
- * Backward (SPEC 2.3; src/core/plan_bwd.c), in the same launch shapes:
+ * Backward (docs/ops.md, "Gradients"; src/core/plan_bwd.c), in the same launch shapes:
  *   act_softmax_bwd (softmax, log_softmax, softmin)
  *     IN y, IN(uchar) w, IN dy, OUT dx, LOCAL(float4) red, LOCAL(float)
  *     redm; rows, len, inner, yoff, woff, dyoff, dxoff, has_where,
@@ -78,7 +78,7 @@
  *     voff, vso, vsl, vsi, flags (bit 0 has_mean, 1 has_var, 2
  *     per_group), eps_h, eps_l, len_h, len_l.
  *
- * ACCURACY (SPEC 4: 4 ulp for f32 axis ops, rows up to 64K). The shift
+ * ACCURACY (docs/accuracy.md: 4 ulp for f32 axis ops, rows up to 64K). The shift
  * x_i - m is formed exactly as a double-float (two-sum) and exponentiated
  * with am_exp_dd; sums are double-float (am_dd_add), in each lane and
  * across the tree. softmax is e_i / s as e_i times 1 / s, the reciprocal

@@ -1,5 +1,5 @@
 /*
- * eltwise.cl - every element-wise op of SPEC 2.1, one kernel shell.
+ * eltwise.cl - every element-wise op of docs/ops.md, one kernel shell.
  *
  * Needs: -D ACT_OP=<act_op_t value> -D ACT_DTYPE=0|1|2, the ACT_OP_<NAME>
  * defines, act_prelude_*.cl, act_math.cl, act_common.cl and act_ops.cl

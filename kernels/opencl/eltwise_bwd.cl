@@ -1,5 +1,5 @@
 /*
- * eltwise_bwd.cl - the backward pass of every element-wise op (SPEC 2.3):
+ * eltwise_bwd.cl - the backward pass of every element-wise op (docs/ops.md, "Gradients"):
  * dx = dy * f'(x), and prelu's slope gradient.
  *
  * Needs: -D ACT_OP=<act_op_t value, or ACT_OP_CUSTOM> -D ACT_DTYPE=0|1|2,
@@ -23,7 +23,7 @@
  * |x|/sqrt(2 pi)); squareplus' for x < 0 as b / (2 r (r + |x|)). Tails
  * are cut only where f' times any float dy rounds to 0.
  *
- * KINKS follow SPEC 2.3 (jax): relu'(0) = 0; relu6, hard_sigmoid,
+ * KINKS follow docs/ops.md, "Gradients" (jax): relu'(0) = 0; relu6, hard_sigmoid,
  * sparse_sigmoid (and hard_silu's ramp term) 0 at both ends of the ramp;
  * hard_tanh'(+-1) = 1; leaky_relu'(0) = prelu'(0) = 1; elu'(0) = alpha;
  * elsewhere the branch the forward formula selects.

@@ -1,5 +1,5 @@
 /*
- * cache.c - the on-disk program cache (SPEC 3).
+ * cache.c - the on-disk program cache (docs/runtime.md).
  *
  * Where: $ACTKIT_CACHE_DIR, else $XDG_CACHE_HOME/actkit, else
  * ~/.cache/actkit. ACTKIT_CACHE_DIR=off disables it.

@@ -174,7 +174,7 @@ act_status_t act_convert(act_dtype_t st, const void *src, act_dtype_t dt,
 }
 
 /* Spacing of the type's values at |r|, taking the spacing at the smallest
- * normal for smaller values (SPEC 4). */
+ * normal for smaller values (docs/accuracy.md). */
 static double act__ulp(act_dtype_t t, double r) {
   int p, emin;
   switch (t) {

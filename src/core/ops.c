@@ -383,7 +383,7 @@ static const char *const act__preset_names[ACT_PRESET_COUNT] = {
 
 /* Per preset: hard_sigmoid alpha, beta; gelu approximate; leaky_relu slope;
  * softmax-family axis (ACT_AXIS_ALL + 1 = leave unchanged). Sources: the
- * SPEC 2.1 preset table (jax.nn, tf_keras, Axon and Kaun documentation). */
+ * docs/ops.md preset table (jax.nn, tf_keras, Axon and Kaun documentation). */
 static const struct {
   double hs_alpha, hs_beta, gelu_approx, leaky_slope;
   int axis;

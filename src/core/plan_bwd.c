@@ -1,5 +1,5 @@
 /*
- * plan_bwd.c - kernel dispatches for backward calls (SPEC 2.3): the
+ * plan_bwd.c - kernel dispatches for backward calls (docs/ops.md, "Gradients"): the
  * element-wise ops, prelu's slope gradient and glu run from
  * kernels/opencl/eltwise_bwd.cl; softmax, log_softmax, softmin, logsumexp
  * and standardize from axis.cl (act_softmax_bwd, act_logsumexp_bwd,

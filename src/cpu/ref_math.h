@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* SELU constants (Klambauer et al. 2017, as in SPEC 2.1). */
+/* SELU constants (Klambauer et al. 2017, as in docs/ops.md). */
 #define SELU_LAMBDA 1.0507009873554804934193349852946
 #define SELU_ALPHA 1.6732632423543772848170429916717
 #define SQRT_2_OVER_PI 0.79788456080286535587989211986876

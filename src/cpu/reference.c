@@ -2,7 +2,7 @@
  * reference.c - the CPU reference: every op in double precision, rounded
  * once to the output type.
  *
- * This is the truth every device is checked against (SPEC 4), so it favours
+ * This is the truth every device is checked against (docs/accuracy.md), so it favours
  * exactness: inputs are decoded exactly to double, the math runs in double
  * with C99 libm (exp, expm1, log1p, erfc, tanh, all within about one double
  * ulp in glibc) in numerically stable forms, and act__store rounds once.

@@ -1,9 +1,9 @@
 /*
- * reference_bwd.c - the CPU reference of backward (SPEC 2.3): every op's
+ * reference_bwd.c - the CPU reference of backward (docs/ops.md, "Gradients"): every op's
  * gradient in double precision from its closed form, rounded once to the
  * output type (dx = dy * f'(x), computed in double, then one rounding).
  *
- * Kinks follow the one-sided derivative of the branch the SPEC 2.1 formula
+ * Kinks follow the one-sided derivative of the branch the docs/ops.md formula
  * selects at the kink, with jax's exceptions (relu'(0) = 0; relu6,
  * hard_sigmoid and sparse_sigmoid have derivative 0 at both ends of their
  * ramp, and hard_silu uses that; hard_tanh'(+-1) = 1; leaky_relu'(0) =
