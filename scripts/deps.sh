@@ -11,4 +11,4 @@ $sudo apt-get install -y -qq --no-install-recommends \
   ocl-icd-opencl-dev opencl-headers libclblast-dev libdnnl-dev \
   libvulkan-dev glslang-dev glslang-tools spirv-tools \
   pocl-opencl-icd mesa-vulkan-drivers vulkan-validationlayers \
-  python3 python3-mpmath >/dev/null
+  python3 python3-mpmath python3-venv >/dev/null

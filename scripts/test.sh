@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the tests: installs the Debian packages,
 # builds (normal, and AddressSanitizer + UBSan without CLBlast), runs ctest
-# on both, then test_custom in a build without glslang.
-# Usage: scripts/test.sh [--no-deps] [--no-asan]
+# on both, then test_custom in a build without glslang, then the Python
+# package's tests (pip install . in a fresh virtual environment, pytest).
+# Usage: scripts/test.sh [--no-deps] [--no-asan] [--no-python]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-deps=1 asan=1
+deps=1 asan=1 python=1
 for a in "$@"; do
   case "$a" in
     --no-deps) deps=0 ;;
     --no-asan) asan=0 ;;
-    *) echo "usage: scripts/test.sh [--no-deps] [--no-asan]" >&2; exit 2 ;;
+    --no-python) python=0 ;;
+    *) echo "usage: scripts/test.sh [--no-deps] [--no-asan] [--no-python]" >&2; exit 2 ;;
   esac
 done
 [ "$deps" = 1 ] && scripts/deps.sh
@@ -34,3 +36,17 @@ cmake -S . -B build-noglsl -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DACTKIT_WITH_GLSLANG=OFF -DACTKIT_BUILD_BENCH=OFF >/dev/null
 cmake --build build-noglsl -j"$jobs" --target test_custom
 ctest --test-dir build-noglsl --output-on-failure -R '^test_custom$'
+# The Python package (docs/python.md): pip builds the library with CMake
+# (scikit-build-core, from PyPI) into a fresh virtual environment; pytest
+# checks it against double-precision formulas, and against jax.nn when jax
+# could be installed (its test is skipped, and says so, otherwise).
+if [ "$python" = 1 ]; then
+  py=${PYTHON:-python3}
+  rm -rf build-py/venv
+  "$py" -m venv build-py/venv
+  build-py/venv/bin/pip install -q --disable-pip-version-check numpy pytest ml_dtypes
+  build-py/venv/bin/pip install -q --disable-pip-version-check jax ||
+    echo "test.sh: jax could not be installed; the jax.nn comparison is skipped"
+  build-py/venv/bin/pip install -q --disable-pip-version-check .
+  (cd build-py && venv/bin/python -m pytest -q -rs ../python/tests)
+fi
