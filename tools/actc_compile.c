@@ -460,7 +460,7 @@ int actc_cmd_compile(int argc, char **argv) {
     const char *base;
     split_path(files[f], dir, sizeof dir, &base);
     setenv("ACTKIT_KERNEL_DIR", dir, 1);
-    size_t nv;
+    size_t nv = 0;
     act__variant_t *vs = file_variants(base, op, dtype, true, &nv);
     char **names = calloc(nv ? nv : 1, sizeof *names);
     if (!vs || !names) {
