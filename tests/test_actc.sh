@@ -45,7 +45,7 @@ for op in relu relu6 leaky_relu prelu elu selu celu gelu silu sigmoid \
 done
 grep -q "negative_slope = 0.01" "$tmp/list" && ok || bad "list lacks leaky default"
 grep -q "num_classes (required)" "$tmp/list" && ok || bad "list lacks required mark"
-expect_err 1 "unknown op 'nope'" $actc list nope
+expect_err 2 "unknown op 'nope'" $actc list nope
 
 # devices: the reference is always there and auto picks something.
 $actc devices >"$tmp/dev" && grep -q "^. cpu " "$tmp/dev" && grep -q '^\*' "$tmp/dev" && ok || bad "devices"
@@ -78,7 +78,7 @@ expect_out $'1\n1' $actc run logsumexp --backward --device cpu --values 0,0 --dy
 expect_out $'0.5\n1\n2\n1\ndalpha:\n-2\n-3' $actc run prelu --backward --device cpu --shape 1,2,2 --alpha 0.5,2 --values -2,2,-3,4 --dy 1,1,1,1
 printf '\x00\x00\x80\x3f' >"$tmp/dy.f32"   # 1
 expect_out $'0.25' $actc run sigmoid --backward --device cpu --values 0 --dy-in "$tmp/dy.f32"
-expect_err 1 "one_hot has no gradient" $actc run one_hot --backward --device cpu --param num_classes=2 --values 1 --dy 1,1
+expect_err 2 "one_hot has no gradient" $actc run one_hot --backward --device cpu --param num_classes=2 --values 1 --dy 1,1
 expect_err 2 "needs exactly one of --dy and --dy-in" $actc run relu --backward --device cpu --values 1
 expect_err 2 "dy has 1 values" $actc run relu --backward --device cpu --values 1,2 --dy 1
 expect_err 2 "go with --backward" $actc run relu --device cpu --values 1 --dy 1
@@ -89,23 +89,23 @@ $actc run relu --device cpu --in "$tmp/in.f32" --out "$tmp/out.f32" && ok || bad
 if [ "$(od -An -tx1 "$tmp/out.f32" | tr -d ' \n')" = "000000000000803f" ]; then ok; else bad "raw output $(od -An -tx1 "$tmp/out.f32")"; fi
 
 # Errors: each names the problem, exit 1 (library) or 2 (usage).
-expect_err 1 "celu: parameter 'alpha' = 0" $actc run celu --device cpu --param alpha=0 --values 1
-expect_err 1 "glu: axis -1 has odd length 3" $actc run glu --device cpu --values 1,2,3
-expect_err 1 "unknown op 'nope'" $actc run nope --values 1
-expect_err 1 "no parameter 'foo'" $actc run relu --param foo=1 --values 1
-expect_err 1 "unknown preset 'pytorch'" $actc run relu --preset pytorch --values 1
-expect_err 1 "device 'vulkan:9'" $actc run relu --device vulkan:9 --values 1
-expect_err 1 "threshold: parameter 'threshold' is required" $actc run threshold --device cpu --values 1
+expect_err 2 "celu: parameter 'alpha' = 0" $actc run celu --device cpu --param alpha=0 --values 1
+expect_err 2 "glu: axis -1 has odd length 3" $actc run glu --device cpu --values 1,2,3
+expect_err 2 "unknown op 'nope'" $actc run nope --values 1
+expect_err 2 "no parameter 'foo'" $actc run relu --param foo=1 --values 1
+expect_err 2 "unknown preset 'pytorch'" $actc run relu --preset pytorch --values 1
+expect_err 2 "device 'vulkan:9'" $actc run relu --device vulkan:9 --values 1
+expect_err 2 "threshold: parameter 'threshold' is required" $actc run threshold --device cpu --values 1
 expect_err 2 "exactly one of --values and --in" $actc run relu
 expect_err 2 "cannot parse a number" $actc run relu --values 1,x
 expect_err 2 "holds 4 elements but 3" $actc run relu --shape 2,2 --values 1,2,3
 expect_err 2 "unknown option" $actc run relu --bogus 1 --values 1
 expect_err 2 "needs a value" $actc run relu --values
-expect_err 1 "cannot read --in" $actc run relu --in "$tmp/missing"
+expect_err 2 "cannot read --in" $actc run relu --in "$tmp/missing"
 printf 'abc' >"$tmp/odd"
-expect_err 1 "not a whole number" $actc run relu --in "$tmp/odd"
+expect_err 2 "not a whole number" $actc run relu --in "$tmp/odd"
 expect_err 2 "dtype" $actc run relu --dtype f64 --values 1
-ACTKIT_DEVICE=nonsense expect_err 1 "ACTKIT_DEVICE='nonsense'" $actc run relu --values 1
+ACTKIT_DEVICE=nonsense expect_err 2 "ACTKIT_DEVICE='nonsense'" $actc run relu --values 1
 
 # cache: where it is, what it holds, clearing it.
 cdir="$tmp/cache"
@@ -153,22 +153,63 @@ expect_out "$(printf '%s\n' 0.104993582 0.25 0.786447704)" \
   $actc run penalized_tanh --custom "$px" --device cpu --param a=0.25 --backward --values -1,0,0.5 --dy 1,1,1
 for dev in $($actc devices | grep -oE '(opencl|vulkan):[0-9]+' | sort -u); do
   $actc run penalized_tanh --custom "$px" --device "$dev" --param a=0.25 --backward \
-    --values -1,0,0.5 --dy 1,1,1 >"$tmp/pb" 2>&1 &&
+    --values -1,0,0.5 --dy 1,1,1 >"$tmp/pb" 2>"$tmp/pbe" &&
     [ "$(tr '\n' ' ' <"$tmp/pb" | grep -cE '^0\.10499[0-9]* 0\.25 0\.78644[0-9]* $')" = 1 ] && ok ||
-    bad "run --custom --backward (derived) on $dev: $(cat "$tmp/pb")"
+    bad "run --custom --backward (derived) on $dev: $(cat "$tmp/pb" "$tmp/pbe")"
   $actc verify --custom "$px" --device "$dev" >"$tmp/pv" 2>&1 &&
     grep -q "PASS" "$tmp/pv" && grep -q "penalized_tanh (backward)" "$tmp/pv" && ok ||
     bad "verify --custom (derived) on $dev: $(cat "$tmp/pv")"
 done
 printf 'float f(float v) { return v; }\n' >"$tmp/noop.cl"
-expect_err 1 "declares no op" $actc run --custom "$tmp/noop.cl" --values 1
+expect_err 2 "declares no op" $actc run --custom "$tmp/noop.cl" --values 1
 printf '// actkit: op typo_op\nfloat typo_op(float x) {\n  return x * sigmoid(x)\n}\n' >"$tmp/typo.cl"
-expect_err 1 "typo.cl:4:1: error: expected ';'" $actc run typo_op --custom "$tmp/typo.cl" --values 1
+expect_err 2 "typo.cl:4:1: error: expected ';'" $actc run typo_op --custom "$tmp/typo.cl" --values 1
 printf '// actkit: op relu\nfloat relu(float x) { return x; }\n' >"$tmp/shadow.cl"
-expect_err 1 "taken by the built-in op 'relu'" $actc run relu --custom "$tmp/shadow.cl" --values 1
+expect_err 2 "taken by the built-in op 'relu'" $actc run relu --custom "$tmp/shadow.cl" --values 1
 printf '// actkit: op ptr\nfloat ptr(float x) {\n  float *p;\n  return x;\n}\n' >"$tmp/ptr.cl"
-expect_err 1 "ptr.cl:3:9: error: pointers are not allowed" $actc verify --custom "$tmp/ptr.cl" --device cpu
-expect_err 1 "cannot open" $actc run x --custom "$tmp/missing.cl" --values 1
+expect_err 2 "ptr.cl:3:9: error: pointers are not allowed" $actc verify --custom "$tmp/ptr.cl" --device cpu
+expect_err 2 "cannot open" $actc run x --custom "$tmp/missing.cl" --values 1
+
+# One exit-code table (actc --help): 2 for every usage error, with a
+# suggestion where a name is close to a known one.
+expect_err 2 "unknown command 'rnu' \(did you mean 'run'\?\)" $actc rnu
+expect_err 2 "unknown op 'gelux'.*did you mean 'gelu'" $actc run gelux --values 1
+expect_err 2 "unknown op 'gelux'.*did you mean 'gelu'" $actc verify gelux --device cpu
+expect_err 2 "unknown option '--devcie' \(did you mean '--device'\?\)" $actc run relu --devcie cpu --values 1
+expect_err 2 "did you mean 'torch'" $actc run relu --preset pytorch --values 1
+expect_err 2 "did you mean 'negative_slope'" $actc run leaky_relu --param negative_slop=1 --values 1
+expect_err 2 "device 'cpux'.*did you mean 'cpu'" $actc run relu --device cpux --values 1
+expect_err 2 "unknown option '--exhaustiv'.*did you mean '--exhaustive'" $actc verify --exhaustiv
+# empty and malformed values name the option; repeated options are refused
+expect_err 2 "^actc: --values is empty" $actc run relu --device cpu --values ''
+expect_err 2 "^actc: --values: cannot parse a number at 'abc'" $actc run relu --device cpu --values abc
+expect_err 2 "^actc: --dy: cannot parse" $actc run relu --device cpu --values 1 --backward --dy x
+expect_err 2 "run: --device given twice" $actc run relu --device cpu --device cpu --values 1
+# no doubled prefix: "run: softmax: ...", not "softmax: softmax: ..."
+"$actc" run softmax --device cpu --values 1,2 --axis 3 2>"$tmp/err" >/dev/null
+grep -q "softmax: softmax:" "$tmp/err" && bad "doubled prefix: $(cat "$tmp/err")" || ok
+# --opt=value, text input by extension, - for stdin and stdout
+expect_out "$(printf '%s\n' 1 0)" $actc run relu --device=cpu --values=1,-2
+printf '1 -2\n3,-4\n' >"$tmp/x.txt"
+expect_out "$(printf '%s\n' 1 0 3 0)" $actc run relu --device cpu --in "$tmp/x.txt"
+printf 'abc\n' >"$tmp/bad.txt"
+expect_err 2 "^actc: --in: cannot parse a number at 'abc'" $actc run relu --device cpu --in "$tmp/bad.txt"
+printf '\000\000\200\277\000\000\000\100' | "$actc" run relu --device cpu --in - --out - >"$tmp/o.bin" &&
+  [ "$(od -An -tf4 "$tmp/o.bin" | tr -s ' ' | sed 's/^ //')" = "0 2" ] && ok ||
+  bad "--in - --out -: $(od -An -tf4 "$tmp/o.bin")"
+# a first run says that it compiled, and how long it took
+for dev in $($actc devices | grep -oE 'opencl:[0-9]+' | head -n 1); do
+  ACTKIT_CACHE_DIR="$tmp/cache1" $actc run sigmoid --device "$dev" --values 1 >/dev/null 2>"$tmp/n1" &&
+    grep -qE "^actc: compiled [0-9]+ programs? for $dev in [0-9.]+ s" "$tmp/n1" && ok ||
+    bad "no compile notice on a cold cache: $(cat "$tmp/n1")"
+  ACTKIT_CACHE_DIR="$tmp/cache1" $actc run sigmoid --device "$dev" --values 1 >/dev/null 2>"$tmp/n2" &&
+    ! grep -q "compiled" "$tmp/n2" && ok || bad "a compile notice on a warm cache: $(cat "$tmp/n2")"
+done
+# stdout is line-buffered: a killed run keeps what it printed
+( timeout -s KILL 3 $actc verify relu --exhaustive --device cpu --dtype f32 >"$tmp/lb" ) 2>/dev/null
+[ -s "$tmp/lb" ] && ok || bad "verify killed midway left an empty log"
+# the library's own messages give no command-line advice
+"$actc" run nope --values 1 2>"$tmp/err"; grep -q "actc list" "$tmp/err" && bad "library message names actc: $(cat "$tmp/err")" || ok
 
 echo "test_actc: $pass passed, $fail failed"
 [ $fail -eq 0 ] && [ $pass -gt 0 ]

@@ -2,7 +2,12 @@
  * actc - actkit's command-line tool: list devices and ops, run one op,
  * verify a device against the reference (docs/actc.md).
  *
- * Errors go to stderr with exit status 1 (2 for a usage error).
+ * Errors go to stderr. Exit status (one table for every command, in
+ * actc --help): 0 success, 1 verification failed (verify, compile
+ * --check), 2 usage error (the command line or its inputs: an unknown
+ * command, option, op, parameter, preset or device, a bad value, a
+ * missing or malformed input file), 3 runtime error (a driver or device
+ * failure, out of memory, an output that cannot be written).
  */
 #include "actkit.h"
 
@@ -17,7 +22,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#define EXIT_VERIFY 1
 #define EXIT_USAGE 2
+#define EXIT_RUNTIME 3
 
 int actc_cmd_compile(int argc, char **argv); /* actc_compile.c */
 
@@ -31,11 +38,157 @@ static int die(int code, const char *fmt, ...) {
   return code;
 }
 
-/* Reports a failed library call and returns 1. */
+/* The exit status of a failed library call: the caller's mistake (a
+ * name, a parameter, a shape, a source file) is a usage error, anything
+ * else a runtime error. */
+static int status_exit(act_status_t st) {
+  switch (st) {
+  case ACT_INVALID_ARGUMENT: case ACT_NULL_POINTER: case ACT_UNKNOWN_OP:
+  case ACT_BAD_PARAM: case ACT_BAD_SHAPE: case ACT_BAD_DTYPE:
+  case ACT_NO_DEVICE: case ACT_BUILD:
+    return EXIT_USAGE;
+  default:
+    return EXIT_RUNTIME;
+  }
+}
+
+/* Reports a failed library call and returns its exit status. The
+ * library's message often starts with the op's name: it is not said twice
+ * ("actc: run: softmax: ..." rather than "softmax: softmax: ..."). */
 static int fail(const char *what, act_status_t st) {
-  return die(1, "%s: %s (%s)", what, act_last_error()[0] ? act_last_error()
-                                                          : act_status_string(st),
-             act_status_name(st));
+  const char *msg = act_last_error()[0] ? act_last_error()
+                                        : act_status_string(st);
+  return die(status_exit(st), "%s: %s (%s)", what, msg, act_status_name(st));
+}
+
+/* Edit distance (Levenshtein) of a and b, for did-you-mean; capped. */
+static int edit_distance(const char *a, const char *b) {
+  size_t n = strlen(a), m = strlen(b);
+  if (n > 63 || m > 63)
+    return 99;
+  int d[64][64];
+  for (size_t i = 0; i <= n; i++)
+    d[i][0] = (int)i;
+  for (size_t j = 0; j <= m; j++)
+    d[0][j] = (int)j;
+  for (size_t i = 1; i <= n; i++)
+    for (size_t j = 1; j <= m; j++) {
+      int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+      int x = d[i - 1][j] + 1, y = d[i][j - 1] + 1;
+      d[i][j] = c < x ? (c < y ? c : y) : (x < y ? x : y);
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+          d[i - 2][j - 2] + 1 < d[i][j])
+        d[i][j] = d[i - 2][j - 2] + 1; /* a transposition */
+    }
+  return d[n][m];
+}
+
+/* The candidate closest to word (NULL-terminated list), or NULL when none
+ * is close: at most 2 edits, and fewer than half of word's length. */
+static const char *closest(const char *word, const char *const *cands) {
+  const char *best = NULL;
+  int bd = 3;
+  size_t wl = strlen(word);
+  for (int i = 0; cands[i]; i++) {
+    int dd = edit_distance(word, cands[i]);
+    if (dd < bd && (size_t)dd * 2 < wl + 1) {
+      bd = dd;
+      best = cands[i];
+    }
+  }
+  return best;
+}
+
+/* " (did you mean 'x'?)" or "" - a static buffer, for one message. */
+static const char *did_you_mean(const char *word, const char *const *cands) {
+  static char buf[96];
+  const char *c = closest(word, cands);
+  if (!c)
+    return "";
+  snprintf(buf, sizeof buf, " (did you mean '%s'?)", c);
+  return buf;
+}
+
+/* Every op name and alias (built-in and custom), NULL-terminated. */
+static const char *const *op_names(void) {
+  static const char *names[ACT_OP_COUNT * 3 + ACT_MAX_CUSTOM_OPS + 1];
+  int k = 0;
+  for (int op = 0; op < ACT_OP_COUNT; op++) {
+    const act_op_info_t *i = act_op_info((act_op_t)op);
+    names[k++] = i->name;
+    for (int a = 0; a < ACT_MAX_ALIASES && i->aliases[a]; a++)
+      names[k++] = i->aliases[a];
+  }
+  for (size_t c = 0; c < act_custom_count() && c < ACT_MAX_CUSTOM_OPS; c++)
+    names[k++] = act_op_info((act_op_t)(ACT_OP_CUSTOM_BASE + (int)c))->name;
+  names[k] = NULL;
+  return names;
+}
+
+/* An unknown op name: the library's message and a suggestion. */
+static int unknown_op(const char *what, const char *name, act_status_t st) {
+  char msg[1024]; /* listing the candidates may reset the message */
+  snprintf(msg, sizeof msg, "%s", act_last_error());
+  return die(EXIT_USAGE, "%s: %s (%s)%s", what, msg, act_status_name(st),
+             did_you_mean(name, op_names()));
+}
+
+/* Device names for suggestions: every device's name, and the backends'. */
+static const char *const *device_names(void) {
+  static char store[64][64];
+  static const char *names[70];
+  int k = 0;
+  names[k++] = "auto";
+  names[k++] = "opencl";
+  names[k++] = "vulkan";
+  size_t n = act_device_count();
+  for (size_t i = 0; i < n && i < 64; i++) {
+    act_device_info_t d;
+    if (act_device_get_info(i, &d))
+      continue;
+    snprintf(store[i], sizeof store[i], "%s", d.name);
+    names[k++] = store[i];
+  }
+  names[k] = NULL;
+  return names;
+}
+
+/* A context on device, or an exit status (unknown device: a suggestion). */
+static int open_device(const char *what, const char *device,
+                       act_context_t **ctx) {
+  act_status_t st = act_context_create(device, ctx);
+  if (!st)
+    return 0;
+  if (st == ACT_NO_DEVICE) {
+    char msg[1024]; /* listing the devices resets the message */
+    snprintf(msg, sizeof msg, "%s", act_last_error());
+    return die(EXIT_USAGE, "%s: %s (%s)%s", what, msg, act_status_name(st),
+               did_you_mean(device, device_names()));
+  }
+  return fail(what, st);
+}
+
+/* The op of a name, or an exit status (an unknown name: a suggestion). */
+static int lookup_op(const char *what, const char *name, act_op_t *op) {
+  act_status_t st = act_op_lookup(name, op);
+  return st ? unknown_op(what, name, st) : 0;
+}
+
+static double now_s(void);
+
+/* A first run compiles kernels (seconds on a CPU driver): say so on
+ * stderr, once, with the time it took, so that a slow first call is not a
+ * mystery. */
+static void compile_notice(act_context_t *ctx, double seconds) {
+  act_context_stats_t s = {0, 0};
+  act_device_info_t d;
+  if (act_context_get_stats(ctx, &s) || !s.programs_built ||
+      act_context_get_device(ctx, &d))
+    return;
+  fprintf(stderr, "actc: compiled %llu program%s for %s in %.1f s (kept in "
+          "the program cache: later runs load them)\n",
+          (unsigned long long)s.programs_built,
+          s.programs_built == 1 ? "" : "s", d.name, seconds);
 }
 
 static bool is_help(const char *a) {
@@ -52,7 +205,9 @@ static int load_custom(const char *path, act_op_t *ops, size_t cap,
   act_status_t st = act_custom_register_file(path, ops, cap, &count);
   if (st) {
     fprintf(stderr, "%s\n", act_last_error());
-    return die(1, "--custom %s: the file was not loaded (%s)", path,
+    return die(status_exit(st) == EXIT_RUNTIME && st != ACT_IO
+                   ? EXIT_RUNTIME : EXIT_USAGE,
+               "--custom %s: the file was not loaded (%s)", path,
                act_status_name(st));
   }
   if (n)
@@ -142,9 +297,9 @@ static int cmd_list(int argc, char **argv) {
       continue;
     }
     act_op_t op;
-    act_status_t st = act_op_lookup(argv[i], &op);
-    if (st)
-      return fail("list", st);
+    int rc = lookup_op("list", argv[i], &op);
+    if (rc)
+      return rc;
     print_op(act_op_info(op));
     any = true;
   }
@@ -165,12 +320,16 @@ static int cmd_list(int argc, char **argv) {
 
 /* ---- value parsing ----------------------------------------------------------- */
 
-/* Parses "a,b,c" into a malloc'd array of doubles. */
-static int parse_list(const char *s, double **out, size_t *n) {
+/* Parses "a,b,c" (the value of option `opt`) into a malloc'd array of
+ * doubles; an empty list is an error. */
+static int parse_list(const char *opt, const char *s, double **out,
+                      size_t *n) {
   size_t cap = 16, k = 0;
+  if (!*s)
+    return die(EXIT_USAGE, "%s is empty (expected v1,v2,...)", opt);
   double *v = malloc(cap * sizeof *v);
   if (!v)
-    return die(1, "out of memory");
+    return die(EXIT_RUNTIME, "out of memory");
   const char *p = s;
   while (*p) {
     char *end;
@@ -178,13 +337,13 @@ static int parse_list(const char *s, double **out, size_t *n) {
     double d = strtod(p, &end);
     if (end == p || (*end && *end != ',')) {
       free(v);
-      return die(EXIT_USAGE, "cannot parse a number at '%s'", p);
+      return die(EXIT_USAGE, "%s: cannot parse a number at '%s'", opt, p);
     }
     if (k == cap) {
       double *nv = realloc(v, 2 * cap * sizeof *v);
       if (!nv) {
         free(v);
-        return die(1, "out of memory");
+        return die(EXIT_RUNTIME, "out of memory");
       }
       v = nv, cap *= 2;
     }
@@ -214,8 +373,10 @@ static int parse_shape(const char *s, act_tensor_t *t) {
   return 0;
 }
 
+/* The bytes of a file ("-": standard input), malloc'd. */
 static void *read_file(const char *path, size_t *bytes) {
-  FILE *f = fopen(path, "rb");
+  bool in = strcmp(path, "-") == 0;
+  FILE *f = in ? stdin : fopen(path, "rb");
   if (!f)
     return NULL;
   size_t cap = 1 << 16, n = 0;
@@ -234,13 +395,55 @@ static void *read_file(const char *path, size_t *bytes) {
     buf = nb, cap *= 2;
   }
   bool err = ferror(f);
-  fclose(f);
+  if (!in)
+    fclose(f);
   if (err) {
     free(buf);
     return NULL;
   }
   *bytes = n;
   return buf;
+}
+
+/* Is path a text file of numbers by its name (.txt, .csv)? */
+static bool is_text_name(const char *path) {
+  const char *dot = strrchr(path, '.');
+  return dot && (strcmp(dot, ".txt") == 0 || strcmp(dot, ".csv") == 0);
+}
+
+/* The numbers of a text file's bytes (separated by commas, spaces or
+ * newlines), as a value list for parse_list; malloc'd. */
+static char *text_to_list(const char *opt, const char *path, char *bytes,
+                          size_t n, int *rc) {
+  char *list = malloc(n + 1);
+  if (!list) {
+    *rc = die(EXIT_RUNTIME, "out of memory");
+    return NULL;
+  }
+  size_t k = 0;
+  bool sep = true;
+  for (size_t i = 0; i < n; i++) {
+    char c = bytes[i];
+    if (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      if (!sep)
+        list[k++] = ',';
+      sep = true;
+    } else if (c == '\0') {
+      free(list);
+      *rc = die(EXIT_USAGE, "%s '%s' is not a text file of numbers (a NUL "
+                "byte; a raw file must not be named .txt or .csv)", opt,
+                path);
+      return NULL;
+    } else {
+      list[k++] = c;
+      sep = false;
+    }
+  }
+  if (k && list[k - 1] == ',')
+    k--;
+  list[k] = '\0';
+  *rc = 0;
+  return list;
 }
 
 /* ---- actc run -------------------------------------------------------------- */
@@ -303,7 +506,7 @@ static int make_extra(const extra_arg_t *e, const act_tensor_t *x, int axis,
                       act_dtype_t dtype, act_arg_t *arg, void **storage) {
   double *v;
   size_t n;
-  int rc = parse_list(e->text, &v, &n);
+  int rc = parse_list(e->opt, e->text, &v, &n);
   if (rc)
     return rc;
   act_tensor_t t = *x;
@@ -329,7 +532,7 @@ static int make_extra(const extra_arg_t *e, const act_tensor_t *x, int axis,
   void *buf = malloc(n * es + 1);
   if (!buf) {
     free(v);
-    return die(1, "out of memory");
+    return die(EXIT_RUNTIME, "out of memory");
   }
   for (size_t i = 0; i < n; i++) {
     float f = (float)v[i];
@@ -381,20 +584,20 @@ static int run_backward(act_context_t *ctx, const act_op_desc_t *desc,
       alpha = &args[i].tensor;
   }
   if (op == ACT_OP_ONE_HOT)
-    return die(1, "run: one_hot has no gradient (--backward)");
+    return die(EXIT_USAGE, "run: one_hot has no gradient (--backward)");
   act_dtype_t t = x->dtype;
   size_t es = act_dtype_size(t);
   int64_t ny = act_tensor_numel(y), nx = act_tensor_numel(x);
   size_t n = 0;
   if (dy_s) {
     double *v;
-    int rc = parse_list(dy_s, &v, &n);
+    int rc = parse_list("--dy", dy_s, &v, &n);
     if (rc)
       return rc;
     *dybuf = malloc(n * es + 1);
     if (!*dybuf) {
       free(v);
-      return die(1, "out of memory");
+      return die(EXIT_RUNTIME, "out of memory");
     }
     for (size_t i = 0; i < n; i++)
       act_convert(ACT_F32, &(float){(float)v[i]}, t,
@@ -404,10 +607,10 @@ static int run_backward(act_context_t *ctx, const act_op_desc_t *desc,
     size_t bytes;
     *dybuf = read_file(dy_in, &bytes);
     if (!*dybuf)
-      return die(1, "run: cannot read --dy-in '%s': %s", dy_in,
+      return die(EXIT_USAGE, "run: cannot read --dy-in '%s': %s", dy_in,
                  strerror(errno));
     if (bytes % es)
-      return die(1, "run: --dy-in '%s' holds %zu bytes, not a whole number "
+      return die(EXIT_USAGE, "run: --dy-in '%s' holds %zu bytes, not a whole number "
                  "of %s elements", dy_in, bytes, act_dtype_name(t));
     n = bytes / es;
   }
@@ -416,7 +619,7 @@ static int run_backward(act_context_t *ctx, const act_op_desc_t *desc,
                "output y has %lld", n, opname, (long long)ny);
   *dxbuf = malloc((size_t)nx * es + 1);
   if (!*dxbuf)
-    return die(1, "out of memory");
+    return die(EXIT_RUNTIME, "out of memory");
   bool from_y = op == ACT_OP_SOFTMAX || op == ACT_OP_LOG_SOFTMAX ||
                 op == ACT_OP_SOFTMIN || op == ACT_OP_LOGSUMEXP;
   act_status_t st;
@@ -440,7 +643,7 @@ static int run_backward(act_context_t *ctx, const act_op_desc_t *desc,
     *nda = act_tensor_numel(alpha);
     *dabuf = malloc((size_t)*nda * es + 1);
     if (!*dabuf)
-      return die(1, "out of memory");
+      return die(EXIT_RUNTIME, "out of memory");
     act_tensor_t da = *alpha;
     da.data = *dabuf;
     b[nb++] = (act_arg_t){ACT_ARG_DALPHA, da};
@@ -493,6 +696,19 @@ static int cmd_run(int argc, char **argv) {
     if (i + 1 >= argc)
       return die(EXIT_USAGE, "run: option %s needs a value", a);
     const char *v = argv[++i];
+    /* Single-valued options given twice are a mistake, not "the last one
+     * wins" (--param, --custom and the operand options are checked
+     * below or may repeat). */
+    static const char *const once[] = {"--device", "--dtype", "--shape",
+                                       "--axis", "--preset", "--values",
+                                       "--in", "--out", "--dy", "--dy-in",
+                                       NULL};
+    for (int k = 0; once[k]; k++)
+      if (strcmp(a, once[k]) == 0) {
+        for (int j = 1; j < i - 1; j++)
+          if (strcmp(argv[j], a) == 0)
+            return die(EXIT_USAGE, "run: %s given twice", a);
+      }
     if (strcmp(a, "--device") == 0)
       device = v;
     else if (strcmp(a, "--dtype") == 0) {
@@ -536,9 +752,15 @@ static int cmd_run(int argc, char **argv) {
           extras[nextra++] = (extra_arg_t){extra_opts[k].kind, a, v};
           found = true;
         }
-      if (!found)
-        return die(EXIT_USAGE, "run: unknown option '%s' (see actc run "
-                   "--help)", a);
+      if (!found) {
+        static const char *const opts[] = {
+            "--device", "--dtype", "--shape", "--axis", "--param", "--preset",
+            "--values", "--in", "--out", "--dy", "--dy-in", "--custom",
+            "--backward", "--where", "--alpha", "--b", "--mean", "--variance",
+            "--help", NULL};
+        return die(EXIT_USAGE, "run: unknown option '%s'%s (see actc run "
+                   "--help)", a, did_you_mean(a, opts));
+      }
     }
   }
   if (!opname && first_custom)
@@ -559,6 +781,8 @@ static int cmd_run(int argc, char **argv) {
 
   act_op_desc_t *desc = NULL;
   act_status_t st = act_op_desc_create_by_name(opname, &desc);
+  if (st == ACT_UNKNOWN_OP)
+    return unknown_op("run", opname, st);
   if (st)
     return fail("run", st);
   int rc = 0;
@@ -576,7 +800,10 @@ static int cmd_run(int argc, char **argv) {
     act_preset_t p;
     if ((st = act_preset_parse(preset_s, &p)) ||
         (st = act_op_desc_set_preset(desc, p))) {
-      rc = fail("run --preset", st);
+      static const char *const presets[] = {"jax", "keras2", "axon", "kaun",
+                                            "torch", "none", NULL};
+      rc = die(EXIT_USAGE, "run --preset: %s (%s)%s", act_last_error(),
+               act_status_name(st), did_you_mean(preset_s, presets));
       goto done;
     }
   }
@@ -598,7 +825,12 @@ static int cmd_run(int argc, char **argv) {
       goto done;
     }
     if ((st = act_op_desc_set_param(desc, name, val))) {
-      rc = fail("run --param", st);
+      const act_op_info_t *oi = act_op_info(op);
+      const char *pn[ACT_MAX_PARAMS + 1] = {NULL};
+      for (int k = 0; k < oi->nparams; k++)
+        pn[k] = oi->params[k].name;
+      rc = die(EXIT_USAGE, "run --param: %s (%s)%s", act_last_error(),
+               act_status_name(st), did_you_mean(name, pn));
       goto done;
     }
   }
@@ -620,12 +852,12 @@ static int cmd_run(int argc, char **argv) {
   size_t es = act_dtype_size(xtype), n = 0;
   if (values) {
     double *v;
-    if ((rc = parse_list(values, &v, &n)))
+    if ((rc = parse_list("--values", values, &v, &n)))
       goto done;
     xbuf = malloc(n * es + 1);
     if (!xbuf) {
       free(v);
-      rc = die(1, "out of memory");
+      rc = die(EXIT_RUNTIME, "out of memory");
       goto done;
     }
     for (size_t i = 0; i < n; i++) {
@@ -650,11 +882,40 @@ static int cmd_run(int argc, char **argv) {
     size_t bytes;
     xbuf = read_file(in, &bytes);
     if (!xbuf) {
-      rc = die(1, "run: cannot read --in '%s': %s", in, strerror(errno));
+      rc = die(EXIT_USAGE, "run: cannot read --in '%s': %s", in,
+               strerror(errno));
       goto done;
     }
+    if (is_text_name(in)) {
+      /* numbers as text: parsed as --values would be */
+      char *list = text_to_list("--in", in, xbuf, bytes, &rc);
+      free(xbuf);
+      xbuf = NULL;
+      if (!list)
+        goto done;
+      double *v;
+      rc = parse_list("--in", list, &v, &n);
+      free(list);
+      if (rc)
+        goto done;
+      xbuf = malloc(n * es + 1);
+      if (!xbuf) {
+        free(v);
+        rc = die(EXIT_RUNTIME, "out of memory");
+        goto done;
+      }
+      for (size_t i = 0; i < n; i++) {
+        if (xtype == ACT_I32)
+          ((int32_t *)xbuf)[i] = (int32_t)v[i];
+        else
+          act_convert(ACT_F32, &(float){(float)v[i]}, xtype,
+                      (char *)xbuf + i * es, 1);
+      }
+      free(v);
+      bytes = n * es;
+    }
     if (bytes % es) {
-      rc = die(1, "run: --in '%s' holds %zu bytes, not a whole number of %s "
+      rc = die(EXIT_USAGE, "run: --in '%s' holds %zu bytes, not a whole number of %s "
                "elements", in, bytes, act_dtype_name(xtype));
       goto done;
     }
@@ -718,7 +979,7 @@ static int cmd_run(int argc, char **argv) {
   size_t yes = act_dtype_size(dtype);
   ybuf = malloc((size_t)ny * yes + 1);
   if (!ybuf) {
-    rc = die(1, "out of memory");
+    rc = die(EXIT_RUNTIME, "out of memory");
     goto done;
   }
   y.data = ybuf;
@@ -730,7 +991,7 @@ static int cmd_run(int argc, char **argv) {
   if (want_sign) {
     sbuf = malloc((size_t)ny * yes + 1);
     if (!sbuf) {
-      rc = die(1, "out of memory");
+      rc = die(EXIT_RUNTIME, "out of memory");
       goto done;
     }
     act_tensor_t s = y;
@@ -742,10 +1003,9 @@ static int cmd_run(int argc, char **argv) {
                          &extra_bufs[i])))
       goto done;
 
-  if ((st = act_context_create(device, &ctx))) {
-    rc = fail("run --device", st);
+  if ((rc = open_device("run --device", device, &ctx)))
     goto done;
-  }
+  double t0 = now_s();
   if (backward) {
     if ((rc = run_backward(ctx, desc, opname, args, nargs, dy_s, dy_in,
                            &dybuf, &dxbuf, &dabuf, &nda)))
@@ -756,24 +1016,29 @@ static int cmd_run(int argc, char **argv) {
     ny = act_tensor_numel(&x);
     want_sign = false;
   } else if ((st = act_forward_host(ctx, desc, nargs, args))) {
-    rc = fail(opname, st);
+    rc = fail("run", st);
     goto done;
   }
+  compile_notice(ctx, now_s() - t0);
   if (out) {
-    FILE *f = fopen(out, "wb");
+    bool std_out = strcmp(out, "-") == 0;
+    FILE *f = std_out ? stdout : fopen(out, "wb");
     if (!f || fwrite(ybuf, yes, (size_t)ny, f) != (size_t)ny) {
       if (f)
         fclose(f);
-      rc = die(1, "run: cannot write --out '%s': %s", out, strerror(errno));
+      rc = die(EXIT_RUNTIME, "run: cannot write --out '%s': %s", out,
+               strerror(errno));
       goto done;
     }
     if (nda && fwrite(dabuf, yes, (size_t)nda, f) != (size_t)nda) {
       fclose(f);
-      rc = die(1, "run: cannot write --out '%s': %s", out, strerror(errno));
+      rc = die(EXIT_RUNTIME, "run: cannot write --out '%s': %s", out,
+               strerror(errno));
       goto done;
     }
-    if (fclose(f)) {
-      rc = die(1, "run: cannot write --out '%s': %s", out, strerror(errno));
+    if (std_out ? fflush(f) : fclose(f)) {
+      rc = die(EXIT_RUNTIME, "run: cannot write --out '%s': %s", out,
+               strerror(errno));
       goto done;
     }
   } else {
@@ -1173,11 +1438,16 @@ static int cmd_verify(int argc, char **argv) {
       exhaustive = true;
       continue;
     }
-    if (a[0] == '-')
-      return die(EXIT_USAGE, "verify: unknown option '%s'", a);
+    if (a[0] == '-') {
+      static const char *const opts[] = {"--device", "--dtype", "--custom",
+                                         "--exhaustive", "--help", NULL};
+      return die(EXIT_USAGE, "verify: unknown option '%s'%s", a,
+                 did_you_mean(a, opts));
+    }
     act_op_t op;
-    if (act_op_lookup(a, &op))
-      return die(EXIT_USAGE, "verify: %s", act_last_error());
+    int lrc = lookup_op("verify", a, &op);
+    if (lrc)
+      return lrc;
     if (nops < maxops)
       ops[nops++] = op;
   }
@@ -1192,16 +1462,16 @@ static int cmd_verify(int argc, char **argv) {
     ndt = 3;
   }
   act_context_t *ctx;
-  act_status_t st = act_context_create(device, &ctx);
-  if (st)
-    return fail("verify --device", st);
+  int orc = open_device("verify --device", device, &ctx);
+  if (orc)
+    return orc;
   act_device_info_t info;
   act_context_get_device(ctx, &info);
   size_t sn;
   float *sx = sweep(&sn);
   if (!sx) {
     act_context_destroy(ctx);
-    return die(1, "out of memory");
+    return die(EXIT_RUNTIME, "out of memory");
   }
   printf("device %s: %s (%s)\n", info.name, info.description,
          act_backend_name(info.backend));
@@ -1359,13 +1629,19 @@ static int cmd_bench(int argc, char **argv) {
       } else if (strcmp(a, "--dtype") == 0) {
         if (act_dtype_parse(v, &dt) || dt == ACT_I32 || dt == ACT_U8)
           return die(EXIT_USAGE, "bench: --dtype must be f32, f16 or bf16");
-      } else
-        return die(EXIT_USAGE, "bench: unknown option '%s'", a);
+      } else {
+        static const char *const opts[] = {"--device", "--n", "--reps",
+                                           "--dtype", "--backward", "--help",
+                                           NULL};
+        return die(EXIT_USAGE, "bench: unknown option '%s'%s", a,
+                   did_you_mean(a, opts));
+      }
       continue;
     }
     act_op_t op;
-    if (act_op_lookup(a, &op))
-      return die(EXIT_USAGE, "bench: %s", act_last_error());
+    int lrc = lookup_op("bench", a, &op);
+    if (lrc)
+      return lrc;
     if (op == ACT_OP_ONE_HOT)
       return die(EXIT_USAGE, "bench: one_hot is not benchmarked (its input "
                  "is integer class indices)");
@@ -1378,9 +1654,10 @@ static int cmd_bench(int argc, char **argv) {
           op != ACT_OP_PRELU && op != ACT_OP_THRESHOLD)
         ops[nops++] = (act_op_t)op;
   act_context_t *ctx;
-  act_status_t st = act_context_create(device, &ctx);
-  if (st)
-    return fail("bench --device", st);
+  int orc = open_device("bench --device", device, &ctx);
+  if (orc)
+    return orc;
+  act_status_t st;
   act_device_info_t info;
   act_context_get_device(ctx, &info);
   act_queue_t *q = NULL;
@@ -1398,7 +1675,7 @@ static int cmd_bench(int argc, char **argv) {
   {
     float *h = malloc(bytes > 4 * (size_t)n ? bytes : 4 * (size_t)n);
     if (!h) {
-      rc = die(1, "out of memory");
+      rc = die(EXIT_RUNTIME, "out of memory");
       goto done;
     }
     for (long long i = 0; i < n; i++)
@@ -1566,8 +1843,11 @@ static int cmd_cache(int argc, char **argv) {
     }
     if (strcmp(argv[i], "--clear") == 0)
       clear = true;
-    else
-      return die(EXIT_USAGE, "cache: unknown option '%s'", argv[i]);
+    else {
+      static const char *const opts[] = {"--clear", "--help", NULL};
+      return die(EXIT_USAGE, "cache: unknown option '%s'%s", argv[i],
+                 did_you_mean(argv[i], opts));
+    }
   }
   char dir[4096];
   act_status_t st = act_cache_path(dir, sizeof dir);
@@ -1648,9 +1928,49 @@ static const char usage_main[] =
     "  bench     throughput and latency of ops on a device\n"
     "  cache     show or clear the on-disk program cache\n"
     "\n"
-    "actc COMMAND --help describes each. actc --version prints the version.\n";
+    "actc COMMAND --help describes each. actc --version prints the version.\n"
+    "Options take their value as the next argument or after '='\n"
+    "(--device=opencl:0).\n"
+    "\n"
+    "exit status: 0 success; 1 verification failed (verify, compile\n"
+    "--check); 2 usage error (an unknown command, option, op, parameter,\n"
+    "preset or device, a bad value, a missing or malformed input file);\n"
+    "3 runtime error (a driver or device failure, out of memory, an output\n"
+    "that cannot be written).\n";
+
+/* Splits every --option=value into --option value (a new argv). */
+static char **split_equals(int *argc, char **argv) {
+  int n = *argc;
+  char **out = calloc((size_t)(2 * n + 1), sizeof *out);
+  if (!out)
+    return argv;
+  int k = 0;
+  for (int i = 0; i < n; i++) {
+    char *eq = strncmp(argv[i], "--", 2) == 0 ? strchr(argv[i], '=') : NULL;
+    if (i > 0 && eq && eq > argv[i] + 2) {
+      size_t l = (size_t)(eq - argv[i]);
+      char *opt = malloc(l + 1);
+      if (!opt) {
+        free(out);
+        return argv;
+      }
+      memcpy(opt, argv[i], l);
+      opt[l] = '\0';
+      out[k++] = opt; /* lives as long as the process */
+      out[k++] = eq + 1;
+    } else {
+      out[k++] = argv[i];
+    }
+  }
+  *argc = k;
+  return out;
+}
 
 int main(int argc, char **argv) {
+  /* Line by line, so that a log of a long run killed midway has every
+   * line printed so far. */
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  argv = split_equals(&argc, argv);
   if (argc < 2) {
     fputs(usage_main, stderr);
     return EXIT_USAGE;
@@ -1678,6 +1998,9 @@ int main(int argc, char **argv) {
     return cmd_cache(argc - 1, argv + 1);
   if (strcmp(cmd, "bench") == 0)
     return cmd_bench(argc - 1, argv + 1);
-  return die(EXIT_USAGE, "unknown command '%s' (actc --help lists them)",
-             cmd);
+  static const char *const cmds[] = {"devices", "list", "run", "verify",
+                                     "compile", "bench", "cache", "help",
+                                     NULL};
+  return die(EXIT_USAGE, "unknown command '%s'%s (actc --help lists them)",
+             cmd, did_you_mean(cmd, cmds));
 }

@@ -200,9 +200,8 @@ act_status_t act_op_lookup(const char *name, act_op_t *op) {
       return ACT_OK;
     }
   }
-  return act__fail(ACT_UNKNOWN_OP,
-                   "unknown op '%s' (actc list shows every op and alias)",
-                   name);
+  return act__fail(ACT_UNKNOWN_OP, "unknown op '%s' (not a built-in op, an "
+                   "alias or a registered custom op)", name);
 }
 
 /* ---- checks --------------------------------------------------------------- */
