@@ -27,7 +27,14 @@
  *   once, but not modified while it is in use.
  *
  * ABI: within one major version, existing functions keep their signatures
- * and struct fields keep their offsets; new fields are only appended.
+ * and struct fields keep their offsets; new fields are only appended. So
+ * that structs can grow, the calls that take or fill them are macros that
+ * pass the caller's sizeof to an _ex function: act_forward(q, d, n, args,
+ * ev) is act_forward_ex(q, d, n, args, sizeof(act_arg_t), ev). A program
+ * built against an older header passes its older sizes, and the library
+ * reads and writes only that much (fields it does not see take their
+ * zero defaults); structs the library fills also say in their `size`
+ * field how many bytes it wrote (docs/runtime.md, "Versions and ABI").
  */
 #ifndef ACTKIT_H
 #define ACTKIT_H
@@ -143,9 +150,17 @@ typedef struct act_tensor {
 
 /* Number of elements of t (1 for ndim 0); 0 on a bad tensor. */
 ACT_API int64_t act_tensor_numel(const act_tensor_t *t);
-/* Fills a tensor of the given dtype and shape. data may be NULL. */
-ACT_API act_tensor_t act_tensor_make(act_dtype_t dtype, int ndim,
-                                     const int64_t *dims, void *data);
+/* A tensor of the given dtype and shape (ndim clamped to 0..ACT_MAX_DIMS;
+ * dims and data may be NULL). Inline: it builds the caller's own layout. */
+static inline act_tensor_t act_tensor_make(act_dtype_t dtype, int ndim,
+                                           const int64_t *dims, void *data) {
+  act_tensor_t t = {dtype, 0, {0}, NULL, 0, NULL};
+  t.ndim = ndim < 0 ? 0 : ndim > ACT_MAX_DIMS ? ACT_MAX_DIMS : ndim;
+  for (int i = 0; i < t.ndim && dims; i++)
+    t.dims[i] = dims[i];
+  t.data = data;
+  return t;
+}
 
 /* ------------------------------------------------------------------------ */
 /* The op catalogue                                                         */
@@ -343,6 +358,7 @@ typedef enum act_device_type {
 } act_device_type_t;
 
 typedef struct act_device_info {
+  size_t size;             /* set by the library: the bytes it filled */
   char name[64];           /* "cpu", "opencl:0", "vulkan:1" */
   char description[256];   /* the driver's device name */
   char driver_version[64]; /* the driver's version string */
@@ -359,8 +375,11 @@ typedef struct act_device_info {
  * happens once per process, on first use. */
 ACT_API size_t act_device_count(void);
 /* Describes device `index` (0 <= index < act_device_count()). */
-ACT_API act_status_t act_device_get_info(size_t index,
-                                         act_device_info_t *info);
+ACT_API act_status_t act_device_get_info_ex(size_t index,
+                                            act_device_info_t *info,
+                                            size_t info_size);
+#define act_device_get_info(index, info)                                    \
+  act_device_get_info_ex((index), (info), sizeof(act_device_info_t))
 /* Resolves a device string: "cpu", "opencl", "opencl:N", "vulkan",
  * "vulkan:N", "auto" or NULL. "auto" honours $ACTKIT_DEVICE, else picks the
  * highest rank (discrete GPU > integrated GPU > accelerator > CPU driver >
@@ -385,18 +404,25 @@ ACT_API act_status_t act_context_create(const char *device,
 /* Destroys ctx. Every buffer, queue and event of it must be destroyed
  * first. */
 ACT_API void act_context_destroy(act_context_t *ctx);
-ACT_API act_status_t act_context_get_device(const act_context_t *ctx,
-                                            act_device_info_t *info);
+ACT_API act_status_t act_context_get_device_ex(const act_context_t *ctx,
+                                               act_device_info_t *info,
+                                               size_t info_size);
+#define act_context_get_device(ctx, info)                                   \
+  act_context_get_device_ex((ctx), (info), sizeof(act_device_info_t))
 
 /* What a context has compiled: kernels built from source, and kernels
  * loaded from the on-disk program cache (docs/runtime.md). */
 typedef struct act_context_stats {
+  size_t size;              /* set by the library: the bytes it filled */
   uint64_t programs_built;  /* compiled from source by the driver */
   uint64_t programs_loaded; /* taken from the on-disk cache */
 } act_context_stats_t;
 
-ACT_API act_status_t act_context_get_stats(const act_context_t *ctx,
-                                           act_context_stats_t *stats);
+ACT_API act_status_t act_context_get_stats_ex(const act_context_t *ctx,
+                                              act_context_stats_t *stats,
+                                              size_t stats_size);
+#define act_context_get_stats(ctx, stats)                                   \
+  act_context_get_stats_ex((ctx), (stats), sizeof(act_context_stats_t))
 
 /* The on-disk program cache (docs/runtime.md): $ACTKIT_CACHE_DIR, else
  * $XDG_CACHE_HOME/actkit, else ~/.cache/actkit; ACTKIT_CACHE_DIR=off
@@ -454,29 +480,41 @@ ACT_API void act_event_destroy(act_event_t *ev);
 
 /* Checks that the op, its parameters and the operands fit together (shapes,
  * dtypes, required operands), without running anything. */
-ACT_API act_status_t act_op_check(const act_op_desc_t *desc, size_t nargs,
-                                  const act_arg_t *args);
+ACT_API act_status_t act_op_check_ex(const act_op_desc_t *desc,
+                                     size_t nargs, const act_arg_t *args,
+                                     size_t arg_size);
+#define act_op_check(desc, nargs, args)                                     \
+  act_op_check_ex((desc), (nargs), (args), sizeof(act_arg_t))
 
 /* Enqueues the op on q over device tensors (args[i].tensor.buffer; each
  * buffer of q's context). Returns at once. `event` may be NULL.
  * ACT_UNSUPPORTED when the device cannot run this op with these dtypes. */
-ACT_API act_status_t act_forward(act_queue_t *q, const act_op_desc_t *desc,
-                                 size_t nargs, const act_arg_t *args,
-                                 act_event_t **event);
+ACT_API act_status_t act_forward_ex(act_queue_t *q,
+                                    const act_op_desc_t *desc, size_t nargs,
+                                    const act_arg_t *args, size_t arg_size,
+                                    act_event_t **event);
+#define act_forward(q, desc, nargs, args, event)                            \
+  act_forward_ex((q), (desc), (nargs), (args), sizeof(act_arg_t), (event))
 
 /* Synchronous convenience: runs the op on ctx's device over host arrays
  * (args[i].tensor.data), uploading, running and downloading, and returns
  * when the outputs are written. */
-ACT_API act_status_t act_forward_host(act_context_t *ctx,
-                                      const act_op_desc_t *desc, size_t nargs,
-                                      const act_arg_t *args);
+ACT_API act_status_t act_forward_host_ex(act_context_t *ctx,
+                                         const act_op_desc_t *desc,
+                                         size_t nargs, const act_arg_t *args,
+                                         size_t arg_size);
+#define act_forward_host(ctx, desc, nargs, args)                            \
+  act_forward_host_ex((ctx), (desc), (nargs), (args), sizeof(act_arg_t))
 
 /* The reference: runs the op on the host in double precision and rounds
  * once to the output type (docs/accuracy.md). Host arrays. No context
  * needed. Thread-safe. */
-ACT_API act_status_t act_reference_forward(const act_op_desc_t *desc,
-                                           size_t nargs,
-                                           const act_arg_t *args);
+ACT_API act_status_t act_reference_forward_ex(const act_op_desc_t *desc,
+                                              size_t nargs,
+                                              const act_arg_t *args,
+                                              size_t arg_size);
+#define act_reference_forward(desc, nargs, args)                            \
+  act_reference_forward_ex((desc), (nargs), (args), sizeof(act_arg_t))
 
 /*
  * Backward (docs/ops.md, "Gradients"): given dy, writes dx (and, for prelu with an alpha
@@ -492,15 +530,24 @@ ACT_API act_status_t act_reference_forward(const act_op_desc_t *desc,
  * At kinks, jax's one-sided conventions (docs/ops.md, "Gradients"). In the same style as
  * act_forward: enqueue, host convenience, reference.
  */
-ACT_API act_status_t act_backward(act_queue_t *q, const act_op_desc_t *desc,
-                                  size_t nargs, const act_arg_t *args,
-                                  act_event_t **event);
-ACT_API act_status_t act_backward_host(act_context_t *ctx,
-                                       const act_op_desc_t *desc,
-                                       size_t nargs, const act_arg_t *args);
-ACT_API act_status_t act_reference_backward(const act_op_desc_t *desc,
-                                            size_t nargs,
-                                            const act_arg_t *args);
+ACT_API act_status_t act_backward_ex(act_queue_t *q,
+                                     const act_op_desc_t *desc, size_t nargs,
+                                     const act_arg_t *args, size_t arg_size,
+                                     act_event_t **event);
+#define act_backward(q, desc, nargs, args, event)                           \
+  act_backward_ex((q), (desc), (nargs), (args), sizeof(act_arg_t), (event))
+ACT_API act_status_t act_backward_host_ex(act_context_t *ctx,
+                                          const act_op_desc_t *desc,
+                                          size_t nargs, const act_arg_t *args,
+                                          size_t arg_size);
+#define act_backward_host(ctx, desc, nargs, args)                           \
+  act_backward_host_ex((ctx), (desc), (nargs), (args), sizeof(act_arg_t))
+ACT_API act_status_t act_reference_backward_ex(const act_op_desc_t *desc,
+                                               size_t nargs,
+                                               const act_arg_t *args,
+                                               size_t arg_size);
+#define act_reference_backward(desc, nargs, args)                           \
+  act_reference_backward_ex((desc), (nargs), (args), sizeof(act_arg_t))
 
 /* ------------------------------------------------------------------------ */
 /* Custom element-wise ops                                                  */
@@ -653,28 +700,40 @@ typedef struct act_dense_desc {
  * which then applies it to z rounded to the dtype (for f16/bf16 that adds
  * L ulp(z) / 2 to the bound). The cpu device runs the reference.
  */
-ACT_API act_status_t act_dense(act_queue_t *q, const act_dense_desc_t *desc,
-                               const act_tensor_t *x, const act_tensor_t *w,
-                               const act_tensor_t *bias,
-                               const act_tensor_t *y, const act_tensor_t *z,
-                               act_event_t **event);
+ACT_API act_status_t act_dense_ex(act_queue_t *q,
+                                  const act_dense_desc_t *desc,
+                                  const act_tensor_t *x, const act_tensor_t *w,
+                                  const act_tensor_t *bias,
+                                  const act_tensor_t *y, const act_tensor_t *z,
+                                  size_t tensor_size, act_event_t **event);
+#define act_dense(q, desc, x, w, bias, y, z, event)                         \
+  act_dense_ex((q), (desc), (x), (w), (bias), (y), (z),                     \
+               sizeof(act_tensor_t), (event))
 /* Synchronous convenience over host arrays (tensor.data). */
-ACT_API act_status_t act_dense_host(act_context_t *ctx,
-                                    const act_dense_desc_t *desc,
-                                    const act_tensor_t *x,
-                                    const act_tensor_t *w,
-                                    const act_tensor_t *bias,
-                                    const act_tensor_t *y,
-                                    const act_tensor_t *z);
+ACT_API act_status_t act_dense_host_ex(act_context_t *ctx,
+                                       const act_dense_desc_t *desc,
+                                       const act_tensor_t *x,
+                                       const act_tensor_t *w,
+                                       const act_tensor_t *bias,
+                                       const act_tensor_t *y,
+                                       const act_tensor_t *z,
+                                       size_t tensor_size);
+#define act_dense_host(ctx, desc, x, w, bias, y, z)                         \
+  act_dense_host_ex((ctx), (desc), (x), (w), (bias), (y), (z),              \
+                    sizeof(act_tensor_t))
 /* The reference: every z_ij accumulated in double and rounded once to the
  * dtype; y_ij = act(z_ij) from the unrounded double, rounded once. Host
  * arrays; thread-safe. */
-ACT_API act_status_t act_reference_dense(const act_dense_desc_t *desc,
-                                         const act_tensor_t *x,
-                                         const act_tensor_t *w,
-                                         const act_tensor_t *bias,
-                                         const act_tensor_t *y,
-                                         const act_tensor_t *z);
+ACT_API act_status_t act_reference_dense_ex(const act_dense_desc_t *desc,
+                                            const act_tensor_t *x,
+                                            const act_tensor_t *w,
+                                            const act_tensor_t *bias,
+                                            const act_tensor_t *y,
+                                            const act_tensor_t *z,
+                                            size_t tensor_size);
+#define act_reference_dense(desc, x, w, bias, y, z)                         \
+  act_reference_dense_ex((desc), (x), (w), (bias), (y), (z),                \
+                         sizeof(act_tensor_t))
 
 /* ------------------------------------------------------------------------ */
 /* Verification helpers                                                     */

@@ -2,12 +2,15 @@
  * test_api.c - the runtime API on the cpu device: version, status names,
  * device enumeration and lookup (with $ACTKIT_DEVICE), contexts, buffers,
  * queues and events, act_forward over device buffers and act_forward_host
- * against the reference, cross-context misuse, act_op_check, and that every
- * _destroy accepts NULL (docs/runtime.md; the conventions in actkit.h).
+ * against the reference, cross-context misuse, act_op_check, that every
+ * _destroy accepts NULL (docs/runtime.md; the conventions in actkit.h),
+ * and the ABI rule: structs of an older (smaller) or newer (larger) size
+ * than this header's still work through the _ex entries.
  */
 #include "testutil.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -518,6 +521,94 @@ static void test_threads(void) {
         "mish from two threads differs");
 }
 
+/* Callers built against other versions of actkit.h (actkit.h, "ABI"). */
+static void test_abi(act_context_t *ctx) {
+  /* An older act_device_info_t that ends before driver_version: the
+   * library writes only that much, and says so in size. */
+  unsigned char buf[sizeof(act_device_info_t) + 64];
+  size_t old = offsetof(act_device_info_t, driver_version);
+  memset(buf, 0xab, sizeof buf);
+  CHECK_OK(act_device_get_info_ex(0, (act_device_info_t *)buf, old));
+  act_device_info_t got;
+  memcpy(&got, buf, old);
+  CHECK(got.size == old, "older info: size %zu, want %zu", got.size, old);
+  CHECK(strcmp(got.name, "cpu") == 0, "older info: name '%s'", got.name);
+  int intact = 1;
+  for (size_t i = old; i < sizeof buf; i++)
+    intact &= buf[i] == 0xab;
+  CHECK(intact, "an older-sized act_device_info_t was written past its end");
+  /* A newer, larger one: what this library knows, then zeros. */
+  memset(buf, 0xab, sizeof buf);
+  CHECK_OK(act_device_get_info_ex(0, (act_device_info_t *)buf, sizeof buf));
+  memcpy(&got, buf, sizeof got);
+  CHECK(got.size == sizeof got, "newer info: size %zu", got.size);
+  int zeros = 1;
+  for (size_t i = sizeof got; i < sizeof buf; i++)
+    zeros &= buf[i] == 0;
+  CHECK(zeros, "a newer act_device_info_t's unknown fields are not zeroed");
+  CHECK(act_device_get_info_ex(0, (act_device_info_t *)buf, 4) ==
+            ACT_INVALID_ARGUMENT && contains(act_last_error(), "size"),
+        "a struct smaller than its size field: %s", act_last_error());
+  act_device_info_t cur;
+  CHECK_OK(act_device_get_info(0, &cur));
+  CHECK(cur.size == sizeof cur, "act_device_get_info: size %zu", cur.size);
+  /* An older act_context_stats_t (programs_built only). */
+  unsigned char sb[sizeof(act_context_stats_t) + 8];
+  size_t olds = offsetof(act_context_stats_t, programs_loaded);
+  memset(sb, 0xab, sizeof sb);
+  CHECK_OK(act_context_get_stats_ex(ctx, (act_context_stats_t *)sb, olds));
+  intact = 1;
+  for (size_t i = olds; i < sizeof sb; i++)
+    intact &= sb[i] == 0xab;
+  CHECK(intact, "an older act_context_stats_t was written past its end");
+  CHECK_OK(act_context_get_device_ex(ctx, (act_device_info_t *)buf, old));
+
+  /* Operands of a newer header: act_arg_t and act_tensor_t with fields
+   * this library does not know (zero, as zero-initialised structs have
+   * them) - a larger stride through the array. */
+  struct newer_arg {
+    act_arg_t a;
+    char future[24];
+  } args[2];
+  memset(args, 0, sizeof args);
+  float x[4] = {-2, -0.5f, 0.5f, 2}, y[4] = {0}, r[4] = {0};
+  int64_t dims[1] = {4};
+  args[0].a = (act_arg_t){ACT_ARG_X, act_tensor_make(ACT_F32, 1, dims, x)};
+  args[1].a = (act_arg_t){ACT_ARG_Y, act_tensor_make(ACT_F32, 1, dims, y)};
+  act_op_desc_t *d;
+  CHECK_OK(act_op_desc_create(ACT_OP_SIGMOID, &d));
+  CHECK_OK(act_reference_forward_ex(d, 2, &args[0].a, sizeof args[0]));
+  act_arg_t plain[2] = {{ACT_ARG_X, act_tensor_make(ACT_F32, 1, dims, x)},
+                        {ACT_ARG_Y, act_tensor_make(ACT_F32, 1, dims, r)}};
+  CHECK_OK(act_reference_forward(d, 2, plain));
+  CHECK(memcmp(y, r, sizeof y) == 0, "a larger act_arg_t stride gave "
+        "other results");
+  memset(y, 0, sizeof y);
+  CHECK_OK(act_forward_host_ex(ctx, d, 2, &args[0].a, sizeof args[0]));
+  CHECK(memcmp(y, r, sizeof y) == 0, "act_forward_host_ex with a larger "
+        "stride");
+  CHECK(act_forward_host_ex(ctx, d, 2, &args[0].a, sizeof(act_arg_t) - 8) ==
+            ACT_INVALID_ARGUMENT && contains(act_last_error(), "act_arg_t"),
+        "an act_arg_t smaller than any layout: %s", act_last_error());
+  act_op_desc_destroy(d);
+  /* The dense layer with newer act_tensor_t's. */
+  struct newer_tensor {
+    act_tensor_t t;
+    char future[24];
+  } tx, tw, ty;
+  memset(&tx, 0, sizeof tx), memset(&tw, 0, sizeof tw);
+  memset(&ty, 0, sizeof ty);
+  float xm[2] = {1, 2}, wm[2] = {3, 4}, ym[1] = {0};
+  int64_t d12[2] = {1, 2}, d21[2] = {2, 1}, d11[2] = {1, 1};
+  tx.t = act_tensor_make(ACT_F32, 2, d12, xm);
+  tw.t = act_tensor_make(ACT_F32, 2, d21, wm);
+  ty.t = act_tensor_make(ACT_F32, 2, d11, ym);
+  act_dense_desc_t dd = {0};
+  CHECK_OK(act_dense_host_ex(ctx, &dd, &tx.t, &tw.t, NULL, &ty.t, NULL,
+                             sizeof tx));
+  CHECK(ym[0] == 11.0f, "dense with newer tensors: %g, want 11", ym[0]);
+}
+
 int main(void) {
   /* Before anything has failed, the message is empty. */
   CHECK(act_last_error() != NULL && act_last_error()[0] == '\0',
@@ -530,6 +621,7 @@ int main(void) {
   if (ctx) {
     test_buffers_and_queues(ctx);
     test_forward(ctx);
+    test_abi(ctx);
   }
   test_threads();
   /* Every _destroy accepts NULL (a crash here fails the test). */

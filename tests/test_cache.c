@@ -26,7 +26,7 @@ static char dir[256];
 /* Runs gelu over a few values on device `dev`, checks against the
  * reference, and returns the context's statistics. */
 static act_context_stats_t run_once(const char *dev, const char *what) {
-  act_context_stats_t stats = {0, 0};
+  act_context_stats_t stats = {0};
   act_context_t *ctx;
   act_status_t st = act_context_create(dev, &ctx);
   CHECK(st == ACT_OK, "%s: %s", what, act_last_error());

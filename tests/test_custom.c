@@ -862,7 +862,7 @@ static void check_threads(void) {
 
 /* One pass over every op on dev (for the child process). */
 static act_context_stats_t run_light(const char *dev) {
-  act_context_stats_t s = {0, 0};
+  act_context_stats_t s = {0};
   act_context_t *ctx;
   if (act_context_create(dev, &ctx))
     return s;

@@ -180,7 +180,7 @@ static double now_s(void);
  * stderr, once, with the time it took, so that a slow first call is not a
  * mystery. */
 static void compile_notice(act_context_t *ctx, double seconds) {
-  act_context_stats_t s = {0, 0};
+  act_context_stats_t s = {0};
   act_device_info_t d;
   if (act_context_get_stats(ctx, &s) || !s.programs_built ||
       act_context_get_device(ctx, &d))

@@ -110,7 +110,8 @@ def devices():
     out = []
     for i in range(lib.act_device_count()):
         info = _lib.DeviceInfo()
-        _check(lib.act_device_get_info(i, byref(info)))
+        _check(lib.act_device_get_info_ex(i, byref(info),
+                                          _lib.DEVICE_INFO_SIZE))
         out.append(_info_dict(info))
     return out
 
@@ -145,7 +146,8 @@ def _context(device):
     index = c_size_t()
     _check(lib.act_device_find(name.encode(), byref(index)))
     info = _lib.DeviceInfo()
-    _check(lib.act_device_get_info(index.value, byref(info)))
+    _check(lib.act_device_get_info_ex(index.value, byref(info),
+                                      _lib.DEVICE_INFO_SIZE))
     key = info.name.decode()
     with _contexts_lock:
         ctx = _contexts.get(key)
@@ -368,13 +370,14 @@ def _execute(backward, desc, ctx, ins, outs):
         args[len(ins) + j].tensor = _tensor(a)
     n = len(ins) + len(outs)
     if dev is not None:
-        fn = lib.act_backward if backward else lib.act_forward
+        fn = lib.act_backward_ex if backward else lib.act_forward_ex
         with ctx.lock:
-            _check(fn(ctx.queue, desc.ptr, n, args, None))
+            _check(fn(ctx.queue, desc.ptr, n, args, _lib.ARG_SIZE, None))
             _check(lib.act_queue_finish(ctx.queue))
     else:
-        fn = lib.act_backward_host if backward else lib.act_forward_host
-        _check(fn(ctx.ptr, desc.ptr, n, args))
+        fn = lib.act_backward_host_ex if backward else \
+            lib.act_forward_host_ex
+        _check(fn(ctx.ptr, desc.ptr, n, args, _lib.ARG_SIZE))
     return res
 
 
@@ -564,13 +567,14 @@ def dense(x, w, b=None, activation=None, *, activation_params=None,
         p = lambda t: byref(t) if t is not None else None
         if on is not None:
             with ctx.lock:
-                _check(lib.act_dense(ctx.queue, byref(desc), byref(tx),
-                                     byref(tw), p(tb), byref(ty), p(tz),
-                                     None))
+                _check(lib.act_dense_ex(ctx.queue, byref(desc), byref(tx),
+                                        byref(tw), p(tb), byref(ty), p(tz),
+                                        _lib.TENSOR_SIZE, None))
                 _check(lib.act_queue_finish(ctx.queue))
         else:
-            _check(lib.act_dense_host(ctx.ptr, byref(desc), byref(tx),
-                                      byref(tw), p(tb), byref(ty), p(tz)))
+            _check(lib.act_dense_host_ex(ctx.ptr, byref(desc), byref(tx),
+                                         byref(tw), p(tb), byref(ty), p(tz),
+                                         _lib.TENSOR_SIZE))
     finally:
         if act:
             act.close()

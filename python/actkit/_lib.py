@@ -47,7 +47,7 @@ class OpInfo(Structure):
 
 
 class DeviceInfo(Structure):
-    _fields_ = [("name", c_char * 64), ("description", c_char * 256),
+    _fields_ = [("size", c_size_t), ("name", c_char * 64), ("description", c_char * 256),
                 ("driver_version", c_char * 64), ("backend", c_int),
                 ("type", c_int), ("fp16", c_int), ("bf16", c_int),
                 ("memory_bytes", c_uint64), ("max_alloc_bytes", c_uint64),
@@ -108,11 +108,11 @@ _sigs = {
     "act_op_desc_get_axis": (c_int, [c_void_p]),
     "act_op_desc_set_preset": (c_int, [c_void_p, c_int]),
     "act_device_count": (c_size_t, []),
-    "act_device_get_info": (c_int, [c_size_t, POINTER(DeviceInfo)]),
+    "act_device_get_info_ex": (c_int, [c_size_t, POINTER(DeviceInfo),
+                                       c_size_t]),
     "act_device_find": (c_int, [c_char_p, POINTER(c_size_t)]),
     "act_context_create": (c_int, [c_char_p, POINTER(c_void_p)]),
     "act_context_destroy": (None, [c_void_p]),
-    "act_context_get_device": (c_int, [c_void_p, POINTER(DeviceInfo)]),
     "act_buffer_create": (c_int, [c_void_p, c_size_t, POINTER(c_void_p)]),
     "act_buffer_destroy": (None, [c_void_p]),
     "act_queue_create": (c_int, [c_void_p, POINTER(c_void_p)]),
@@ -122,27 +122,33 @@ _sigs = {
                                  c_void_p, c_void_p]),
     "act_buffer_read": (c_int, [c_void_p, c_void_p, c_size_t, c_size_t,
                                 c_void_p, c_void_p]),
-    "act_forward": (c_int, [c_void_p, c_void_p, c_size_t, POINTER(Arg),
-                            c_void_p]),
-    "act_forward_host": (c_int, [c_void_p, c_void_p, c_size_t, POINTER(Arg)]),
-    "act_reference_forward": (c_int, [c_void_p, c_size_t, POINTER(Arg)]),
-    "act_backward": (c_int, [c_void_p, c_void_p, c_size_t, POINTER(Arg),
-                             c_void_p]),
-    "act_backward_host": (c_int, [c_void_p, c_void_p, c_size_t,
-                                  POINTER(Arg)]),
-    "act_reference_backward": (c_int, [c_void_p, c_size_t, POINTER(Arg)]),
+    # the _ex entries take the caller's struct sizes (actkit.h, "ABI")
+    "act_forward_ex": (c_int, [c_void_p, c_void_p, c_size_t, POINTER(Arg),
+                               c_size_t, c_void_p]),
+    "act_forward_host_ex": (c_int, [c_void_p, c_void_p, c_size_t,
+                                    POINTER(Arg), c_size_t]),
+    "act_backward_ex": (c_int, [c_void_p, c_void_p, c_size_t, POINTER(Arg),
+                                c_size_t, c_void_p]),
+    "act_backward_host_ex": (c_int, [c_void_p, c_void_p, c_size_t,
+                                     POINTER(Arg), c_size_t]),
     "act_custom_register_source": (c_int, [c_char_p, c_char_p,
                                            POINTER(c_int), c_size_t,
                                            POINTER(c_size_t)]),
     "act_custom_within_bound": (c_int, [c_int, c_double, c_double]),
-    "act_dense_host": (c_int, [c_void_p, POINTER(DenseDesc), POINTER(Tensor),
-                               POINTER(Tensor), POINTER(Tensor),
-                               POINTER(Tensor), POINTER(Tensor)]),
-    "act_dense": (c_int, [c_void_p, POINTER(DenseDesc), POINTER(Tensor),
-                          POINTER(Tensor), POINTER(Tensor), POINTER(Tensor),
-                          POINTER(Tensor), c_void_p]),
+    "act_dense_host_ex": (c_int, [c_void_p, POINTER(DenseDesc),
+                                  POINTER(Tensor), POINTER(Tensor),
+                                  POINTER(Tensor), POINTER(Tensor),
+                                  POINTER(Tensor), c_size_t]),
+    "act_dense_ex": (c_int, [c_void_p, POINTER(DenseDesc), POINTER(Tensor),
+                             POINTER(Tensor), POINTER(Tensor),
+                             POINTER(Tensor), POINTER(Tensor), c_size_t,
+                             c_void_p]),
     "act_ulp_error": (c_double, [c_int, c_double, c_double]),
 }
+ARG_SIZE = ctypes.sizeof(Arg)
+TENSOR_SIZE = ctypes.sizeof(Tensor)
+DEVICE_INFO_SIZE = ctypes.sizeof(DeviceInfo)
+
 for _name, (_res, _args) in _sigs.items():
     _f = getattr(lib, _name)
     _f.restype = _res

@@ -201,11 +201,20 @@ static act_status_t act__dense_prepare(const act_dense_desc_t *d,
   return ACT_OK;
 }
 
-act_status_t act_dense(act_queue_t *q, const act_dense_desc_t *desc,
-                       const act_tensor_t *x, const act_tensor_t *w,
-                       const act_tensor_t *bias, const act_tensor_t *y,
-                       const act_tensor_t *z, act_event_t **event) {
+act_status_t act_dense_ex(act_queue_t *q, const act_dense_desc_t *desc,
+                          const act_tensor_t *x, const act_tensor_t *w,
+                          const act_tensor_t *bias, const act_tensor_t *y,
+                          const act_tensor_t *z, size_t tensor_size,
+                          act_event_t **event) {
   act__clear_error();
+  act_tensor_t tx_, tw_, tb_, ty_, tz_;
+  act_status_t tst_;
+  if ((tst_ = act__tensor_in("act_dense", &x, tensor_size, &tx_)) ||
+      (tst_ = act__tensor_in("act_dense", &w, tensor_size, &tw_)) ||
+      (tst_ = act__tensor_in("act_dense", &bias, tensor_size, &tb_)) ||
+      (tst_ = act__tensor_in("act_dense", &y, tensor_size, &ty_)) ||
+      (tst_ = act__tensor_in("act_dense", &z, tensor_size, &tz_)))
+    return tst_;
   if (!q)
     return act__fail(ACT_NULL_POINTER, "act_dense: queue is NULL");
   act__dense_t c;
@@ -227,11 +236,21 @@ act_status_t act_dense(act_queue_t *q, const act_dense_desc_t *desc,
   return act__event_out(q, h, event);
 }
 
-act_status_t act_dense_host(act_context_t *ctx, const act_dense_desc_t *desc,
-                            const act_tensor_t *x, const act_tensor_t *w,
-                            const act_tensor_t *bias, const act_tensor_t *y,
-                            const act_tensor_t *z) {
+act_status_t act_dense_host_ex(act_context_t *ctx,
+                               const act_dense_desc_t *desc,
+                               const act_tensor_t *x, const act_tensor_t *w,
+                               const act_tensor_t *bias,
+                               const act_tensor_t *y, const act_tensor_t *z,
+                               size_t tensor_size) {
   act__clear_error();
+  act_tensor_t tx_, tw_, tb_, ty_, tz_;
+  act_status_t tst_;
+  if ((tst_ = act__tensor_in("act_dense_host", &x, tensor_size, &tx_)) ||
+      (tst_ = act__tensor_in("act_dense_host", &w, tensor_size, &tw_)) ||
+      (tst_ = act__tensor_in("act_dense_host", &bias, tensor_size, &tb_)) ||
+      (tst_ = act__tensor_in("act_dense_host", &y, tensor_size, &ty_)) ||
+      (tst_ = act__tensor_in("act_dense_host", &z, tensor_size, &tz_)))
+    return tst_;
   if (!ctx)
     return act__fail(ACT_NULL_POINTER, "act_dense_host: ctx is NULL");
   act__dense_t c;
@@ -274,12 +293,22 @@ act_status_t act_dense_host(act_context_t *ctx, const act_dense_desc_t *desc,
   return act__host_finish(q, st, bufs, 5);
 }
 
-act_status_t act_reference_dense(const act_dense_desc_t *desc,
-                                 const act_tensor_t *x, const act_tensor_t *w,
-                                 const act_tensor_t *bias,
-                                 const act_tensor_t *y,
-                                 const act_tensor_t *z) {
+act_status_t act_reference_dense_ex(const act_dense_desc_t *desc,
+                                    const act_tensor_t *x,
+                                    const act_tensor_t *w,
+                                    const act_tensor_t *bias,
+                                    const act_tensor_t *y,
+                                    const act_tensor_t *z,
+                                    size_t tensor_size) {
   act__clear_error();
+  act_tensor_t tx_, tw_, tb_, ty_, tz_;
+  act_status_t tst_;
+  if ((tst_ = act__tensor_in("act_reference_dense", &x, tensor_size, &tx_)) ||
+      (tst_ = act__tensor_in("act_reference_dense", &w, tensor_size, &tw_)) ||
+      (tst_ = act__tensor_in("act_reference_dense", &bias, tensor_size, &tb_)) ||
+      (tst_ = act__tensor_in("act_reference_dense", &y, tensor_size, &ty_)) ||
+      (tst_ = act__tensor_in("act_reference_dense", &z, tensor_size, &tz_)))
+    return tst_;
   act__dense_t c;
   act_status_t st = act__dense_prepare(desc, x, w, bias, y, z, 1, &c);
   if (st)

@@ -225,14 +225,3 @@ int64_t act_tensor_numel(const act_tensor_t *t) {
   return n;
 }
 
-act_tensor_t act_tensor_make(act_dtype_t dtype, int ndim, const int64_t *dims,
-                             void *data) {
-  act_tensor_t t;
-  memset(&t, 0, sizeof t);
-  t.dtype = dtype;
-  t.ndim = ndim < 0 ? 0 : ndim > ACT_MAX_DIMS ? ACT_MAX_DIMS : ndim;
-  for (int i = 0; i < t.ndim && dims; i++)
-    t.dims[i] = dims[i];
-  t.data = data;
-  return t;
-}

@@ -278,6 +278,23 @@ struct act_queue {
   void *handle;
 };
 
+/* Calls take the caller's struct sizes (actkit.h, "ABI"): these make the
+ * library's own layout of them, in tmp when they differ (runtime.c). */
+#define ACT__ARGS_CAP 32
+act_status_t act__args_in(const char *who, const act_arg_t **args,
+                          size_t nargs, size_t arg_size, act_arg_t *tmp);
+act_status_t act__tensor_in(const char *who, const act_tensor_t **t,
+                            size_t tensor_size, act_tensor_t *tmp);
+/* In a public entry: `args` becomes the library's layout, or it returns. */
+#define ACT__ARGS_IN(who, args, nargs, arg_size)                              \
+  act_arg_t act__args_tmp_[ACT__ARGS_CAP];                                    \
+  do {                                                                        \
+    act_status_t act__st_ =                                                   \
+        act__args_in(who, &(args), (nargs), (arg_size), act__args_tmp_);      \
+    if (act__st_)                                                             \
+      return act__st_;                                                        \
+  } while (0)
+
 /* Wraps a backend event (NULL: complete) for the caller, or releases it
  * when out is NULL (runtime.c). */
 act_status_t act__event_out(act_queue_t *q, void *handle, act_event_t **out);

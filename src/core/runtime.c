@@ -71,7 +71,62 @@ size_t act_device_count(void) {
   return act__ndevices;
 }
 
-act_status_t act_device_get_info(size_t index, act_device_info_t *info) {
+/* ---- structs of the caller's size (actkit.h, "ABI") ---------------------- */
+
+/* Writes the library's struct `full` (n bytes, starting with its size_t
+ * size field) into the caller's `out` of `size` bytes: the part both
+ * layouts have, zeros beyond it, and in out's size field the bytes
+ * written. */
+static act_status_t act__out_struct(const char *who, void *out, size_t size,
+                                    void *full, size_t n) {
+  if (size < sizeof(size_t))
+    return act__fail(ACT_INVALID_ARGUMENT, "%s: struct size %zu is smaller "
+                     "than its size field", who, size);
+  size_t k = size < n ? size : n;
+  *(size_t *)full = k;
+  memcpy(out, full, k);
+  if (size > n)
+    memset((char *)out + n, 0, size - n);
+  return ACT_OK;
+}
+
+/* The smallest act_arg_t the library accepts: the layout of 0.1. */
+#define ACT__ARG_MIN_SIZE sizeof(act_arg_t)
+
+act_status_t act__args_in(const char *who, const act_arg_t **args,
+                          size_t nargs, size_t arg_size, act_arg_t *tmp) {
+  if (arg_size == sizeof(act_arg_t) || !*args)
+    return ACT_OK;
+  if (arg_size < ACT__ARG_MIN_SIZE)
+    return act__fail(ACT_INVALID_ARGUMENT, "%s: act_arg_t size %zu is "
+                     "smaller than any layout (%zu)", who, arg_size,
+                     (size_t)ACT__ARG_MIN_SIZE);
+  if (nargs > ACT__ARGS_CAP)
+    return act__fail(ACT_INVALID_ARGUMENT, "%s: %zu operands (at most %d)",
+                     who, nargs, ACT__ARGS_CAP);
+  /* A newer caller's larger struct: its first fields are ours; the fields
+   * this library does not know are ignored. */
+  for (size_t i = 0; i < nargs; i++)
+    memcpy(&tmp[i], (const char *)*args + i * arg_size, sizeof *tmp);
+  *args = tmp;
+  return ACT_OK;
+}
+
+act_status_t act__tensor_in(const char *who, const act_tensor_t **t,
+                            size_t tensor_size, act_tensor_t *tmp) {
+  if (tensor_size == sizeof(act_tensor_t) || !*t)
+    return ACT_OK;
+  if (tensor_size < sizeof(act_tensor_t))
+    return act__fail(ACT_INVALID_ARGUMENT, "%s: act_tensor_t size %zu is "
+                     "smaller than any layout (%zu)", who, tensor_size,
+                     sizeof(act_tensor_t));
+  memcpy(tmp, *t, sizeof *tmp);
+  *t = tmp;
+  return ACT_OK;
+}
+
+act_status_t act_device_get_info_ex(size_t index, act_device_info_t *info,
+                                    size_t info_size) {
   act__clear_error();
   act__ensure_devices();
   if (!info)
@@ -79,8 +134,9 @@ act_status_t act_device_get_info(size_t index, act_device_info_t *info) {
   if (index >= act__ndevices)
     return act__fail(ACT_NO_DEVICE, "act_device_get_info: no device %zu "
                      "(%zu devices)", index, act__ndevices);
-  *info = act__devices[index].info;
-  return ACT_OK;
+  act_device_info_t full = act__devices[index].info;
+  return act__out_struct("act_device_get_info", info, info_size, &full,
+                         sizeof full);
 }
 
 static const char *const act__backend_names[ACT_BACKEND_COUNT] = {
@@ -211,26 +267,31 @@ void act_context_destroy(act_context_t *ctx) {
   free(ctx);
 }
 
-act_status_t act_context_get_device(const act_context_t *ctx,
-                                    act_device_info_t *info) {
+act_status_t act_context_get_device_ex(const act_context_t *ctx,
+                                       act_device_info_t *info,
+                                       size_t info_size) {
   act__clear_error();
   if (!ctx || !info)
     return act__fail(ACT_NULL_POINTER, "act_context_get_device: NULL "
                      "argument");
-  *info = ctx->device->info;
-  return ACT_OK;
+  act_device_info_t full = ctx->device->info;
+  return act__out_struct("act_context_get_device", info, info_size, &full,
+                         sizeof full);
 }
 
-act_status_t act_context_get_stats(const act_context_t *ctx,
-                                   act_context_stats_t *stats) {
+act_status_t act_context_get_stats_ex(const act_context_t *ctx,
+                                      act_context_stats_t *stats,
+                                      size_t stats_size) {
   act__clear_error();
   if (!ctx || !stats)
     return act__fail(ACT_NULL_POINTER, "act_context_get_stats: NULL "
                      "argument");
-  memset(stats, 0, sizeof *stats);
+  act_context_stats_t full;
+  memset(&full, 0, sizeof full);
   if (ctx->device->backend->stats)
-    ctx->device->backend->stats(ctx->state, stats);
-  return ACT_OK;
+    ctx->device->backend->stats(ctx->state, &full);
+  return act__out_struct("act_context_get_stats", stats, stats_size, &full,
+                         sizeof full);
 }
 
 /* ---- buffers -------------------------------------------------------------- */
@@ -428,17 +489,19 @@ act_status_t act_buffer_read(act_queue_t *q, act_buffer_t *buf, size_t offset,
 
 /* ---- running ops ---------------------------------------------------------- */
 
-act_status_t act_op_check(const act_op_desc_t *desc, size_t nargs,
-                          const act_arg_t *args) {
+act_status_t act_op_check_ex(const act_op_desc_t *desc, size_t nargs,
+                             const act_arg_t *args, size_t arg_size) {
   act__clear_error();
+  ACT__ARGS_IN("act_op_check", args, nargs, arg_size);
   act__call_t c;
   return act__call_prepare(desc, nargs, args, 1, &c);
 }
 
-act_status_t act_forward(act_queue_t *q, const act_op_desc_t *desc,
-                         size_t nargs, const act_arg_t *args,
-                         act_event_t **event) {
+act_status_t act_forward_ex(act_queue_t *q, const act_op_desc_t *desc,
+                            size_t nargs, const act_arg_t *args,
+                            size_t arg_size, act_event_t **event) {
   act__clear_error();
+  ACT__ARGS_IN("act_forward", args, nargs, arg_size);
   if (!q)
     return act__fail(ACT_NULL_POINTER, "act_forward: queue is NULL");
   act__call_t c;
@@ -533,15 +596,19 @@ static act_status_t act__run_host(act_context_t *ctx,
   return act__host_finish(q, st, bufs, ACT_ARG_COUNT);
 }
 
-act_status_t act_forward_host(act_context_t *ctx, const act_op_desc_t *desc,
-                              size_t nargs, const act_arg_t *args) {
+act_status_t act_forward_host_ex(act_context_t *ctx,
+                                 const act_op_desc_t *desc, size_t nargs,
+                                 const act_arg_t *args, size_t arg_size) {
   act__clear_error();
+  ACT__ARGS_IN("act_forward_host", args, nargs, arg_size);
   return act__run_host(ctx, desc, nargs, args, 0);
 }
 
-act_status_t act_reference_forward(const act_op_desc_t *desc, size_t nargs,
-                                   const act_arg_t *args) {
+act_status_t act_reference_forward_ex(const act_op_desc_t *desc,
+                                      size_t nargs, const act_arg_t *args,
+                                      size_t arg_size) {
   act__clear_error();
+  ACT__ARGS_IN("act_reference_forward", args, nargs, arg_size);
   act__call_t c;
   act_status_t st = act__call_prepare(desc, nargs, args, 1, &c);
   if (st)
@@ -551,10 +618,11 @@ act_status_t act_reference_forward(const act_op_desc_t *desc, size_t nargs,
 
 /* ---- backward ------------------------------------------------------------- */
 
-act_status_t act_backward(act_queue_t *q, const act_op_desc_t *desc,
-                          size_t nargs, const act_arg_t *args,
-                          act_event_t **event) {
+act_status_t act_backward_ex(act_queue_t *q, const act_op_desc_t *desc,
+                             size_t nargs, const act_arg_t *args,
+                             size_t arg_size, act_event_t **event) {
   act__clear_error();
+  ACT__ARGS_IN("act_backward", args, nargs, arg_size);
   if (!q)
     return act__fail(ACT_NULL_POINTER, "act_backward: queue is NULL");
   act__call_t c;
@@ -582,15 +650,19 @@ act_status_t act_backward(act_queue_t *q, const act_op_desc_t *desc,
   return act__event_out(q, h, event);
 }
 
-act_status_t act_backward_host(act_context_t *ctx, const act_op_desc_t *desc,
-                               size_t nargs, const act_arg_t *args) {
+act_status_t act_backward_host_ex(act_context_t *ctx,
+                                  const act_op_desc_t *desc, size_t nargs,
+                                  const act_arg_t *args, size_t arg_size) {
   act__clear_error();
+  ACT__ARGS_IN("act_backward_host", args, nargs, arg_size);
   return act__run_host(ctx, desc, nargs, args, 1);
 }
 
-act_status_t act_reference_backward(const act_op_desc_t *desc, size_t nargs,
-                                    const act_arg_t *args) {
+act_status_t act_reference_backward_ex(const act_op_desc_t *desc,
+                                       size_t nargs, const act_arg_t *args,
+                                       size_t arg_size) {
   act__clear_error();
+  ACT__ARGS_IN("act_reference_backward", args, nargs, arg_size);
   act__call_t c;
   act_status_t st = act__call_prepare_bwd(desc, nargs, args, 1, &c);
   if (st)
