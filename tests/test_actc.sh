@@ -211,5 +211,42 @@ done
 # the library's own messages give no command-line advice
 "$actc" run nope --values 1 2>"$tmp/err"; grep -q "actc list" "$tmp/err" && bad "library message names actc: $(cat "$tmp/err")" || ok
 
+# .npy in and out (numpy's format): the shape travels with the data
+$actc run linear --device cpu --values 1,-2,3,-4 --shape 2,2 --out "$tmp/x.npy" &&
+  [ "$(head -c 6 "$tmp/x.npy" | tail -c 5)" = "NUMPY" ] &&
+  grep -aq "'shape': (2, 2)" "$tmp/x.npy" && ok || bad "--out x.npy header"
+expect_out "$(printf '%s\n' 0.952574134 0.0474258736 0.999088943 0.000911051175)" \
+  $actc run softmax --device cpu --in "$tmp/x.npy"
+expect_out "$(printf '%s\n' 1 0 3 0)" $actc run relu --device cpu --in "$tmp/x.npy"
+expect_err 2 "its dtype is not <f2" $actc run relu --device cpu --dtype f16 --in "$tmp/x.npy"
+printf 'not a npy' >"$tmp/bad.npy"
+expect_err 2 "is not a .npy file" $actc run relu --device cpu --in "$tmp/bad.npy"
+expect_err 2 "numpy has no bf16" $actc run relu --device cpu --dtype bf16 --values 1 --out "$tmp/b.npy"
+[ ! -e "$tmp/b.npy" ] && ok || bad "a failed .npy write left a file"
+if python3 -c 'import numpy' 2>/dev/null; then
+  python3 -c "import numpy as n; a = n.load('$tmp/x.npy'); assert a.shape == (2, 2) and a.dtype == n.float32 and a[1, 1] == -4, a" &&
+    ok || bad "numpy cannot read actc's .npy"
+fi
+# explicit formats, and text out
+printf '5 -1' >"$tmp/in.dat"
+expect_out "$(printf '%s\n' 5 0)" $actc run relu --device cpu --in "$tmp/in.dat" --in-format text
+$actc run relu --device cpu --values 2,-3 --out "$tmp/o.txt" && [ "$(cat "$tmp/o.txt")" = "$(printf '2\n0')" ] &&
+  ok || bad "--out o.txt: $(cat "$tmp/o.txt")"
+expect_err 2 "in-format must be raw, text or npy" $actc run relu --device cpu --in "$tmp/in.dat" --in-format json
+expect_err 2 "verify: --device given twice" $actc verify relu --device cpu --device cpu
+# --json: list, devices, verify and bench are one JSON document each
+for c in "list" "list relu gelu" "devices" "verify relu softmax --device cpu --dtype f32" \
+         "bench relu --device cpu --n 4096 --reps 1"; do
+  $actc $c --json >"$tmp/j" 2>/dev/null &&
+    python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$tmp/j" && ok ||
+    bad "actc $c --json is not JSON: $(head -c 300 "$tmp/j")"
+done
+$actc verify relu softmax --device cpu --dtype f32 --json >"$tmp/j" &&
+  python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["pass"] and d["pairs"] == 2 and d["results"][0]["op"] == "relu", d' "$tmp/j" &&
+  ok || bad "verify --json content: $(cat "$tmp/j")"
+$actc list relu --json >"$tmp/j" &&
+  python3 -c 'import json, sys; o = json.load(open(sys.argv[1]))["ops"][0]; assert o["name"] == "relu" and o["params"][1]["default_text"] == "inf", o' "$tmp/j" &&
+  ok || bad "list --json content: $(cat "$tmp/j")"
+
 echo "test_actc: $pass passed, $fail failed"
 [ $fail -eq 0 ] && [ $pass -gt 0 ]

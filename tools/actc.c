@@ -109,6 +109,29 @@ static const char *did_you_mean(const char *word, const char *const *cands) {
   return buf;
 }
 
+/* ---- --json: machine-readable output of list, devices, verify, bench ---- */
+
+/* A JSON string (quoted and escaped) on stdout. */
+static void jstr(const char *s) {
+  putchar('"');
+  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
+    if (*p == '"' || *p == '\\')
+      printf("\\%c", *p);
+    else if (*p < 0x20)
+      printf("\\u%04x", *p);
+    else
+      putchar(*p);
+  putchar('"');
+}
+
+/* A JSON number; NaN and infinities, which JSON lacks, as null. */
+static void jnum(double v) {
+  if (isfinite(v))
+    printf("%.17g", v);
+  else
+    printf("null");
+}
+
 /* Every op name and alias (built-in and custom), NULL-terminated. */
 static const char *const *op_names(void) {
   static const char *names[ACT_OP_COUNT * 3 + ACT_MAX_CUSTOM_OPS + 1];
@@ -191,6 +214,15 @@ static void compile_notice(act_context_t *ctx, double seconds) {
           s.programs_built == 1 ? "" : "s", d.name, seconds);
 }
 
+/* Was option a already given before argv[i]? (Single-valued options
+ * given twice are a mistake, not "the last one wins".) */
+static bool given_before(char **argv, int i, const char *a) {
+  for (int j = 1; j < i; j++)
+    if (strcmp(argv[j], a) == 0)
+      return true;
+  return false;
+}
+
 static bool is_help(const char *a) {
   return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
 }
@@ -218,17 +250,23 @@ static int load_custom(const char *path, act_op_t *ops, size_t cap,
 /* ---- actc devices ---------------------------------------------------------- */
 
 static const char usage_devices[] =
-    "usage: actc devices\n"
+    "usage: actc devices [--json]\n"
     "\n"
     "Lists every device actkit found: its name string (cpu, opencl:N,\n"
     "vulkan:N), type, driver version and description, best first. The\n"
-    "device 'auto' picks is marked with '*' ($ACTKIT_DEVICE overrides it).\n";
+    "device 'auto' picks is marked with '*' ($ACTKIT_DEVICE overrides it).\n"
+    "--json prints them as one JSON object ({\"devices\": [...]}).\n";
 
 static int cmd_devices(int argc, char **argv) {
+  bool json = false;
   for (int i = 1; i < argc; i++) {
     if (is_help(argv[i])) {
       fputs(usage_devices, stdout);
       return 0;
+    }
+    if (strcmp(argv[i], "--json") == 0) {
+      json = true;
+      continue;
     }
     return die(EXIT_USAGE, "devices: unexpected argument '%s'", argv[i]);
   }
@@ -236,6 +274,33 @@ static int cmd_devices(int argc, char **argv) {
   act_status_t st = act_device_find("auto", &pick);
   if (st)
     fprintf(stderr, "actc: auto: %s\n", act_last_error());
+  if (json) {
+    printf("{\"devices\": [\n");
+    bool first = true;
+    for (int rank = 4; rank >= 0; rank--)
+      for (size_t i = 0; i < n; i++) {
+        act_device_info_t d;
+        if (act_device_get_info(i, &d) || d.rank != rank)
+          continue;
+        printf("%s{\"name\": ", first ? "" : ", ");
+        jstr(d.name);
+        printf(", \"backend\": ");
+        jstr(act_backend_name(d.backend));
+        printf(", \"type\": ");
+        jstr(act_device_type_name(d.type));
+        printf(", \"rank\": %d, \"auto\": %s, \"driver_version\": ", d.rank,
+               !st && i == pick ? "true" : "false");
+        jstr(d.driver_version);
+        printf(", \"description\": ");
+        jstr(d.description);
+        printf(", \"fp16\": %s, \"bf16\": %s, \"memory_bytes\": %llu}\n",
+               d.fp16 ? "true" : "false", d.bf16 ? "true" : "false",
+               (unsigned long long)d.memory_bytes);
+        first = false;
+      }
+    printf("]}\n");
+    return 0;
+  }
   /* Best first: by rank, then by enumeration order. */
   printf("  %-10s %-15s %-5s %-16s %s\n", "name", "type", "rank", "driver",
          "description");
@@ -254,11 +319,13 @@ static int cmd_devices(int argc, char **argv) {
 /* ---- actc list ------------------------------------------------------------- */
 
 static const char usage_list[] =
-    "usage: actc list [OP...] [--custom FILE.cl]...\n"
+    "usage: actc list [OP...] [--custom FILE.cl]... [--json]\n"
     "\n"
     "Lists every op (or the named ones): its aliases, kind, parameters with\n"
     "their defaults, and its definition. Presets (--preset) are listed at\n"
-    "the end. --custom FILE.cl also lists the custom ops FILE declares.\n";
+    "the end. --custom FILE.cl also lists the custom ops FILE declares.\n"
+    "--json prints the same as one JSON object ({\"ops\": [...], \"presets\":\n"
+    "[...]}; a default of +-inf is null with \"default_text\").\n";
 
 static void print_op(const act_op_info_t *info) {
   printf("%s", info->name);
@@ -279,8 +346,45 @@ static void print_op(const act_op_info_t *info) {
   }
 }
 
+static void print_op_json(const act_op_info_t *info, bool first) {
+  printf("%s{\"name\": ", first ? "" : ", ");
+  jstr(info->name);
+  printf(", \"aliases\": [");
+  for (int a = 0; a < ACT_MAX_ALIASES && info->aliases[a]; a++) {
+    printf("%s", a ? ", " : "");
+    jstr(info->aliases[a]);
+  }
+  printf("], \"kind\": \"%s\", \"custom\": %s, \"formula\": ",
+         info->kind == ACT_KIND_AXIS ? "axis" : "element-wise",
+         (int)info->op >= ACT_OP_CUSTOM_BASE ? "true" : "false");
+  jstr(info->formula);
+  if (info->kind == ACT_KIND_AXIS || info->op == ACT_OP_PRELU)
+    printf(", \"default_axis\": %d", info->default_axis);
+  printf(", \"params\": [");
+  for (int i = 0; i < info->nparams; i++) {
+    const act_param_info_t *p = &info->params[i];
+    printf("%s{\"name\": ", i ? ", " : "");
+    jstr(p->name);
+    printf(", \"required\": %s, \"default\": ",
+           isnan(p->default_value) ? "true" : "false");
+    jnum(isnan(p->default_value) ? NAN : p->default_value);
+    if (isinf(p->default_value))
+      printf(", \"default_text\": \"%sinf\"",
+             p->default_value < 0 ? "-" : "");
+    printf(", \"doc\": ");
+    jstr(p->doc);
+    printf("}");
+  }
+  printf("]}\n");
+}
+
 static int cmd_list(int argc, char **argv) {
-  bool any = false;
+  bool any = false, json = false;
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--json") == 0)
+      json = true;
+  if (json)
+    printf("{\"ops\": [\n");
   for (int i = 1; i < argc; i++)
     if (strcmp(argv[i], "--custom") == 0 && i + 1 < argc) {
       int rc = load_custom(argv[i + 1], NULL, 0, NULL);
@@ -296,19 +400,44 @@ static int cmd_list(int argc, char **argv) {
       i++;
       continue;
     }
+    if (strcmp(argv[i], "--json") == 0)
+      continue;
     act_op_t op;
     int rc = lookup_op("list", argv[i], &op);
     if (rc)
       return rc;
-    print_op(act_op_info(op));
+    if (json)
+      print_op_json(act_op_info(op), !any);
+    else
+      print_op(act_op_info(op));
     any = true;
   }
-  if (any)
+  if (any) {
+    if (json)
+      printf("]}\n");
     return 0;
-  for (int op = 0; op < ACT_OP_COUNT; op++)
-    print_op(act_op_info((act_op_t)op));
+  }
+  int k0 = 0;
+  for (int op = 0; op < ACT_OP_COUNT; op++, k0++)
+    if (json)
+      print_op_json(act_op_info((act_op_t)op), k0 == 0);
+    else
+      print_op(act_op_info((act_op_t)op));
   for (size_t k = 0; k < act_custom_count(); k++)
-    print_op(act_op_info((act_op_t)(ACT_OP_CUSTOM_BASE + (int)k)));
+    if (json)
+      print_op_json(act_op_info((act_op_t)(ACT_OP_CUSTOM_BASE + (int)k)),
+                    false);
+    else
+      print_op(act_op_info((act_op_t)(ACT_OP_CUSTOM_BASE + (int)k)));
+  if (json) {
+    printf("], \"presets\": [");
+    for (int p = 1; p < ACT_PRESET_COUNT; p++) {
+      printf("%s", p > 1 ? ", " : "");
+      jstr(act_preset_name((act_preset_t)p));
+    }
+    printf("]}\n");
+    return 0;
+  }
   printf("\npresets (--preset): ");
   for (int p = 1; p < ACT_PRESET_COUNT; p++)
     printf("%s%s", p > 1 ? ", " : "", act_preset_name((act_preset_t)p));
@@ -405,6 +534,123 @@ static void *read_file(const char *path, size_t *bytes) {
   return buf;
 }
 
+/* ---- numpy's .npy format (version 1.0-3.0, little-endian, C order) ------ */
+
+static bool is_npy_name(const char *path) {
+  const char *dot = strrchr(path, '.');
+  return dot && strcmp(dot, ".npy") == 0;
+}
+
+static const char *npy_descr(act_dtype_t t) {
+  return t == ACT_F32 ? "<f4" : t == ACT_F16 ? "<f2" : t == ACT_I32 ? "<i4"
+                                                                      : NULL;
+}
+
+/* Parses a .npy file's bytes (opt names it in messages): checks that its
+ * dtype is `want` and it is C-ordered; its shape goes to *shape (ndim and
+ * dims) and *data, *n to the elements. 0, or the exit status. */
+static int npy_parse(const char *opt, const char *path, const char *buf,
+                     size_t bytes, act_dtype_t want, act_tensor_t *shape,
+                     const char **data, size_t *n) {
+  if (bytes < 10 || memcmp(buf, "\x93NUMPY", 6) != 0)
+    return die(EXIT_USAGE, "%s '%s' is not a .npy file (no \\x93NUMPY "
+               "magic)", opt, path);
+  unsigned major = (unsigned char)buf[6];
+  size_t hl, start;
+  if (major == 1) {
+    hl = (unsigned char)buf[8] | (size_t)(unsigned char)buf[9] << 8;
+    start = 10;
+  } else if ((major == 2 || major == 3) && bytes >= 12) {
+    hl = (unsigned char)buf[8] | (size_t)(unsigned char)buf[9] << 8 |
+         (size_t)(unsigned char)buf[10] << 16 |
+         (size_t)(unsigned char)buf[11] << 24;
+    start = 12;
+  } else {
+    return die(EXIT_USAGE, "%s '%s': .npy version %u is not supported", opt,
+               path, major);
+  }
+  if (start + hl > bytes)
+    return die(EXIT_USAGE, "%s '%s': the .npy header is truncated", opt,
+               path);
+  char hdr[4096];
+  if (hl >= sizeof hdr)
+    return die(EXIT_USAGE, "%s '%s': the .npy header is too long", opt, path);
+  memcpy(hdr, buf + start, hl);
+  hdr[hl] = '\0';
+  const char *want_d = npy_descr(want);
+  if (!want_d)
+    return die(EXIT_USAGE, "%s: .npy files hold f32, f16 or i32 here (numpy "
+               "has no bf16 dtype: use a raw file for --dtype bf16)", opt);
+  char *d = strstr(hdr, "'descr'");
+  if (!d || !strstr(d, want_d))
+    return die(EXIT_USAGE, "%s '%s': its dtype is not %s (%s), which --dtype "
+               "asks for", opt, path, want_d, act_dtype_name(want));
+  char *fo = strstr(hdr, "'fortran_order'");
+  if (!fo || strncmp(strchr(fo, ':') + 1 + strspn(strchr(fo, ':') + 1, " "),
+                     "False", 5) != 0)
+    return die(EXIT_USAGE, "%s '%s': Fortran-ordered arrays are not "
+               "supported (save a C-ordered array)", opt, path);
+  char *sh = strstr(hdr, "'shape'");
+  char *lp = sh ? strchr(sh, '(') : NULL;
+  if (!lp)
+    return die(EXIT_USAGE, "%s '%s': the .npy header has no shape", opt,
+               path);
+  int nd = 0;
+  const char *q = lp + 1;
+  size_t count = 1;
+  for (;;) {
+    q += strspn(q, " ,");
+    if (*q == ')')
+      break;
+    char *end;
+    long long v = strtoll(q, &end, 10);
+    if (end == q || v < 0 || nd == ACT_MAX_DIMS)
+      return die(EXIT_USAGE, "%s '%s': bad or too long .npy shape", opt,
+                 path);
+    shape->dims[nd++] = v;
+    count *= (size_t)v;
+    q = end;
+  }
+  shape->ndim = nd;
+  size_t es = act_dtype_size(want);
+  if (bytes - start - hl != count * es)
+    return die(EXIT_USAGE, "%s '%s': holds %zu data bytes for a shape of "
+               "%zu %s elements", opt, path, bytes - start - hl, count,
+               act_dtype_name(want));
+  *data = buf + start + hl;
+  *n = count;
+  return 0;
+}
+
+/* Writes a .npy (version 1.0) header for a tensor of t's dtype and shape. */
+static bool npy_header(FILE *f, const act_tensor_t *t) {
+  const char *descr = npy_descr(t->dtype);
+  if (!descr)
+    return false;
+  char dict[512];
+  int k = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': "
+                   "False, 'shape': (", descr);
+  for (int i = 0; i < t->ndim; i++)
+    k += snprintf(dict + k, sizeof dict - (size_t)k, "%lld%s",
+                  (long long)t->dims[i], t->ndim == 1 ? "," : i + 1 < t->ndim
+                                                                ? ", " : "");
+  k += snprintf(dict + k, sizeof dict - (size_t)k, "), }");
+  /* pad with spaces so that the data starts at a multiple of 64 */
+  size_t total = 10 + (size_t)k + 1;
+  size_t pad = (64 - total % 64) % 64;
+  size_t hl = (size_t)k + pad + 1;
+  unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+                           (unsigned char)(hl & 0xff),
+                           (unsigned char)(hl >> 8)};
+  if (fwrite(pre, 1, 10, f) != 10 || fwrite(dict, 1, (size_t)k, f) !=
+                                         (size_t)k)
+    return false;
+  for (size_t i = 0; i < pad; i++)
+    if (fputc(' ', f) == EOF)
+      return false;
+  return fputc('\n', f) != EOF;
+}
+
 /* Is path a text file of numbers by its name (.txt, .csv)? */
 static bool is_text_name(const char *path) {
   const char *dot = strrchr(path, '.');
@@ -466,8 +712,13 @@ static const char usage_run[] =
     "  --preset P        jax, keras2, axon, kaun or torch defaults; --param\n"
     "                    and --axis override it\n"
     "  --values LIST     comma-separated input values (nan, inf accepted)\n"
-    "  --in FILE         raw input of the dtype (one_hot: i32)\n"
-    "  --out FILE        write the output raw instead of printing it\n"
+    "  --in FILE         input from a file ('-': stdin): .npy (numpy's format;\n"
+    "                    its shape is used), .txt/.csv (numbers as text), else\n"
+    "                    raw bytes of the dtype (one_hot: i32)\n"
+    "  --out FILE        write the output to a file ('-': stdout) instead of\n"
+    "                    printing it: .npy, .txt/.csv (text), else raw\n"
+    "  --in-format F     raw, text or npy, whatever --in's name says\n"
+    "  --out-format F    raw, text or npy, whatever --out's name says\n"
     "  --where LIST      softmax/log_softmax/softmin mask (0/1), x's shape\n"
     "  --alpha LIST      prelu slopes: one per channel, or one value\n"
     "  --b LIST          logsumexp scale factors, x's shape or its last axis\n"
@@ -552,15 +803,32 @@ static int make_extra(const extra_arg_t *e, const act_tensor_t *x, int axis,
   return 0;
 }
 
-static void print_value(act_dtype_t t, const void *data, int64_t i) {
+static void fprint_value(FILE *out, act_dtype_t t, const void *data,
+                         int64_t i) {
   if (t == ACT_I32) {
-    printf("%d", ((const int32_t *)data)[i]);
+    fprintf(out, "%d", ((const int32_t *)data)[i]);
     return;
   }
   float f;
   act_convert(t, (const char *)data + (size_t)i * act_dtype_size(t), ACT_F32,
               &f, 1);
-  printf("%.9g", f);
+  fprintf(out, "%.9g", f);
+}
+
+static void print_value(act_dtype_t t, const void *data, int64_t i) {
+  fprint_value(stdout, t, data, i);
+}
+
+/* The format of a data file: --in-format / --out-format when given, else
+ * by its name (.npy: numpy's; .txt, .csv: numbers as text; else raw
+ * bytes of the dtype). 'n', 't', 'r', or 0 for a bad explicit format. */
+static char file_format(const char *path, const char *explicit) {
+  if (explicit)
+    return strcmp(explicit, "npy") == 0    ? 'n'
+           : strcmp(explicit, "text") == 0 ? 't'
+           : strcmp(explicit, "raw") == 0  ? 'r'
+                                           : 0;
+  return is_npy_name(path) ? 'n' : is_text_name(path) ? 't' : 'r';
 }
 
 /* actc run --backward: reads dy (y's shape), runs the forward first where
@@ -660,6 +928,7 @@ static int cmd_run(int argc, char **argv) {
   const char *opname = NULL, *device = "auto", *values = NULL, *in = NULL;
   const char *out = NULL, *shape = NULL, *axis_s = NULL, *preset_s = NULL;
   const char *dy_s = NULL, *dy_in = NULL;
+  const char *in_format = NULL, *out_format = NULL;
   const char *first_custom = NULL; /* the first op of a --custom file */
   bool backward = false;
   const char *params[64];
@@ -702,7 +971,7 @@ static int cmd_run(int argc, char **argv) {
     static const char *const once[] = {"--device", "--dtype", "--shape",
                                        "--axis", "--preset", "--values",
                                        "--in", "--out", "--dy", "--dy-in",
-                                       NULL};
+                                       "--in-format", "--out-format", NULL};
     for (int k = 0; once[k]; k++)
       if (strcmp(a, once[k]) == 0) {
         for (int j = 1; j < i - 1; j++)
@@ -734,6 +1003,10 @@ static int cmd_run(int argc, char **argv) {
       dy_s = v;
     else if (strcmp(a, "--dy-in") == 0)
       dy_in = v;
+    else if (strcmp(a, "--in-format") == 0)
+      in_format = v;
+    else if (strcmp(a, "--out-format") == 0)
+      out_format = v;
     else if (strcmp(a, "--custom") == 0) {
       act_op_t cops[1];
       size_t nc = 0;
@@ -756,6 +1029,7 @@ static int cmd_run(int argc, char **argv) {
         static const char *const opts[] = {
             "--device", "--dtype", "--shape", "--axis", "--param", "--preset",
             "--values", "--in", "--out", "--dy", "--dy-in", "--custom",
+            "--in-format", "--out-format",
             "--backward", "--where", "--alpha", "--b", "--mean", "--variance",
             "--help", NULL};
         return die(EXIT_USAGE, "run: unknown option '%s'%s (see actc run "
@@ -778,6 +1052,15 @@ static int cmd_run(int argc, char **argv) {
                "--dy-in (the incoming gradient)");
   if (!backward && (dy_s || dy_in))
     return die(EXIT_USAGE, "run: --dy and --dy-in go with --backward");
+  char fin = in ? file_format(in, in_format) : 'r';
+  char fout = out ? file_format(out, out_format) : 'r';
+  if (!fin || !fout)
+    return die(EXIT_USAGE, "run: --%s-format must be raw, text or npy, not "
+               "'%s'", !fin ? "in" : "out", !fin ? in_format : out_format);
+  if ((in_format && !in) || (out_format && !out))
+    return die(EXIT_USAGE, "run: --%s-format goes with --%s",
+               in_format && !in ? "in" : "out", in_format && !in ? "in"
+                                                                 : "out");
 
   act_op_desc_t *desc = NULL;
   act_status_t st = act_op_desc_create_by_name(opname, &desc);
@@ -886,7 +1169,20 @@ static int cmd_run(int argc, char **argv) {
                strerror(errno));
       goto done;
     }
-    if (is_text_name(in)) {
+    act_tensor_t npy_shape = x;
+    if (fin == 'n') {
+      const char *data = NULL;
+      if ((rc = npy_parse("--in", in, xbuf, bytes, xtype, &npy_shape, &data,
+                          &n)))
+        goto done;
+      memmove(xbuf, data, n * es);
+      bytes = n * es;
+      if (!shape) { /* the file's shape, unless --shape gives another */
+        x.ndim = npy_shape.ndim;
+        memcpy(x.dims, npy_shape.dims, sizeof x.dims);
+      }
+    }
+    if (fin == 't') {
       /* numbers as text: parsed as --values would be */
       char *list = text_to_list("--in", in, xbuf, bytes, &rc);
       free(xbuf);
@@ -922,7 +1218,10 @@ static int cmd_run(int argc, char **argv) {
     n = bytes / es;
   }
   x.data = xbuf;
-  if (shape) {
+  bool shape_from_npy = in && fin == 'n' && !shape;
+  if (shape_from_npy) {
+    /* x's shape is the .npy file's (set above) */
+  } else if (shape) {
     if ((rc = parse_shape(shape, &x)))
       goto done;
     if ((size_t)act_tensor_numel(&x) != n) {
@@ -1020,9 +1319,51 @@ static int cmd_run(int argc, char **argv) {
     goto done;
   }
   compile_notice(ctx, now_s() - t0);
+  if (out && fout == 'n' && (nda || want_sign)) {
+    rc = die(EXIT_USAGE, "run: --out %s: a .npy file holds one array "
+             "(prelu's dalpha and logsumexp's sign need a raw --out)", out);
+    goto done;
+  }
   if (out) {
     bool std_out = strcmp(out, "-") == 0;
-    FILE *f = std_out ? stdout : fopen(out, "wb");
+    FILE *f = std_out ? stdout : fopen(out, fout == 't' ? "w" : "wb");
+    act_tensor_t oshape = backward ? x : y;
+    oshape.dtype = dtype;
+    if (f && fout == 't') {
+      /* as printed, one value per line (dalpha after a line 'dalpha:') */
+      for (int64_t i = 0; i < ny; i++) {
+        fprint_value(f, dtype, ybuf, i);
+        if (want_sign) {
+          fputc('\t', f);
+          fprint_value(f, dtype, sbuf, i);
+        }
+        fputc('\n', f);
+      }
+      if (nda) {
+        fprintf(f, "dalpha:\n");
+        for (int64_t i = 0; i < nda; i++) {
+          fprint_value(f, dtype, dabuf, i);
+          fputc('\n', f);
+        }
+      }
+      if (ferror(f) | (std_out ? fflush(f) : fclose(f))) {
+        rc = die(EXIT_RUNTIME, "run: cannot write --out '%s': %s", out,
+                 strerror(errno));
+        goto done;
+      }
+      goto written;
+    }
+    if (f && fout == 'n' && !npy_header(f, &oshape)) {
+      if (!std_out) {
+        fclose(f);
+        remove(out);
+      }
+      rc = die(!npy_descr(dtype) ? EXIT_USAGE : EXIT_RUNTIME,
+               "run: cannot write --out '%s'%s", out,
+               npy_descr(dtype) ? "" : ": numpy has no bf16 dtype (use a "
+                                       "raw file)");
+      goto done;
+    }
     if (!f || fwrite(ybuf, yes, (size_t)ny, f) != (size_t)ny) {
       if (f)
         fclose(f);
@@ -1041,6 +1382,7 @@ static int cmd_run(int argc, char **argv) {
                strerror(errno));
       goto done;
     }
+  written:;
   } else {
     for (int64_t i = 0; i < ny; i++) {
       print_value(dtype, ybuf, i);
@@ -1075,7 +1417,7 @@ done:
 /* ---- actc verify ----------------------------------------------------------- */
 
 static const char usage_verify[] =
-    "usage: actc verify [OP...] [--device D] [--dtype T]... [--exhaustive]\n"
+    "usage: actc verify [OP...] [--device D] [--dtype T]... [--exhaustive] [--json]\n"
     "\n"
     "Runs ops on a device and on the double-precision reference over a sweep\n"
     "of inputs (special values, a dense grid, random magnitudes from 1e-8 to\n"
@@ -1096,6 +1438,8 @@ static const char usage_verify[] =
     "               of the sweep: all 2^32 f32 bit patterns (in chunks of\n"
     "               2^24; minutes per op on a CPU driver), all 2^16 for\n"
     "               f16 and bf16; axis ops keep their random rows\n"
+    "  --json       one JSON object: the device, a result per op, direction\n"
+    "               and dtype (max_ulp, bound, ok), outside, pass\n"
     "  OP...        ops to check (default: every op, or with --custom the\n"
     "               custom ops only)\n";
 
@@ -1397,7 +1741,7 @@ static int cmd_verify(int argc, char **argv) {
   const char *device = "auto";
   act_op_t ops[ACT_OP_COUNT + 64];
   int nops = 0, ndt = 0, maxops = ACT_OP_COUNT + 64;
-  bool exhaustive = false;
+  bool exhaustive = false, json = false;
   act_op_t customs[64];
   size_t ncustom = 0;
   for (int i = 1; i < argc; i++)
@@ -1420,6 +1764,8 @@ static int cmd_verify(int argc, char **argv) {
         return die(EXIT_USAGE, "verify: option %s needs a value", a);
       const char *v = argv[++i];
       if (a[2] == 'd' && a[3] == 'e') {
+        if (given_before(argv, i - 1, a))
+          return die(EXIT_USAGE, "verify: %s given twice", a);
         device = v;
       } else {
         act_dtype_t t;
@@ -1438,9 +1784,14 @@ static int cmd_verify(int argc, char **argv) {
       exhaustive = true;
       continue;
     }
+    if (strcmp(a, "--json") == 0) {
+      json = true;
+      continue;
+    }
     if (a[0] == '-') {
       static const char *const opts[] = {"--device", "--dtype", "--custom",
-                                         "--exhaustive", "--help", NULL};
+                                         "--exhaustive", "--json", "--help",
+                                         NULL};
       return die(EXIT_USAGE, "verify: unknown option '%s'%s", a,
                  did_you_mean(a, opts));
     }
@@ -1465,6 +1816,7 @@ static int cmd_verify(int argc, char **argv) {
   int orc = open_device("verify --device", device, &ctx);
   if (orc)
     return orc;
+  double t_open = now_s();
   act_device_info_t info;
   act_context_get_device(ctx, &info);
   size_t sn;
@@ -1473,12 +1825,23 @@ static int cmd_verify(int argc, char **argv) {
     act_context_destroy(ctx);
     return die(EXIT_RUNTIME, "out of memory");
   }
-  printf("device %s: %s (%s)\n", info.name, info.description,
-         act_backend_name(info.backend));
-  printf("%-16s", "op");
-  for (int d = 0; d < ndt; d++)
-    printf(" %10s", act_dtype_name(dts[d]));
-  printf("   max ulp (bound)\n");
+  if (json) {
+    printf("{\"device\": ");
+    jstr(info.name);
+    printf(", \"description\": ");
+    jstr(info.description);
+    printf(", \"backend\": ");
+    jstr(act_backend_name(info.backend));
+    printf(", \"results\": [\n");
+  } else {
+    printf("device %s: %s (%s)\n", info.name, info.description,
+           act_backend_name(info.backend));
+    printf("%-16s", "op");
+    for (int d = 0; d < ndt; d++)
+      printf(" %10s", act_dtype_name(dts[d]));
+    printf("   max ulp (bound)\n");
+  }
+  bool jfirst = true;
   int bad = 0, rows = 0;
   bool any_custom = false;
   for (int i = 0; i < nops; i++) {
@@ -1501,7 +1864,8 @@ static int cmd_verify(int argc, char **argv) {
       char label[80];
       snprintf(label, sizeof label, "%s%s", oi->name,
                pass ? " (backward)" : custom ? " (custom)" : "");
-      printf("%-16s", label);
+      if (!json)
+        printf("%-16s", label);
       rows++;
       for (int d = 0; d < ndt; d++) {
         double bound = dts[d] != ACT_F32               ? 1.0
@@ -1515,7 +1879,23 @@ static int cmd_verify(int argc, char **argv) {
                        : verify_op(ctx, ops[i], dts[d], sx, sn,
                                    custom ? &nbad : NULL);
         bool out = custom ? nbad > 0 : e > bound;
-        if (e < 0) {
+        if (json) {
+          printf("%s{\"op\": ", jfirst ? "" : ", ");
+          jstr(oi->name);
+          printf(", \"direction\": \"%s\", \"custom\": %s, \"dtype\": "
+                 "\"%s\", \"max_ulp\": ", pass ? "backward" : "forward",
+                 custom ? "true" : "false", act_dtype_name(dts[d]));
+          jnum(e < 0 ? NAN : e);
+          printf(", \"bound\": ");
+          if (custom)
+            printf("\"custom\"");
+          else
+            jnum(bound);
+          printf(", \"ok\": %s%s}\n", e >= 0 && !out ? "true" : "false",
+                 e < 0 ? ", \"error\": true" : "");
+          jfirst = false;
+          bad += e < 0 || out;
+        } else if (e < 0) {
           printf(" %10s", "ERROR");
           bad++;
         } else {
@@ -1523,26 +1903,33 @@ static int cmd_verify(int argc, char **argv) {
           bad += out;
         }
       }
-      printf("\n");
+      if (!json)
+        printf("\n");
     }
   }
-  if (any_custom)
-    printf("custom ops: bound |y - r| <= 16 ulp (f32) / 2 ulp (f16, bf16) "
-           "of r, or <= 2^-22 near zero; their max ulp counts only the "
-           "elements beyond that 2^-22\n");
-  printf("%s: %d of %d op/dtype pairs outside the bounds of docs/accuracy.md%s\n",
-         bad ? "FAIL" : "PASS", bad, rows * ndt,
-         any_custom ? " (custom ops: their bound)" : "");
+  if (json) {
+    printf("], \"outside\": %d, \"pairs\": %d, \"pass\": %s}\n", bad,
+           rows * ndt, bad ? "false" : "true");
+  } else {
+    if (any_custom)
+      printf("custom ops: bound |y - r| <= 16 ulp (f32) / 2 ulp (f16, bf16) "
+             "of r, or <= 2^-22 near zero; their max ulp counts only the "
+             "elements beyond that 2^-22\n");
+    printf("%s: %d of %d op/dtype pairs outside the bounds of "
+           "docs/accuracy.md%s\n", bad ? "FAIL" : "PASS", bad, rows * ndt,
+           any_custom ? " (custom ops: their bound)" : "");
+  }
+  compile_notice(ctx, now_s() - t_open);
   free(sx);
   act_context_destroy(ctx);
-  return bad ? 1 : 0;
+  return bad ? EXIT_VERIFY : 0;
 }
 
 /* ---- actc bench ------------------------------------------------------------ */
 
 static const char usage_bench[] =
     "usage: actc bench [OP...] [--device D] [--n N] [--dtype T] [--reps R]\n"
-    "                  [--backward]\n"
+    "                  [--backward] [--json]\n"
     "\n"
     "Throughput of ops on a device: for each op, the median time of R runs\n"
     "(default 7) over N elements (default 16777216), as Gelem/s and GB/s\n"
@@ -1554,7 +1941,9 @@ static const char usage_bench[] =
     "logsumexp: x, y, dy -> dx).\n"
     "Then the latency of one tiny op (upload, op, download, wait) and the\n"
     "throughput of 1000 tiny ops enqueued back to back vs waited one by one.\n"
-    "Times include the enqueue; the data stays on the device.\n";
+    "Times include the enqueue; the data stays on the device. --json prints\n"
+    "one JSON object (device, copy, ops [{op, gelem_s, gb_s, vs_copy}],\n"
+    "tiny_op_us, tiny_ops_batched_ms, tiny_ops_waited_ms).\n";
 
 static double now_s(void) {
   struct timespec ts;
@@ -1601,11 +1990,16 @@ static int cmd_bench(int argc, char **argv) {
   act_dtype_t dt = ACT_F32;
   act_op_t ops[ACT_OP_COUNT];
   int nops = 0, backward = 0;
+  bool json = false;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (is_help(a)) {
       fputs(usage_bench, stdout);
       return 0;
+    }
+    if (strcmp(a, "--json") == 0) {
+      json = true;
+      continue;
     }
     if (strcmp(a, "--backward") == 0) {
       backward = 1;
@@ -1616,6 +2010,8 @@ static int cmd_bench(int argc, char **argv) {
         return die(EXIT_USAGE, "bench: option %s needs a value", a);
       const char *v = argv[++i];
       char *end;
+      if (given_before(argv, i - 1, a))
+        return die(EXIT_USAGE, "bench: %s given twice", a);
       if (strcmp(a, "--device") == 0)
         device = v;
       else if (strcmp(a, "--n") == 0) {
@@ -1631,8 +2027,8 @@ static int cmd_bench(int argc, char **argv) {
           return die(EXIT_USAGE, "bench: --dtype must be f32, f16 or bf16");
       } else {
         static const char *const opts[] = {"--device", "--n", "--reps",
-                                           "--dtype", "--backward", "--help",
-                                           NULL};
+                                           "--dtype", "--backward", "--json",
+                                           "--help", NULL};
         return die(EXIT_USAGE, "bench: unknown option '%s'%s", a,
                    did_you_mean(a, opts));
       }
@@ -1657,6 +2053,7 @@ static int cmd_bench(int argc, char **argv) {
   int orc = open_device("bench --device", device, &ctx);
   if (orc)
     return orc;
+  double t_open = now_s();
   act_status_t st;
   act_device_info_t info;
   act_context_get_device(ctx, &info);
@@ -1695,9 +2092,19 @@ static int cmd_bench(int argc, char **argv) {
       goto done;
     }
   }
-  printf("device %s: %s\n", info.name, info.description);
-  printf("n = %lld %s elements, median of %d runs\n", n, act_dtype_name(dt),
-         reps);
+  if (json) {
+    printf("{\"device\": ");
+    jstr(info.name);
+    printf(", \"description\": ");
+    jstr(info.description);
+    printf(", \"n\": %lld, \"dtype\": \"%s\", \"reps\": %d, "
+           "\"direction\": \"%s\", ", n, act_dtype_name(dt), reps,
+           backward ? "backward" : "forward");
+  } else {
+    printf("device %s: %s\n", info.name, info.description);
+    printf("n = %lld %s elements, median of %d runs\n", n,
+           act_dtype_name(dt), reps);
+  }
   int64_t dims[2] = {n, 1};
   act_tensor_t tx = act_tensor_make(dt, 1, dims, NULL), ty;
   tx.buffer = bx;
@@ -1712,11 +2119,20 @@ static int cmd_bench(int argc, char **argv) {
     act_op_desc_destroy(copy);
     goto done;
   }
-  if (backward)
-    printf("backward: x (softmax family: y), dy -> dx\n");
-  printf("%-16s %10s %10s %10s\n", "op", "Gelem/s", "GB/s", "vs copy");
-  printf("%-16s %10.3f %10.2f %10.2f\n", "copy (linear)", n / tc * 1e-9,
-         2.0 * bytes / tc * 1e-9, 1.0);
+  if (json) {
+    printf("\"copy\": {\"gelem_s\": ");
+    jnum(n / tc * 1e-9);
+    printf(", \"gb_s\": ");
+    jnum(2.0 * bytes / tc * 1e-9);
+    printf("}, \"ops\": [\n");
+  } else {
+    if (backward)
+      printf("backward: x (softmax family: y), dy -> dx\n");
+    printf("%-16s %10s %10s %10s\n", "op", "Gelem/s", "GB/s", "vs copy");
+    printf("%-16s %10.3f %10.2f %10.2f\n", "copy (linear)", n / tc * 1e-9,
+           2.0 * bytes / tc * 1e-9, 1.0);
+  }
+  bool jfirst = true;
   for (int i = 0; i < nops; i++) {
     act_op_desc_t *d;
     act_op_desc_create(ops[i], &d);
@@ -1761,7 +2177,23 @@ static int cmd_bench(int argc, char **argv) {
     double moved = backward ? 2.0 * (double)bytes + ny : (double)bytes + ny;
     if (backward && op == ACT_OP_LOGSUMEXP)
       moved += ny; /* its y as well */
-    if (t <= 0)
+    if (json) {
+      printf("%s{\"op\": ", jfirst ? "" : ", ");
+      jstr(act_op_info(ops[i])->name);
+      if (t <= 0) {
+        printf(", \"error\": ");
+        jstr(act_last_error());
+      } else {
+        printf(", \"gelem_s\": ");
+        jnum(n / t * 1e-9);
+        printf(", \"gb_s\": ");
+        jnum(moved / t * 1e-9);
+        printf(", \"vs_copy\": ");
+        jnum(moved / t / (2.0 * bytes / tc));
+      }
+      printf("}\n");
+      jfirst = false;
+    } else if (t <= 0)
       printf("%-16s %s\n", act_op_info(ops[i])->name, act_last_error());
     else
       printf("%-16s %10.3f %10.2f %10.2f\n", act_op_info(ops[i])->name,
@@ -1807,13 +2239,24 @@ static int cmd_bench(int argc, char **argv) {
       act_event_destroy(ev);
     }
     double waited = now_s() - t0;
-    printf("tiny op round trip (upload, relu, download): %.1f us (median)\n",
-           lat[10] * 1e6);
-    printf("1000 tiny ops: back to back %.2f ms, waited one by one %.2f ms "
-           "(%.1fx)\n", batched * 1e3, waited * 1e3, waited / batched);
+    if (json) {
+      printf("], \"tiny_op_us\": ");
+      jnum(lat[10] * 1e6);
+      printf(", \"tiny_ops_batched_ms\": ");
+      jnum(batched * 1e3);
+      printf(", \"tiny_ops_waited_ms\": ");
+      jnum(waited * 1e3);
+      printf("}\n");
+    } else {
+      printf("tiny op round trip (upload, relu, download): %.1f us "
+             "(median)\n", lat[10] * 1e6);
+      printf("1000 tiny ops: back to back %.2f ms, waited one by one %.2f ms "
+             "(%.1fx)\n", batched * 1e3, waited * 1e3, waited / batched);
+    }
     act_op_desc_destroy(relu);
   }
   act_op_desc_destroy(copy);
+  compile_notice(ctx, now_s() - t_open);
 done:
   act_buffer_destroy(bx);
   act_buffer_destroy(by);
