@@ -2381,39 +2381,58 @@ static const char usage_main[] =
     "3 runtime error (a driver or device failure, out of memory, an output\n"
     "that cannot be written).\n";
 
-/* Splits every --option=value into --option value (a new argv). */
+/* Splits every --option=value into --option value: a new argv in one
+ * allocation (the pointers, then copies of the option names), or NULL
+ * when nothing needs splitting or memory is short. */
 static char **split_equals(int *argc, char **argv) {
   int n = *argc;
-  char **out = calloc((size_t)(2 * n + 1), sizeof *out);
+  size_t names = 0;
+  bool any = false;
+  for (int i = 1; i < n; i++) {
+    char *eq = strncmp(argv[i], "--", 2) == 0 ? strchr(argv[i], '=') : NULL;
+    if (eq && eq > argv[i] + 2) {
+      names += (size_t)(eq - argv[i]) + 1;
+      any = true;
+    }
+  }
+  if (!any)
+    return NULL;
+  char **out = malloc((size_t)(2 * n + 1) * sizeof *out + names);
   if (!out)
-    return argv;
+    return NULL;
+  char *store = (char *)(out + 2 * n + 1);
   int k = 0;
   for (int i = 0; i < n; i++) {
     char *eq = strncmp(argv[i], "--", 2) == 0 ? strchr(argv[i], '=') : NULL;
     if (i > 0 && eq && eq > argv[i] + 2) {
       size_t l = (size_t)(eq - argv[i]);
-      char *opt = malloc(l + 1);
-      if (!opt) {
-        free(out);
-        return argv;
-      }
-      memcpy(opt, argv[i], l);
-      opt[l] = '\0';
-      out[k++] = opt; /* lives as long as the process */
+      memcpy(store, argv[i], l);
+      store[l] = '\0';
+      out[k++] = store;
       out[k++] = eq + 1;
+      store += l + 1;
     } else {
       out[k++] = argv[i];
     }
   }
+  out[k] = NULL;
   *argc = k;
   return out;
 }
+
+static int run_command(int argc, char **argv);
 
 int main(int argc, char **argv) {
   /* Line by line, so that a log of a long run killed midway has every
    * line printed so far. */
   setvbuf(stdout, NULL, _IOLBF, 0);
-  argv = split_equals(&argc, argv);
+  char **split = split_equals(&argc, argv);
+  int rc = run_command(argc, split ? split : argv);
+  free(split);
+  return rc;
+}
+
+static int run_command(int argc, char **argv) {
   if (argc < 2) {
     fputs(usage_main, stderr);
     return EXIT_USAGE;
