@@ -299,6 +299,21 @@ act_status_t act__tensor_in(const char *who, const act_tensor_t **t,
  * when out is NULL (runtime.c). */
 act_status_t act__event_out(act_queue_t *q, void *handle, act_event_t **out);
 
+/* Interop (include/actkit_opencl.h, actkit_vulkan.h): the registered
+ * device of backend be whose handle matches key, and actkit objects
+ * around backend state the backend made from the application's handles
+ * (runtime.c). */
+const act__device_t *act__device_match(const act__backend_t *be,
+                                       bool (*match)(void *handle,
+                                                     const void *key),
+                                       const void *key);
+act_status_t act__context_wrap(const act__device_t *dev, void *state,
+                               act_context_t **out);
+act_status_t act__queue_wrap(act_context_t *ctx, void *handle,
+                             act_queue_t **out);
+act_status_t act__buffer_wrap(act_context_t *ctx, void *handle, size_t size,
+                              act_buffer_t **out);
+
 /* The backends compiled into this build, NULL-terminated (backends.c).
  * Called only under the registry's one-time initialisation. */
 const act__backend_t *const *act__backend_table(void);

@@ -260,6 +260,53 @@ act_status_t act_context_create(const char *device, act_context_t **ctx) {
   return ACT_OK;
 }
 
+/* The registered device whose backend is be and whose handle matches
+ * (interop: the application's device), or NULL. */
+const act__device_t *act__device_match(const act__backend_t *be,
+                                       bool (*match)(void *handle,
+                                                     const void *key),
+                                       const void *key) {
+  act__ensure_devices();
+  for (size_t i = 0; i < act__ndevices; i++)
+    if (act__devices[i].backend == be && match(act__devices[i].handle, key))
+      return &act__devices[i];
+  return NULL;
+}
+
+act_status_t act__context_wrap(const act__device_t *dev, void *state,
+                               act_context_t **out) {
+  act_context_t *c = calloc(1, sizeof *c);
+  if (!c)
+    return act__fail(ACT_OUT_OF_MEMORY, "out of memory");
+  c->device = dev;
+  c->state = state;
+  *out = c;
+  return ACT_OK;
+}
+
+act_status_t act__queue_wrap(act_context_t *ctx, void *handle,
+                             act_queue_t **out) {
+  act_queue_t *q = calloc(1, sizeof *q);
+  if (!q)
+    return act__fail(ACT_OUT_OF_MEMORY, "out of memory");
+  q->ctx = ctx;
+  q->handle = handle;
+  *out = q;
+  return ACT_OK;
+}
+
+act_status_t act__buffer_wrap(act_context_t *ctx, void *handle, size_t size,
+                              act_buffer_t **out) {
+  act_buffer_t *b = calloc(1, sizeof *b);
+  if (!b)
+    return act__fail(ACT_OUT_OF_MEMORY, "out of memory");
+  b->ctx = ctx;
+  b->handle = handle;
+  b->size = size;
+  *out = b;
+  return ACT_OK;
+}
+
 void act_context_destroy(act_context_t *ctx) {
   if (!ctx)
     return;

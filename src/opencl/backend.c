@@ -7,10 +7,14 @@
  * (file, op, dtype) and context, and kept in memory; kernels are created
  * per dispatch, because cl_kernel argument state must not be shared
  * between threads. Queues are in-order; every enqueue is asynchronous and
- * returns the cl_event of its last command.
+ * returns the cl_event of its last command. Interop (actkit_opencl.h,
+ * at the end): contexts, queues and buffers around the application's
+ * handles, retained and released, never destroyed; on an out-of-order
+ * queue each command of ours follows a barrier.
  */
 #define CL_TARGET_OPENCL_VERSION 120
 #include "../core/internal.h"
+#include "actkit_opencl.h"
 #include "clblast.h"
 
 #include <CL/cl.h>
@@ -50,7 +54,17 @@
   X(clFinish)                                                                 \
   X(clWaitForEvents)                                                          \
   X(clGetEventInfo)                                                           \
-  X(clReleaseEvent)
+  X(clReleaseEvent)                                                           \
+  X(clRetainContext)                                                          \
+  X(clRetainCommandQueue)                                                     \
+  X(clRetainMemObject)                                                        \
+  X(clRetainEvent)                                                            \
+  X(clGetContextInfo)                                                         \
+  X(clGetCommandQueueInfo)                                                    \
+  X(clGetMemObjectInfo)                                                       \
+  X(clCreateSubBuffer)                                                        \
+  X(clCreateUserEvent)                                                        \
+  X(clSetUserEventStatus)
 
 static struct {
 #define ACT_CL_PTR_(f) __typeof__(&f) f;
@@ -223,23 +237,33 @@ typedef struct {
   uint64_t built, loaded;
 } cl_state_t;
 
-static act_status_t ocl_context_create(const act__device_t *dev, void **out) {
+/* The state of a context on dev in cl_context context (whose reference
+ * the state then owns). */
+static act_status_t ocl_state_make(const act__device_t *dev,
+                                   cl_context context, void **out) {
   cl_state_t *s = calloc(1, sizeof *s);
   if (!s)
     return act__fail(ACT_OUT_OF_MEMORY, "opencl: out of memory");
   s->dev = dev;
   s->h = dev->handle;
-  cl_int e;
-  cl_context_properties props[] = {CL_CONTEXT_PLATFORM,
-                                   (cl_context_properties)s->h->platform, 0};
-  s->context = cl.clCreateContext(props, 1, &s->h->device, NULL, NULL, &e);
-  if (!s->context) {
-    free(s);
-    return cl_fail(e, "clCreateContext");
-  }
+  s->context = context;
   pthread_mutex_init(&s->lock, NULL);
   *out = s;
   return ACT_OK;
+}
+
+static act_status_t ocl_context_create(const act__device_t *dev, void **out) {
+  cl_dev_t *h = dev->handle;
+  cl_int e;
+  cl_context_properties props[] = {CL_CONTEXT_PLATFORM,
+                                   (cl_context_properties)h->platform, 0};
+  cl_context c = cl.clCreateContext(props, 1, &h->device, NULL, NULL, &e);
+  if (!c)
+    return cl_fail(e, "clCreateContext");
+  act_status_t st = ocl_state_make(dev, c, out);
+  if (st)
+    cl.clReleaseContext(c);
+  return st;
 }
 
 static void ocl_context_destroy(void *st) {
@@ -446,7 +470,15 @@ static void ocl_buffer_destroy(void *st, void *buf) {
 typedef struct {
   cl_state_t *s;
   cl_command_queue q;
+  bool ooo; /* out-of-order (an application's queue): a barrier first */
 } cl_queue_t;
+
+/* On an out-of-order queue, a barrier before each command of ours, so that
+ * it runs after everything enqueued before it (ours included). */
+static cl_int ooo_fence(cl_queue_t *q) {
+  return q->ooo ? cl.clEnqueueBarrierWithWaitList(q->q, 0, NULL, NULL)
+                : CL_SUCCESS;
+}
 
 static act_status_t ocl_queue_create(void *st, void **out) {
   cl_state_t *s = st;
@@ -474,8 +506,10 @@ static act_status_t ocl_write(void *qq, void *buf, size_t off, size_t bytes,
                               const void *src, void **ev) {
   cl_queue_t *q = qq;
   cl_event e = NULL;
-  cl_int r = cl.clEnqueueWriteBuffer(q->q, (cl_mem)buf, CL_FALSE, off, bytes,
-                                     src, 0, NULL, &e);
+  cl_int r = ooo_fence(q);
+  if (r == CL_SUCCESS)
+    r = cl.clEnqueueWriteBuffer(q->q, (cl_mem)buf, CL_FALSE, off, bytes, src,
+                                0, NULL, &e);
   if (r != CL_SUCCESS)
     return cl_fail(r, "clEnqueueWriteBuffer");
   *ev = e;
@@ -486,8 +520,10 @@ static act_status_t ocl_read(void *qq, void *buf, size_t off, size_t bytes,
                              void *dst, void **ev) {
   cl_queue_t *q = qq;
   cl_event e = NULL;
-  cl_int r = cl.clEnqueueReadBuffer(q->q, (cl_mem)buf, CL_FALSE, off, bytes,
-                                    dst, 0, NULL, &e);
+  cl_int r = ooo_fence(q);
+  if (r == CL_SUCCESS)
+    r = cl.clEnqueueReadBuffer(q->q, (cl_mem)buf, CL_FALSE, off, bytes, dst,
+                               0, NULL, &e);
   if (r != CL_SUCCESS)
     return cl_fail(r, "clEnqueueReadBuffer");
   *ev = e;
@@ -537,8 +573,10 @@ static act_status_t run_dispatch(cl_queue_t *q, const act__dispatch_t *d,
     local[0] = kwg;
     global[0] = (global[0] + kwg - 1) / kwg * kwg;
   }
-  e = cl.clEnqueueNDRangeKernel(q->q, k, (cl_uint)d->dims, NULL, global,
-                                local[0] ? local : NULL, 0, NULL, ev);
+  e = ooo_fence(q);
+  if (e == CL_SUCCESS)
+    e = cl.clEnqueueNDRangeKernel(q->q, k, (cl_uint)d->dims, NULL, global,
+                                  local[0] ? local : NULL, 0, NULL, ev);
   cl.clReleaseKernel(k); /* the queue keeps it alive while it runs */
   if (e != CL_SUCCESS)
     return cl_fail(e, "clEnqueueNDRangeKernel");
@@ -592,9 +630,14 @@ static act_status_t ocl_dense(void *qq, const act__dense_t *c, void **ev) {
                        act_dtype_name(c->x->dtype));
     if (!act__clblast_available(&why))
       return act__fail(ACT_UNSUPPORTED, "dense: CLBlast: %s", why);
+    if (q->ooo)
+      return act__fail(ACT_UNSUPPORTED, "dense: CLBlast needs an in-order "
+                       "queue, and this one is out-of-order (gemm = own or "
+                       "auto runs our kernel)");
     blast = true;
   } else if (c->gemm == ACT_DENSE_GEMM_AUTO) {
-    blast = f32 && act__clblast_available(&why);
+    /* (not on an out-of-order queue: CLBlast's commands take no barrier) */
+    blast = f32 && !q->ooo && act__clblast_available(&why);
   }
   act__plan_t plan;
   act_status_t st = blast ? act__plan_dense_epilogue(c, &q->s->h->limits, &plan)
@@ -705,4 +748,250 @@ static const act__backend_t act__opencl_backend = {
 
 const act__backend_t *act__opencl_backend_get(void) {
   return &act__opencl_backend;
+}
+
+/* ---- interop (include/actkit_opencl.h) ------------------------------------ */
+
+static bool match_device(void *handle, const void *key) {
+  return ((cl_dev_t *)handle)->device == *(const cl_device_id *)key;
+}
+
+/* ctx's OpenCL state, or NULL with a message (another backend). */
+static cl_state_t *ocl_state_of(const act_context_t *ctx, const char *who) {
+  if (ctx->device->backend != &act__opencl_backend) {
+    act__fail(ACT_INVALID_ARGUMENT, "%s: context on %s is not an OpenCL "
+              "context", who, ctx->device->info.name);
+    return NULL;
+  }
+  return ctx->state;
+}
+
+act_status_t act_context_create_opencl(cl_context context,
+                                       cl_device_id device,
+                                       act_context_t **ctx) {
+  act__clear_error();
+  if (!context || !device || !ctx)
+    return act__fail(ACT_NULL_POINTER, "act_context_create_opencl: NULL "
+                     "argument");
+  const act__device_t *dev =
+      act__device_match(&act__opencl_backend, match_device, &device);
+  if (!dev)
+    return act__fail(ACT_NO_DEVICE, "act_context_create_opencl: the "
+                     "cl_device_id is not one of the OpenCL devices actkit "
+                     "found (sub-devices are not supported)");
+  cl_uint nd = 0;
+  cl_device_id ids[64];
+  cl_int r = cl.clGetContextInfo(context, CL_CONTEXT_NUM_DEVICES, sizeof nd,
+                                 &nd, NULL);
+  if (r != CL_SUCCESS)
+    return cl_fail(r, "act_context_create_opencl: clGetContextInfo (is it a "
+                   "cl_context?)");
+  if (nd > 64)
+    nd = 64;
+  r = cl.clGetContextInfo(context, CL_CONTEXT_DEVICES, nd * sizeof *ids, ids,
+                          NULL);
+  bool in = false;
+  for (cl_uint i = 0; r == CL_SUCCESS && i < nd; i++)
+    in = in || ids[i] == device;
+  if (!in)
+    return act__fail(ACT_INVALID_ARGUMENT, "act_context_create_opencl: "
+                     "device %s is not a device of the cl_context",
+                     dev->info.name);
+  if ((r = cl.clRetainContext(context)) != CL_SUCCESS)
+    return cl_fail(r, "clRetainContext");
+  void *state = NULL;
+  act_status_t st = ocl_state_make(dev, context, &state);
+  if (st) {
+    cl.clReleaseContext(context);
+    return st;
+  }
+  if ((st = act__context_wrap(dev, state, ctx)))
+    ocl_context_destroy(state);
+  return st;
+}
+
+act_status_t act_queue_create_opencl(act_context_t *ctx,
+                                     cl_command_queue queue,
+                                     act_queue_t **q) {
+  act__clear_error();
+  if (!ctx || !queue || !q)
+    return act__fail(ACT_NULL_POINTER, "act_queue_create_opencl: NULL "
+                     "argument");
+  cl_state_t *s = ocl_state_of(ctx, "act_queue_create_opencl");
+  if (!s)
+    return ACT_INVALID_ARGUMENT;
+  cl_context qc = NULL;
+  cl_device_id qd = NULL;
+  cl_command_queue_properties props = 0;
+  cl_int r = cl.clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof qc,
+                                      &qc, NULL);
+  if (r == CL_SUCCESS)
+    r = cl.clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof qd, &qd,
+                                 NULL);
+  if (r == CL_SUCCESS)
+    r = cl.clGetCommandQueueInfo(queue, CL_QUEUE_PROPERTIES, sizeof props,
+                                 &props, NULL);
+  if (r != CL_SUCCESS)
+    return cl_fail(r, "act_queue_create_opencl: clGetCommandQueueInfo (is "
+                   "it a cl_command_queue?)");
+  if (qc != s->context || qd != s->h->device)
+    return act__fail(ACT_INVALID_ARGUMENT, "act_queue_create_opencl: the "
+                     "command queue belongs to another %s than the context's",
+                     qc != s->context ? "cl_context" : "device");
+  cl_queue_t *cq = calloc(1, sizeof *cq);
+  if (!cq)
+    return act__fail(ACT_OUT_OF_MEMORY, "opencl: out of memory");
+  if ((r = cl.clRetainCommandQueue(queue)) != CL_SUCCESS) {
+    free(cq);
+    return cl_fail(r, "clRetainCommandQueue");
+  }
+  cq->s = s;
+  cq->q = queue;
+  cq->ooo = (props & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) != 0;
+  act_status_t st = act__queue_wrap(ctx, cq, q);
+  if (st)
+    ocl_queue_destroy(cq);
+  return st;
+}
+
+act_status_t act_buffer_create_opencl(act_context_t *ctx, cl_mem mem,
+                                      size_t offset, size_t size,
+                                      act_buffer_t **buf) {
+  act__clear_error();
+  if (!ctx || !mem || !buf)
+    return act__fail(ACT_NULL_POINTER, "act_buffer_create_opencl: NULL "
+                     "argument");
+  cl_state_t *s = ocl_state_of(ctx, "act_buffer_create_opencl");
+  if (!s)
+    return ACT_INVALID_ARGUMENT;
+  cl_context mc = NULL;
+  size_t total = 0;
+  cl_int r = cl.clGetMemObjectInfo(mem, CL_MEM_CONTEXT, sizeof mc, &mc, NULL);
+  if (r == CL_SUCCESS)
+    r = cl.clGetMemObjectInfo(mem, CL_MEM_SIZE, sizeof total, &total, NULL);
+  if (r != CL_SUCCESS)
+    return cl_fail(r, "act_buffer_create_opencl: clGetMemObjectInfo (is it "
+                   "a cl_mem buffer?)");
+  if (mc != s->context)
+    return act__fail(ACT_INVALID_ARGUMENT, "act_buffer_create_opencl: the "
+                     "cl_mem belongs to another cl_context than the "
+                     "context's");
+  if (offset > total || (size && size > total - offset) ||
+      (!size && offset == total))
+    return act__fail(ACT_BAD_SHAPE, "act_buffer_create_opencl: bytes [%zu, "
+                     "%zu) are not inside the cl_mem's %zu bytes", offset,
+                     size ? offset + size : total, total);
+  if (!size)
+    size = total - offset;
+  cl_mem m = mem;
+  if (offset) {
+    cl_uint bits = 0;
+    cl.clGetDeviceInfo(s->h->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN,
+                       sizeof bits, &bits, NULL);
+    size_t align = bits >= 8 ? bits / 8 : 1;
+    if (offset % align)
+      return act__fail(ACT_INVALID_ARGUMENT, "act_buffer_create_opencl: "
+                       "offset %zu is not a multiple of %s's "
+                       "CL_DEVICE_MEM_BASE_ADDR_ALIGN (%zu bytes)", offset,
+                       ctx->device->info.name, align);
+    cl_buffer_region region = {offset, size};
+    m = cl.clCreateSubBuffer(mem, 0, CL_BUFFER_CREATE_TYPE_REGION, &region,
+                             &r);
+    if (!m)
+      return cl_fail(r, "act_buffer_create_opencl: clCreateSubBuffer");
+  } else if ((r = cl.clRetainMemObject(mem)) != CL_SUCCESS) {
+    return cl_fail(r, "clRetainMemObject");
+  }
+  act_status_t st = act__buffer_wrap(ctx, m, size, buf);
+  if (st)
+    cl.clReleaseMemObject(m);
+  return st;
+}
+
+act_status_t act_queue_wait_opencl_event(act_queue_t *q, cl_event event) {
+  act__clear_error();
+  if (!q || !event)
+    return act__fail(ACT_NULL_POINTER, "act_queue_wait_opencl_event: NULL "
+                     "argument");
+  cl_state_t *s = ocl_state_of(q->ctx, "act_queue_wait_opencl_event");
+  if (!s)
+    return ACT_INVALID_ARGUMENT;
+  cl_context ec = NULL;
+  cl_int r = cl.clGetEventInfo(event, CL_EVENT_CONTEXT, sizeof ec, &ec, NULL);
+  if (r != CL_SUCCESS)
+    return cl_fail(r, "act_queue_wait_opencl_event: clGetEventInfo (is it a "
+                   "cl_event?)");
+  if (ec != s->context)
+    return act__fail(ACT_INVALID_ARGUMENT, "act_queue_wait_opencl_event: "
+                     "the event belongs to another cl_context than the "
+                     "queue's");
+  return ocl_wait_event(q->handle, event);
+}
+
+act_status_t act_event_get_opencl(act_event_t *ev, cl_event *event) {
+  act__clear_error();
+  if (!ev || !event)
+    return act__fail(ACT_NULL_POINTER, "act_event_get_opencl: NULL "
+                     "argument");
+  if (ev->backend != &act__opencl_backend)
+    return act__fail(ACT_INVALID_ARGUMENT, "act_event_get_opencl: not an "
+                     "event of an OpenCL queue");
+  cl_int r;
+  if (ev->handle) {
+    if ((r = cl.clRetainEvent((cl_event)ev->handle)) != CL_SUCCESS)
+      return cl_fail(r, "clRetainEvent");
+    *event = ev->handle;
+    return ACT_OK;
+  }
+  /* complete when it was made: a user event set complete */
+  cl_state_t *s = ev->queue->ctx->state;
+  cl_event u = cl.clCreateUserEvent(s->context, &r);
+  if (!u)
+    return cl_fail(r, "clCreateUserEvent");
+  if ((r = cl.clSetUserEventStatus(u, CL_COMPLETE)) != CL_SUCCESS) {
+    cl.clReleaseEvent(u);
+    return cl_fail(r, "clSetUserEventStatus");
+  }
+  *event = u;
+  return ACT_OK;
+}
+
+act_status_t act_context_get_opencl(const act_context_t *ctx,
+                                    cl_context *context,
+                                    cl_device_id *device) {
+  act__clear_error();
+  if (!ctx)
+    return act__fail(ACT_NULL_POINTER, "act_context_get_opencl: NULL "
+                     "context");
+  cl_state_t *s = ocl_state_of(ctx, "act_context_get_opencl");
+  if (!s)
+    return ACT_INVALID_ARGUMENT;
+  if (context)
+    *context = s->context;
+  if (device)
+    *device = s->h->device;
+  return ACT_OK;
+}
+
+act_status_t act_queue_get_opencl(const act_queue_t *q,
+                                  cl_command_queue *queue) {
+  act__clear_error();
+  if (!q || !queue)
+    return act__fail(ACT_NULL_POINTER, "act_queue_get_opencl: NULL "
+                     "argument");
+  if (!ocl_state_of(q->ctx, "act_queue_get_opencl"))
+    return ACT_INVALID_ARGUMENT;
+  *queue = ((cl_queue_t *)q->handle)->q;
+  return ACT_OK;
+}
+
+act_status_t act_buffer_get_opencl(const act_buffer_t *buf, cl_mem *mem) {
+  act__clear_error();
+  if (!buf || !mem)
+    return act__fail(ACT_NULL_POINTER, "act_buffer_get_opencl: NULL "
+                     "argument");
+  if (!ocl_state_of(buf->ctx, "act_buffer_get_opencl"))
+    return ACT_INVALID_ARGUMENT;
+  *mem = buf->handle;
+  return ACT_OK;
 }
