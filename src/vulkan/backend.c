@@ -44,6 +44,7 @@
  */
 #define VK_NO_PROTOTYPES
 #include "../core/internal.h"
+#include "actkit_vulkan.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -128,6 +129,61 @@ extern const struct act__spirv_module act__spirv_modules[];
   X(vkWaitForFences)                                                          \
   X(vkGetFenceStatus)                                                         \
   X(vkDeviceWaitIdle)
+
+/* The device-level entry points: each context calls them through its
+ * own table (vk_dfn_t), loaded for its VkDevice - from the application's
+ * vkGetInstanceProcAddr for a context on its device (actkit_vulkan.h). */
+#define ACT_VK_DEVICE(X) \
+  X(vkDestroyDevice) \
+  X(vkGetDeviceQueue) \
+  X(vkCreateBuffer) \
+  X(vkDestroyBuffer) \
+  X(vkGetBufferMemoryRequirements) \
+  X(vkAllocateMemory) \
+  X(vkFreeMemory) \
+  X(vkBindBufferMemory) \
+  X(vkMapMemory) \
+  X(vkUnmapMemory) \
+  X(vkCreateShaderModule) \
+  X(vkDestroyShaderModule) \
+  X(vkCreateDescriptorSetLayout) \
+  X(vkDestroyDescriptorSetLayout) \
+  X(vkCreatePipelineLayout) \
+  X(vkDestroyPipelineLayout) \
+  X(vkCreatePipelineCache) \
+  X(vkDestroyPipelineCache) \
+  X(vkGetPipelineCacheData) \
+  X(vkCreateComputePipelines) \
+  X(vkDestroyPipeline) \
+  X(vkCreateDescriptorPool) \
+  X(vkDestroyDescriptorPool) \
+  X(vkResetDescriptorPool) \
+  X(vkAllocateDescriptorSets) \
+  X(vkUpdateDescriptorSets) \
+  X(vkCreateCommandPool) \
+  X(vkDestroyCommandPool) \
+  X(vkAllocateCommandBuffers) \
+  X(vkFreeCommandBuffers) \
+  X(vkBeginCommandBuffer) \
+  X(vkEndCommandBuffer) \
+  X(vkCmdBindPipeline) \
+  X(vkCmdBindDescriptorSets) \
+  X(vkCmdPushConstants) \
+  X(vkCmdDispatch) \
+  X(vkCmdCopyBuffer) \
+  X(vkCmdPipelineBarrier) \
+  X(vkQueueSubmit) \
+  X(vkCreateFence) \
+  X(vkDestroyFence) \
+  X(vkWaitForFences) \
+  X(vkGetFenceStatus) \
+  X(vkDeviceWaitIdle)
+
+typedef struct {
+#define ACT_VK_DPTR_(f) PFN_##f f;
+  ACT_VK_DEVICE(ACT_VK_DPTR_)
+#undef ACT_VK_DPTR_
+} vk_dfn_t;
 
 static struct {
   PFN_vkGetInstanceProcAddr vkGetInstanceProcAddr;
@@ -485,6 +541,11 @@ typedef struct {
   vk_dev_t *h;
   VkDevice device;
   VkQueue queue;
+  vk_dfn_t fn;          /* the device's entry points */
+  uint32_t family;      /* the queue's family */
+  bool external;        /* the application's device: not ours to destroy */
+  bool timeline;        /* timeline semaphores enabled on the device */
+  bool feedback;        /* VK_EXT_pipeline_creation_feedback enabled */
   pthread_mutex_t qlock; /* vkQueueSubmit on the shared VkQueue */
   uint32_t mem_device;  /* memory type of buffers */
   uint32_t mem_staging; /* host-visible, coherent */
@@ -522,12 +583,18 @@ static void cache_key_of(vk_state_t *s) {
   act__cache_key(parts, sizeof parts / sizeof *parts, s->cache_key);
 }
 
+static act_status_t vkb_state_finish(vk_state_t *s, void **out);
+
 static act_status_t vkb_context_create(const act__device_t *dev, void **out) {
   vk_state_t *s = calloc(1, sizeof *s);
   if (!s)
     return vk_oom();
   s->dev = dev;
   s->h = dev->handle;
+  s->family = s->h->family;
+#define ACT_VK_COPY_(f) s->fn.f = vk.f;
+  ACT_VK_DEVICE(ACT_VK_COPY_)
+#undef ACT_VK_COPY_
   pthread_mutex_init(&s->lock, NULL);
   pthread_mutex_init(&s->qlock, NULL);
   float prio = 1.0f;
@@ -540,6 +607,7 @@ static act_status_t vkb_context_create(const act__device_t *dev, void **out) {
   uint32_t ne = 0;
   if (s->h->feedback)
     exts[ne++] = "VK_EXT_pipeline_creation_feedback";
+  s->feedback = s->h->feedback;
   /* f16/bf16 in native 16-bit storage where the device has it, unless
    * ACTKIT_VK_NO_STORAGE16=1 asks for the packed 32-bit modules. */
   const char *no16 = getenv("ACTKIT_VK_NO_STORAGE16");
@@ -560,7 +628,15 @@ static act_status_t vkb_context_create(const act__device_t *dev, void **out) {
     free(s);
     return vk_fail(r, "vkCreateDevice");
   }
-  vk.vkGetDeviceQueue(s->device, s->h->family, 0, &s->queue);
+  s->fn.vkGetDeviceQueue(s->device, s->h->family, 0, &s->queue);
+  return vkb_state_finish(s, out);
+}
+
+/* The rest of a context once s has its device, queue and entry points:
+ * memory types and the pipeline cache. On failure s is destroyed. */
+static act_status_t vkb_state_finish(vk_state_t *s, void **out) {
+  const act__device_t *dev = s->dev;
+  VkResult r;
   const VkPhysicalDeviceMemoryProperties *m = &s->h->mem;
   s->mem_device = mem_type(m, ~0u, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0);
   if (s->mem_device == UINT32_MAX)
@@ -587,11 +663,11 @@ static act_status_t vkb_context_create(const act__device_t *dev, void **out) {
       .sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
       .initialDataSize = data ? size : 0,
       .pInitialData = data};
-  r = vk.vkCreatePipelineCache(s->device, &pci, NULL, &s->cache);
+  r = s->fn.vkCreatePipelineCache(s->device, &pci, NULL, &s->cache);
   if (r != VK_SUCCESS && data) {
     pci.initialDataSize = 0; /* a driver that refuses the data: start over */
     pci.pInitialData = NULL;
-    r = vk.vkCreatePipelineCache(s->device, &pci, NULL, &s->cache);
+    r = s->fn.vkCreatePipelineCache(s->device, &pci, NULL, &s->cache);
   }
   free(data);
   if (r != VK_SUCCESS)
@@ -603,14 +679,17 @@ static act_status_t vkb_context_create(const act__device_t *dev, void **out) {
 static void vkb_context_destroy(void *st) {
   vk_state_t *s = st;
   if (s->device) {
-    vk.vkDeviceWaitIdle(s->device);
+    /* (the application's device: its queues were finished when they were
+     * destroyed, and its own work is not ours to wait for) */
+    if (!s->external)
+      s->fn.vkDeviceWaitIdle(s->device);
     if (s->cache && s->cache_on && s->cache_dirty) {
       size_t n = 0;
-      if (vk.vkGetPipelineCacheData(s->device, s->cache, &n, NULL) ==
+      if (s->fn.vkGetPipelineCacheData(s->device, s->cache, &n, NULL) ==
               VK_SUCCESS &&
           n) {
         void *data = malloc(n);
-        if (data && vk.vkGetPipelineCacheData(s->device, s->cache, &n,
+        if (data && s->fn.vkGetPipelineCacheData(s->device, s->cache, &n,
                                               data) == VK_SUCCESS)
           act__cache_store("vulkan", s->cache_key, data, n);
         free(data);
@@ -618,14 +697,15 @@ static void vkb_context_destroy(void *st) {
     }
     for (vk_pipe_t *p = s->pipes, *nx; p; p = nx) {
       nx = p->next;
-      vk.vkDestroyPipeline(s->device, p->pipeline, NULL);
-      vk.vkDestroyPipelineLayout(s->device, p->layout, NULL);
-      vk.vkDestroyDescriptorSetLayout(s->device, p->dsl, NULL);
+      s->fn.vkDestroyPipeline(s->device, p->pipeline, NULL);
+      s->fn.vkDestroyPipelineLayout(s->device, p->layout, NULL);
+      s->fn.vkDestroyDescriptorSetLayout(s->device, p->dsl, NULL);
       free(p);
     }
     if (s->cache)
-      vk.vkDestroyPipelineCache(s->device, s->cache, NULL);
-    vk.vkDestroyDevice(s->device, NULL);
+      s->fn.vkDestroyPipelineCache(s->device, s->cache, NULL);
+    if (!s->external)
+      s->fn.vkDestroyDevice(s->device, NULL);
   }
   pthread_mutex_destroy(&s->lock);
   pthread_mutex_destroy(&s->qlock);
@@ -775,7 +855,7 @@ static act_status_t make_pipe(vk_state_t *s, const act__dispatch_t *d,
       .bindingCount = (uint32_t)d->nbuf,
       .pBindings = b};
   VkShaderModule mod = VK_NULL_HANDLE;
-  VkResult r = vk.vkCreateDescriptorSetLayout(s->device, &dl, NULL, &p->dsl);
+  VkResult r = s->fn.vkCreateDescriptorSetLayout(s->device, &dl, NULL, &p->dsl);
   const char *what = "vkCreateDescriptorSetLayout";
   if (r == VK_SUCCESS) {
     VkPushConstantRange pr = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
@@ -787,7 +867,7 @@ static act_status_t make_pipe(vk_state_t *s, const act__dispatch_t *d,
         .pSetLayouts = &p->dsl,
         .pushConstantRangeCount = d->nscalar ? 1 : 0,
         .pPushConstantRanges = &pr};
-    r = vk.vkCreatePipelineLayout(s->device, &pl, NULL, &p->layout);
+    r = s->fn.vkCreatePipelineLayout(s->device, &pl, NULL, &p->layout);
     what = "vkCreatePipelineLayout";
   }
   if (r == VK_SUCCESS) {
@@ -795,7 +875,7 @@ static act_status_t make_pipe(vk_state_t *s, const act__dispatch_t *d,
         .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
         .codeSize = nwords * 4,
         .pCode = words};
-    r = vk.vkCreateShaderModule(s->device, &mi, NULL, &mod);
+    r = s->fn.vkCreateShaderModule(s->device, &mi, NULL, &mod);
     what = "vkCreateShaderModule";
   }
   if (r == VK_SUCCESS) {
@@ -811,14 +891,14 @@ static act_status_t make_pipe(vk_state_t *s, const act__dispatch_t *d,
         .pPipelineStageCreationFeedbacks = fbs};
     VkComputePipelineCreateInfo ci = {
         .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-        .pNext = s->h->feedback ? &fci : NULL,
+        .pNext = s->feedback ? &fci : NULL,
         .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
                   .stage = VK_SHADER_STAGE_COMPUTE_BIT,
                   .module = mod,
                   .pName = "main",
                   .pSpecializationInfo = &si},
         .layout = p->layout};
-    r = vk.vkCreateComputePipelines(s->device, s->cache, 1, &ci, NULL,
+    r = s->fn.vkCreateComputePipelines(s->device, s->cache, 1, &ci, NULL,
                                     &p->pipeline);
     what = "vkCreateComputePipelines";
     if (r == VK_SUCCESS) {
@@ -835,13 +915,13 @@ static act_status_t make_pipe(vk_state_t *s, const act__dispatch_t *d,
     }
   }
   if (mod)
-    vk.vkDestroyShaderModule(s->device, mod, NULL);
+    s->fn.vkDestroyShaderModule(s->device, mod, NULL);
   free(own);
   if (r != VK_SUCCESS) {
     if (p->layout)
-      vk.vkDestroyPipelineLayout(s->device, p->layout, NULL);
+      s->fn.vkDestroyPipelineLayout(s->device, p->layout, NULL);
     if (p->dsl)
-      vk.vkDestroyDescriptorSetLayout(s->device, p->dsl, NULL);
+      s->fn.vkDestroyDescriptorSetLayout(s->device, p->dsl, NULL);
     free(p);
     return vk_fail(r, what);
   }
@@ -903,6 +983,8 @@ typedef struct {
   VkDeviceMemory memory;
   VkDeviceSize size; /* as created: the caller's size rounded up to 16 */
   void *map;         /* staging only */
+  VkDeviceSize base; /* the application's buffer: where our range starts */
+  bool external;     /* the application's buffer: not ours to destroy */
 } vk_buf_t;
 
 static act_status_t buf_make(vk_state_t *s, VkDeviceSize bytes, bool staging,
@@ -916,11 +998,11 @@ static act_status_t buf_make(vk_state_t *s, VkDeviceSize bytes, bool staging,
                VK_BUFFER_USAGE_TRANSFER_DST_BIT |
                (staging ? 0 : VK_BUFFER_USAGE_STORAGE_BUFFER_BIT),
       .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
-  VkResult r = vk.vkCreateBuffer(s->device, &bi, NULL, &b->buffer);
+  VkResult r = s->fn.vkCreateBuffer(s->device, &bi, NULL, &b->buffer);
   if (r != VK_SUCCESS)
     return vk_fail(r, "vkCreateBuffer");
   VkMemoryRequirements req;
-  vk.vkGetBufferMemoryRequirements(s->device, b->buffer, &req);
+  s->fn.vkGetBufferMemoryRequirements(s->device, b->buffer, &req);
   uint32_t type;
   if (staging)
     type = mem_type(&s->h->mem, req.memoryTypeBits,
@@ -933,22 +1015,22 @@ static act_status_t buf_make(vk_state_t *s, VkDeviceSize bytes, bool staging,
   if (type == UINT32_MAX && !staging)
     type = mem_type(&s->h->mem, req.memoryTypeBits, 0, 0);
   if (type == UINT32_MAX) {
-    vk.vkDestroyBuffer(s->device, b->buffer, NULL);
+    s->fn.vkDestroyBuffer(s->device, b->buffer, NULL);
     return act__fail(ACT_BACKEND, "vulkan: no memory type for a %s buffer",
                      staging ? "staging" : "device");
   }
   VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                              .allocationSize = req.size,
                              .memoryTypeIndex = type};
-  r = vk.vkAllocateMemory(s->device, &ai, NULL, &b->memory);
+  r = s->fn.vkAllocateMemory(s->device, &ai, NULL, &b->memory);
   if (r == VK_SUCCESS)
-    r = vk.vkBindBufferMemory(s->device, b->buffer, b->memory, 0);
+    r = s->fn.vkBindBufferMemory(s->device, b->buffer, b->memory, 0);
   if (r == VK_SUCCESS && staging)
-    r = vk.vkMapMemory(s->device, b->memory, 0, VK_WHOLE_SIZE, 0, &b->map);
+    r = s->fn.vkMapMemory(s->device, b->memory, 0, VK_WHOLE_SIZE, 0, &b->map);
   if (r != VK_SUCCESS) {
-    vk.vkDestroyBuffer(s->device, b->buffer, NULL);
+    s->fn.vkDestroyBuffer(s->device, b->buffer, NULL);
     if (b->memory)
-      vk.vkFreeMemory(s->device, b->memory, NULL);
+      s->fn.vkFreeMemory(s->device, b->memory, NULL);
     return vk_fail(r, staging ? "allocating staging memory"
                               : "allocating device memory");
   }
@@ -956,10 +1038,12 @@ static act_status_t buf_make(vk_state_t *s, VkDeviceSize bytes, bool staging,
 }
 
 static void buf_free(vk_state_t *s, vk_buf_t *b) {
+  if (b->external)
+    return;
   if (b->map)
-    vk.vkUnmapMemory(s->device, b->memory);
-  vk.vkDestroyBuffer(s->device, b->buffer, NULL);
-  vk.vkFreeMemory(s->device, b->memory, NULL);
+    s->fn.vkUnmapMemory(s->device, b->memory);
+  s->fn.vkDestroyBuffer(s->device, b->buffer, NULL);
+  s->fn.vkFreeMemory(s->device, b->memory, NULL);
 }
 
 static act_status_t vkb_buffer_create(void *st, size_t bytes, void **out) {
@@ -1021,9 +1105,16 @@ typedef struct vk_batch {
   char msg[512];
 } vk_batch_t;
 
+#define ACT_VK_MAX_SEMS 8
+
 struct vk_queue {
   vk_state_t *s;
   pthread_mutex_t lock;
+  /* the application's semaphores (actkit_vulkan.h): waited for by the
+   * next submission; a value is a timeline value, 0 a binary semaphore */
+  VkSemaphore wait_sem[ACT_VK_MAX_SEMS];
+  uint64_t wait_val[ACT_VK_MAX_SEMS];
+  int nwait;
   VkCommandPool pool;
   vk_batch_t *cur;               /* recording, or NULL */
   vk_batch_t *head, *tail;       /* submitted, oldest first */
@@ -1035,7 +1126,7 @@ static void batch_unref(vk_state_t *s, vk_batch_t *b) {
   if (atomic_fetch_sub(&b->refs, 1) != 1)
     return;
   if (b->fence)
-    vk.vkDestroyFence(s->device, b->fence, NULL);
+    s->fn.vkDestroyFence(s->device, b->fence, NULL);
   free(b->copies);
   free(b);
 }
@@ -1062,14 +1153,14 @@ static void batch_release(vk_queue_t *q, vk_batch_t *b) {
   b->chunks = NULL;
   for (vk_dpool_t *p = b->pools, *n; p; p = n) {
     n = p->next;
-    vk.vkResetDescriptorPool(s->device, p->pool, 0);
+    s->fn.vkResetDescriptorPool(s->device, p->pool, 0);
     p->used = 0;
     p->next = q->free_pools;
     q->free_pools = p;
   }
   b->pools = NULL;
   if (b->cb)
-    vk.vkFreeCommandBuffers(s->device, q->pool, 1, &b->cb);
+    s->fn.vkFreeCommandBuffers(s->device, q->pool, 1, &b->cb);
   b->cb = VK_NULL_HANDLE;
 }
 
@@ -1082,7 +1173,7 @@ static act_status_t complete_upto(vk_queue_t *q, vk_batch_t *upto) {
   while (q->head) {
     vk_batch_t *b = q->head;
     if (b->status == ACT_OK) {
-      VkResult r = vk.vkWaitForFences(q->s->device, 1, &b->fence, VK_TRUE,
+      VkResult r = q->s->fn.vkWaitForFences(q->s->device, 1, &b->fence, VK_TRUE,
                                       UINT64_MAX);
       if (r != VK_SUCCESS) {
         b->status = vk_fail(r, "vkWaitForFences");
@@ -1114,7 +1205,7 @@ static act_status_t complete_upto(vk_queue_t *q, vk_batch_t *upto) {
  * queue that is never finished still recycles its staging memory. */
 static void poll_done(vk_queue_t *q) {
   while (q->head && q->head->status == ACT_OK &&
-         vk.vkGetFenceStatus(q->s->device, q->head->fence) == VK_SUCCESS)
+         q->s->fn.vkGetFenceStatus(q->s->device, q->head->fence) == VK_SUCCESS)
     complete_upto(q, q->head);
 }
 
@@ -1145,15 +1236,15 @@ static act_status_t batch_cmd(vk_queue_t *q, vk_batch_t **out) {
         .commandPool = q->pool,
         .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
         .commandBufferCount = 1};
-    VkResult r = vk.vkAllocateCommandBuffers(s->device, &ai, &b->cb);
+    VkResult r = s->fn.vkAllocateCommandBuffers(s->device, &ai, &b->cb);
     VkCommandBufferBeginInfo bi = {
         .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
         .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
     if (r == VK_SUCCESS)
-      r = vk.vkBeginCommandBuffer(b->cb, &bi);
+      r = s->fn.vkBeginCommandBuffer(b->cb, &bi);
     if (r != VK_SUCCESS) {
       if (b->cb)
-        vk.vkFreeCommandBuffers(s->device, q->pool, 1, &b->cb);
+        s->fn.vkFreeCommandBuffers(s->device, q->pool, 1, &b->cb);
       free(b);
       return vk_fail(r, "starting a command buffer");
     }
@@ -1161,7 +1252,7 @@ static act_status_t batch_cmd(vk_queue_t *q, vk_batch_t **out) {
   }
   /* Everything before (in this batch, or submitted earlier to the
    * context's queue) is complete and visible before the next command. */
-  vk.vkCmdPipelineBarrier(q->cur->cb, ACT_VK_STAGES, ACT_VK_STAGES, 0, 1,
+  s->fn.vkCmdPipelineBarrier(q->cur->cb, ACT_VK_STAGES, ACT_VK_STAGES, 0, 1,
                           &full_barrier, 0, NULL, 0, NULL);
   q->cur->ncmd++;
   *out = q->cur;
@@ -1169,32 +1260,83 @@ static act_status_t batch_cmd(vk_queue_t *q, vk_batch_t **out) {
 }
 
 /* Submits the batch being recorded (under q->lock). */
+/* The semaphores of a submission: the pending waits, and sig (if any) to
+ * signal; fills si and tsi (chained when a value is a timeline's). */
+static void submit_sems(vk_queue_t *q, VkSubmitInfo *si,
+                        VkTimelineSemaphoreSubmitInfo *tsi,
+                        VkPipelineStageFlags *stages, const VkSemaphore *sig,
+                        const uint64_t *sig_val) {
+  bool timeline = sig && *sig_val;
+  for (int i = 0; i < q->nwait; i++) {
+    stages[i] = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
+    timeline = timeline || q->wait_val[i];
+  }
+  si->waitSemaphoreCount = (uint32_t)q->nwait;
+  si->pWaitSemaphores = q->nwait ? q->wait_sem : NULL;
+  si->pWaitDstStageMask = q->nwait ? stages : NULL;
+  si->signalSemaphoreCount = sig ? 1u : 0u;
+  si->pSignalSemaphores = sig;
+  if (timeline) {
+    *tsi = (VkTimelineSemaphoreSubmitInfo){
+        .sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+        .waitSemaphoreValueCount = (uint32_t)q->nwait,
+        .pWaitSemaphoreValues = q->nwait ? q->wait_val : NULL,
+        .signalSemaphoreValueCount = sig ? 1u : 0u,
+        .pSignalSemaphoreValues = sig_val};
+    si->pNext = tsi;
+  }
+}
+
+static act_status_t flush_sig(vk_queue_t *q, const VkSemaphore *sig,
+                              const uint64_t *sig_val);
+
 static act_status_t flush_locked(vk_queue_t *q) {
+  return flush_sig(q, NULL, NULL);
+}
+
+/* Submits the batch being recorded (waiting for the pending semaphores,
+ * signalling sig if given); with no batch, a submission of semaphores
+ * only when there are any. */
+static act_status_t flush_sig(vk_queue_t *q, const VkSemaphore *sig,
+                              const uint64_t *sig_val) {
   vk_batch_t *b = q->cur;
-  if (!b)
-    return ACT_OK;
   vk_state_t *s = q->s;
+  VkPipelineStageFlags stages[ACT_VK_MAX_SEMS];
+  VkTimelineSemaphoreSubmitInfo tsi;
+  if (!b) {
+    if (!sig && !q->nwait)
+      return ACT_OK;
+    VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO};
+    submit_sems(q, &si, &tsi, stages, sig, sig_val);
+    pthread_mutex_lock(&s->qlock);
+    VkResult r = s->fn.vkQueueSubmit(s->queue, 1, &si, VK_NULL_HANDLE);
+    pthread_mutex_unlock(&s->qlock);
+    q->nwait = 0;
+    return r == VK_SUCCESS ? ACT_OK : vk_fail(r, "vkQueueSubmit");
+  }
   q->cur = NULL;
   VkMemoryBarrier host = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
                           .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT |
                                            VK_ACCESS_SHADER_WRITE_BIT,
                           .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
-  vk.vkCmdPipelineBarrier(b->cb, ACT_VK_STAGES, VK_PIPELINE_STAGE_HOST_BIT, 0,
+  s->fn.vkCmdPipelineBarrier(b->cb, ACT_VK_STAGES, VK_PIPELINE_STAGE_HOST_BIT, 0,
                           1, &host, 0, NULL, 0, NULL);
-  VkResult r = vk.vkEndCommandBuffer(b->cb);
+  VkResult r = s->fn.vkEndCommandBuffer(b->cb);
   const char *what = "vkEndCommandBuffer";
   if (r == VK_SUCCESS) {
     VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    r = vk.vkCreateFence(s->device, &fi, NULL, &b->fence);
+    r = s->fn.vkCreateFence(s->device, &fi, NULL, &b->fence);
     what = "vkCreateFence";
   }
   if (r == VK_SUCCESS) {
     VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
                        .commandBufferCount = 1,
                        .pCommandBuffers = &b->cb};
+    submit_sems(q, &si, &tsi, stages, sig, sig_val);
     pthread_mutex_lock(&s->qlock);
-    r = vk.vkQueueSubmit(s->queue, 1, &si, b->fence);
+    r = s->fn.vkQueueSubmit(s->queue, 1, &si, b->fence);
     pthread_mutex_unlock(&s->qlock);
+    q->nwait = 0;
     what = "vkQueueSubmit";
   }
   act_status_t st = ACT_OK;
@@ -1235,8 +1377,8 @@ static act_status_t vkb_queue_create(void *st, void **out) {
   VkCommandPoolCreateInfo ci = {
       .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
       .flags = VK_COMMAND_POOL_CREATE_TRANSIENT_BIT,
-      .queueFamilyIndex = s->h->family};
-  VkResult r = vk.vkCreateCommandPool(s->device, &ci, NULL, &q->pool);
+      .queueFamilyIndex = s->family};
+  VkResult r = s->fn.vkCreateCommandPool(s->device, &ci, NULL, &q->pool);
   if (r != VK_SUCCESS) {
     free(q);
     return vk_fail(r, "vkCreateCommandPool");
@@ -1260,11 +1402,11 @@ static void vkb_queue_destroy(void *qq) {
   }
   for (vk_dpool_t *p = q->free_pools, *n; p; p = n) {
     n = p->next;
-    vk.vkDestroyDescriptorPool(s->device, p->pool, NULL);
+    s->fn.vkDestroyDescriptorPool(s->device, p->pool, NULL);
     free(p);
   }
   pthread_mutex_unlock(&q->lock);
-  vk.vkDestroyCommandPool(s->device, q->pool, NULL);
+  s->fn.vkDestroyCommandPool(s->device, q->pool, NULL);
   pthread_mutex_destroy(&q->lock);
   free(q);
 }
@@ -1319,8 +1461,8 @@ static act_status_t vkb_write(void *qq, void *buf, size_t off, size_t bytes,
     st = staging(q, b, bytes, &sb, &so);
   if (!st) {
     memcpy((char *)sb->map + so, src, bytes);
-    VkBufferCopy region = {so, off, bytes};
-    vk.vkCmdCopyBuffer(b->cb, sb->buffer, dst->buffer, 1, &region);
+    VkBufferCopy region = {so, dst->base + off, bytes};
+    q->s->fn.vkCmdCopyBuffer(b->cb, sb->buffer, dst->buffer, 1, &region);
     st = after_cmd(q, b, ev);
   }
   pthread_mutex_unlock(&q->lock);
@@ -1347,8 +1489,8 @@ static act_status_t vkb_read(void *qq, void *buf, size_t off, size_t bytes,
       b->copies = nc, b->capcopies = cap;
   }
   if (!st) {
-    VkBufferCopy region = {off, so, bytes};
-    vk.vkCmdCopyBuffer(b->cb, src->buffer, sb->buffer, 1, &region);
+    VkBufferCopy region = {src->base + off, so, bytes};
+    q->s->fn.vkCmdCopyBuffer(b->cb, src->buffer, sb->buffer, 1, &region);
     b->copies[b->ncopies++] = (vk_copy_t){dst, (char *)sb->map + so, bytes};
     st = after_cmd(q, b, ev);
   }
@@ -1376,7 +1518,7 @@ static act_status_t desc_set(vk_queue_t *q, vk_batch_t *b,
           .maxSets = ACT_VK_POOL_SETS,
           .poolSizeCount = 1,
           .pPoolSizes = &ps};
-      VkResult r = vk.vkCreateDescriptorPool(s->device, &ci, NULL, &p->pool);
+      VkResult r = s->fn.vkCreateDescriptorPool(s->device, &ci, NULL, &p->pool);
       if (r != VK_SUCCESS) {
         free(p);
         return vk_fail(r, "vkCreateDescriptorPool");
@@ -1391,7 +1533,7 @@ static act_status_t desc_set(vk_queue_t *q, vk_batch_t *b,
       .descriptorPool = p->pool,
       .descriptorSetCount = 1,
       .pSetLayouts = &dsl};
-  VkResult r = vk.vkAllocateDescriptorSets(s->device, &ai, out);
+  VkResult r = s->fn.vkAllocateDescriptorSets(s->device, &ai, out);
   if (r != VK_SUCCESS)
     return vk_fail(r, "vkAllocateDescriptorSets");
   p->used++;
@@ -1404,6 +1546,7 @@ static act_status_t record(vk_queue_t *q, vk_pipe_t *p, int nbuf,
                            const VkDescriptorBufferInfo *bi,
                            const uint32_t *scalars, int nscalar,
                            const uint32_t groups[3], void **ev) {
+  vk_state_t *s = q->s;
   vk_batch_t *b;
   act_status_t st = batch_cmd(q, &b);
   VkDescriptorSet set;
@@ -1420,14 +1563,14 @@ static act_status_t record(vk_queue_t *q, vk_pipe_t *p, int nbuf,
         .descriptorCount = 1,
         .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
         .pBufferInfo = &bi[i]};
-  vk.vkUpdateDescriptorSets(q->s->device, (uint32_t)nbuf, w, 0, NULL);
-  vk.vkCmdBindPipeline(b->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
-  vk.vkCmdBindDescriptorSets(b->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout,
+  q->s->fn.vkUpdateDescriptorSets(q->s->device, (uint32_t)nbuf, w, 0, NULL);
+  s->fn.vkCmdBindPipeline(b->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
+  s->fn.vkCmdBindDescriptorSets(b->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout,
                              0, 1, &set, 0, NULL);
   if (nscalar)
-    vk.vkCmdPushConstants(b->cb, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
+    s->fn.vkCmdPushConstants(b->cb, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
                           4u * (uint32_t)nscalar, scalars);
-  vk.vkCmdDispatch(b->cb, groups[0], groups[1], groups[2]);
+  s->fn.vkCmdDispatch(b->cb, groups[0], groups[1], groups[2]);
   return after_cmd(q, b, ev);
 }
 
@@ -1461,7 +1604,7 @@ static act_status_t run_dispatch(vk_queue_t *q, const act__dispatch_t *d,
   bool fits = true;
   for (int i = 0; i < d->nbuf; i++) {
     vk_buf_t *b = d->buf[i]->handle;
-    bi[i] = (VkDescriptorBufferInfo){b->buffer, 0, b->size};
+    bi[i] = (VkDescriptorBufferInfo){b->buffer, b->base, b->size};
     fits = fits && b->size <= h->max_range;
   }
   uint32_t groups[3];
@@ -1513,7 +1656,7 @@ static act_status_t run_dispatch(vk_queue_t *q, const act__dispatch_t *d,
       int si = d->split_off[i] - 1;
       uint64_t e = (uint64_t)scal[si] + s0, byte = e * es;
       uint64_t boff = byte / align * align;
-      pb[i].offset = boff;
+      pb[i].offset = bi[i].offset + boff;
       pb[i].range = bi[i].range - boff < range ? bi[i].range - boff : range;
       ps[si] = (uint32_t)((byte - boff) / es);
     }
@@ -1655,7 +1798,7 @@ static int vkb_event_done(void *ev) {
   if (atomic_load(&b->state) == VK_B_RECORDING)
     flush_locked(q); /* it cannot finish before it is submitted */
   if (atomic_load(&b->state) == VK_B_SUBMITTED &&
-      (b->status || vk.vkGetFenceStatus(q->s->device, b->fence) == VK_SUCCESS))
+      (b->status || q->s->fn.vkGetFenceStatus(q->s->device, b->fence) == VK_SUCCESS))
     complete_upto(q, b);
   pthread_mutex_unlock(&q->lock);
   return atomic_load(&b->state) == VK_B_DONE;
@@ -1693,4 +1836,243 @@ static const act__backend_t act__vulkan_backend = {
 
 const act__backend_t *act__vulkan_backend_get(void) {
   return &act__vulkan_backend;
+}
+
+/* ---- interop (include/actkit_vulkan.h) ------------------------------------ */
+
+/* The application's physical device and one of ours: the same device if
+ * their properties say so (handles of two instances differ). */
+static bool match_pd(void *handle, const void *key) {
+  const VkPhysicalDeviceProperties *a = &((vk_dev_t *)handle)->props;
+  const VkPhysicalDeviceProperties *b = key;
+  return a->vendorID == b->vendorID && a->deviceID == b->deviceID &&
+         a->driverVersion == b->driverVersion &&
+         strcmp(a->deviceName, b->deviceName) == 0 &&
+         memcmp(a->pipelineCacheUUID, b->pipelineCacheUUID,
+                VK_UUID_SIZE) == 0;
+}
+
+static vk_state_t *vk_state_of(const act_context_t *ctx, const char *who) {
+  if (ctx->device->backend != &act__vulkan_backend) {
+    act__fail(ACT_INVALID_ARGUMENT, "%s: context on %s is not a Vulkan "
+              "context", who, ctx->device->info.name);
+    return NULL;
+  }
+  return ctx->state;
+}
+
+act_status_t act_context_create_vulkan(const act_vulkan_device_desc_t *d,
+                                       act_context_t **ctx) {
+  act__clear_error();
+  if (!d || !ctx)
+    return act__fail(ACT_NULL_POINTER, "act_context_create_vulkan: NULL "
+                     "argument");
+  if (d->size != 0 && d->size != sizeof *d)
+    return act__fail(ACT_INVALID_ARGUMENT, "act_context_create_vulkan: "
+                     "desc.size is %zu; it must be 0 or %zu", d->size,
+                     sizeof *d);
+  if (!d->instance || !d->physical_device || !d->device || !d->queue)
+    return act__fail(ACT_NULL_POINTER, "act_context_create_vulkan: desc.%s "
+                     "is NULL", !d->instance ? "instance"
+                     : !d->physical_device ? "physical_device"
+                     : !d->device ? "device" : "queue");
+  uint32_t api = d->api_version ? d->api_version : VK_API_VERSION_1_1;
+  if (api < VK_API_VERSION_1_1)
+    return act__fail(ACT_UNSUPPORTED, "act_context_create_vulkan: the "
+                     "device is Vulkan 1.0; actkit's SPIR-V needs 1.1");
+  (void)act_device_count(); /* enumerates: loads the Vulkan loader */
+  PFN_vkGetInstanceProcAddr gipa = d->get_instance_proc_addr
+                                       ? d->get_instance_proc_addr
+                                       : vk.vkGetInstanceProcAddr;
+  if (!gipa)
+    return act__fail(ACT_NO_DEVICE, "act_context_create_vulkan: no Vulkan "
+                     "loader was found, and desc.get_instance_proc_addr is "
+                     "NULL");
+  PFN_vkGetPhysicalDeviceProperties gpdp =
+      (PFN_vkGetPhysicalDeviceProperties)gipa(
+          d->instance, "vkGetPhysicalDeviceProperties");
+  PFN_vkGetPhysicalDeviceQueueFamilyProperties gqfp =
+      (PFN_vkGetPhysicalDeviceQueueFamilyProperties)gipa(
+          d->instance, "vkGetPhysicalDeviceQueueFamilyProperties");
+  PFN_vkGetDeviceProcAddr gdpa =
+      (PFN_vkGetDeviceProcAddr)gipa(d->instance, "vkGetDeviceProcAddr");
+  if (!gpdp || !gqfp || !gdpa)
+    return act__fail(ACT_INVALID_ARGUMENT, "act_context_create_vulkan: the "
+                     "instance gives no vkGetPhysicalDeviceProperties / "
+                     "vkGetDeviceProcAddr (is it a VkInstance?)");
+  VkPhysicalDeviceProperties props;
+  gpdp(d->physical_device, &props);
+  const act__device_t *dev =
+      act__device_match(&act__vulkan_backend, match_pd, &props);
+  if (!dev)
+    return act__fail(ACT_NO_DEVICE, "act_context_create_vulkan: the "
+                     "physical device (%s) is not one of the Vulkan devices "
+                     "actkit found", props.deviceName);
+  uint32_t nq = 0;
+  gqfp(d->physical_device, &nq, NULL);
+  VkQueueFamilyProperties qf[32];
+  if (nq > 32)
+    nq = 32;
+  gqfp(d->physical_device, &nq, qf);
+  if (d->queue_family >= nq ||
+      !(qf[d->queue_family].queueFlags & VK_QUEUE_COMPUTE_BIT))
+    return act__fail(ACT_INVALID_ARGUMENT, "act_context_create_vulkan: "
+                     "queue family %u of %s has no compute queues",
+                     d->queue_family, dev->info.name);
+  vk_state_t *s = calloc(1, sizeof *s);
+  if (!s)
+    return vk_oom();
+  s->dev = dev;
+  s->h = dev->handle;
+  s->device = d->device;
+  s->queue = d->queue;
+  s->family = d->queue_family;
+  s->external = true;
+  s->timeline = d->timeline_semaphores != 0;
+  const char *no16 = getenv("ACTKIT_VK_NO_STORAGE16");
+  s->storage16 = d->storage_buffer_16bit && s->h->storage16 &&
+                 !(no16 && strcmp(no16, "1") == 0);
+  const char *missing = NULL;
+#define ACT_VK_LOAD_D_(f)                                                     \
+  s->fn.f = (PFN_##f)gdpa(d->device, #f);                                     \
+  if (!s->fn.f && !missing)                                                   \
+    missing = #f;
+  ACT_VK_DEVICE(ACT_VK_LOAD_D_)
+#undef ACT_VK_LOAD_D_
+  if (missing) {
+    free(s);
+    return act__fail(ACT_INVALID_ARGUMENT, "act_context_create_vulkan: the "
+                     "device gives no %s (is it a VkDevice of that "
+                     "instance?)", missing);
+  }
+  pthread_mutex_init(&s->lock, NULL);
+  pthread_mutex_init(&s->qlock, NULL);
+  void *state;
+  act_status_t st = vkb_state_finish(s, &state);
+  if (st)
+    return st;
+  if ((st = act__context_wrap(dev, state, ctx)))
+    vkb_context_destroy(state);
+  return st;
+}
+
+act_status_t act_buffer_create_vulkan(act_context_t *ctx, VkBuffer buffer,
+                                      VkDeviceSize offset, VkDeviceSize range,
+                                      act_buffer_t **buf) {
+  act__clear_error();
+  if (!ctx || !buffer || !buf)
+    return act__fail(ACT_NULL_POINTER, "act_buffer_create_vulkan: NULL "
+                     "argument");
+  vk_state_t *s = vk_state_of(ctx, "act_buffer_create_vulkan");
+  if (!s)
+    return ACT_INVALID_ARGUMENT;
+  if (range == 0 || range == VK_WHOLE_SIZE)
+    return act__fail(ACT_INVALID_ARGUMENT, "act_buffer_create_vulkan: give "
+                     "the range in bytes (Vulkan cannot tell a buffer's "
+                     "size)");
+  if (offset % s->h->align)
+    return act__fail(ACT_INVALID_ARGUMENT, "act_buffer_create_vulkan: "
+                     "offset %llu is not a multiple of %s's "
+                     "minStorageBufferOffsetAlignment (%llu bytes)",
+                     (unsigned long long)offset, ctx->device->info.name,
+                     (unsigned long long)s->h->align);
+  vk_buf_t *b = calloc(1, sizeof *b);
+  if (!b)
+    return vk_oom();
+  b->buffer = buffer;
+  b->size = range;
+  b->base = offset;
+  b->external = true;
+  act_status_t st = act__buffer_wrap(ctx, b, (size_t)range, buf);
+  if (st)
+    free(b);
+  return st;
+}
+
+/* q's Vulkan queue, or NULL with a message. */
+static vk_queue_t *vk_queue_of(act_queue_t *q, const char *who) {
+  if (!vk_state_of(q->ctx, who))
+    return NULL;
+  return q->handle;
+}
+
+act_status_t act_queue_wait_vulkan_semaphore(act_queue_t *q,
+                                             VkSemaphore semaphore,
+                                             uint64_t value) {
+  act__clear_error();
+  if (!q || !semaphore)
+    return act__fail(ACT_NULL_POINTER, "act_queue_wait_vulkan_semaphore: "
+                     "NULL argument");
+  vk_queue_t *vq = vk_queue_of(q, "act_queue_wait_vulkan_semaphore");
+  if (!vq)
+    return ACT_INVALID_ARGUMENT;
+  if (value && !vq->s->timeline)
+    return act__fail(ACT_UNSUPPORTED, "act_queue_wait_vulkan_semaphore: a "
+                     "timeline value, but the context's device was not "
+                     "declared with timeline_semaphores");
+  pthread_mutex_lock(&vq->lock);
+  act_status_t st = ACT_OK;
+  if (vq->nwait == ACT_VK_MAX_SEMS)
+    st = act__fail(ACT_INVALID_ARGUMENT, "act_queue_wait_vulkan_semaphore: "
+                   "%d waits are pending already (the most one submission "
+                   "takes)", ACT_VK_MAX_SEMS);
+  if (!st && vq->cur)
+    st = flush_locked(vq); /* the wait is for work enqueued from now on */
+  if (!st) {
+    vq->wait_sem[vq->nwait] = semaphore;
+    vq->wait_val[vq->nwait++] = value;
+  }
+  pthread_mutex_unlock(&vq->lock);
+  return st;
+}
+
+act_status_t act_queue_signal_vulkan_semaphore(act_queue_t *q,
+                                               VkSemaphore semaphore,
+                                               uint64_t value) {
+  act__clear_error();
+  if (!q || !semaphore)
+    return act__fail(ACT_NULL_POINTER, "act_queue_signal_vulkan_semaphore: "
+                     "NULL argument");
+  vk_queue_t *vq = vk_queue_of(q, "act_queue_signal_vulkan_semaphore");
+  if (!vq)
+    return ACT_INVALID_ARGUMENT;
+  if (value && !vq->s->timeline)
+    return act__fail(ACT_UNSUPPORTED, "act_queue_signal_vulkan_semaphore: "
+                     "a timeline value, but the context's device was not "
+                     "declared with timeline_semaphores");
+  pthread_mutex_lock(&vq->lock);
+  act_status_t st = flush_sig(vq, &semaphore, &value);
+  pthread_mutex_unlock(&vq->lock);
+  return st;
+}
+
+act_status_t act_context_get_vulkan(const act_context_t *ctx,
+                                    VkDevice *device, VkQueue *queue) {
+  act__clear_error();
+  if (!ctx)
+    return act__fail(ACT_NULL_POINTER, "act_context_get_vulkan: NULL "
+                     "context");
+  vk_state_t *s = vk_state_of(ctx, "act_context_get_vulkan");
+  if (!s)
+    return ACT_INVALID_ARGUMENT;
+  if (device)
+    *device = s->device;
+  if (queue)
+    *queue = s->queue;
+  return ACT_OK;
+}
+
+act_status_t act_buffer_get_vulkan(const act_buffer_t *buf, VkBuffer *buffer,
+                                   VkDeviceSize *offset) {
+  act__clear_error();
+  if (!buf || !buffer)
+    return act__fail(ACT_NULL_POINTER, "act_buffer_get_vulkan: NULL "
+                     "argument");
+  if (!vk_state_of(buf->ctx, "act_buffer_get_vulkan"))
+    return ACT_INVALID_ARGUMENT;
+  const vk_buf_t *b = buf->handle;
+  *buffer = b->buffer;
+  if (offset)
+    *offset = b->base;
+  return ACT_OK;
 }
