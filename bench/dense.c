@@ -157,7 +157,7 @@ static void bench_device(const char *dev, const char *opname, int runs,
         ACT_DENSE_GEMM_OWN,     ACT_DENSE_GEMM_OWN,     ACT_DENSE_GEMM_OWN,
         ACT_DENSE_GEMM_CLBLAST, ACT_DENSE_GEMM_CLBLAST, ACT_DENSE_GEMM_CLBLAST};
     timed(&B, cl ? 6 : 3, kinds, gemms, runs, t);
-    char shape[32];
+    char shape[72];
     snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)m,
              (long long)n, (long long)k);
     printf("%-16s", shape);

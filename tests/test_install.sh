@@ -55,6 +55,19 @@ cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 libdir1=$(dirname "$(find "$tmp/prefix" -name actkit.pc | head -n 1)")
 consumers "$tmp/prefix" "$(dirname "$libdir1")" own
 "$tmp/prefix/bin/actc" list relu >/dev/null
+# The interop examples, as independent programs on the installed headers
+# (actkit_opencl.h, actkit_vulkan.h) and their own API's loader; each runs
+# on its own OpenCL queue / Vulkan device (77: no such device here).
+for ex in opencl:OpenCL vulkan:vulkan; do
+  name=${ex%%:*} lib=${ex#*:}
+  pkg-config --exists "$lib" 2>/dev/null || [ -e "/usr/lib/x86_64-linux-gnu/lib$lib.so" ] || continue
+  cc -std=c11 "$src/examples/interop_$name.c" -o "$tmp/interop_$name" \
+    $(PKG_CONFIG_PATH="$libdir1" pkg-config --cflags --libs actkit) -l"$lib"
+  rc=0
+  LD_LIBRARY_PATH="$(dirname "$libdir1")" "$tmp/interop_$name" >/dev/null || rc=$?
+  [ $rc -eq 0 ] || [ $rc -eq 77 ] || { echo "interop_$name failed ($rc)"; exit 1; }
+  pass=$((pass + 1))
+done
 
 # 2. a /usr prefix with a multiarch libdir, installed under DESTDIR
 cmake -S "$src" -B "$tmp/b2" -DCMAKE_BUILD_TYPE=Release \
