@@ -227,6 +227,9 @@ if python3 -c 'import numpy' 2>/dev/null; then
   python3 -c "import numpy as n; a = n.load('$tmp/x.npy'); assert a.shape == (2, 2) and a.dtype == n.float32 and a[1, 1] == -4, a" &&
     ok || bad "numpy cannot read actc's .npy"
 fi
+# a text file under another name is not read as raw bytes silently
+printf '1.5, -2\n' >"$tmp/nums.dat"
+expect_err 2 "looks like numbers as text" $actc run relu --device cpu --in "$tmp/nums.dat"
 # explicit formats, and text out
 printf '5 -1' >"$tmp/in.dat"
 expect_out "$(printf '%s\n' 5 0)" $actc run relu --device cpu --in "$tmp/in.dat" --in-format text

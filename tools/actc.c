@@ -651,6 +651,20 @@ static bool npy_header(FILE *f, const act_tensor_t *t) {
   return fputc('\n', f) != EOF;
 }
 
+/* Are these bytes numbers written as text (digits, signs, points,
+ * exponents, separators, "nan"/"inf" letters) and nothing else? */
+static bool looks_like_text(const char *b, size_t n) {
+  bool digit = false;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)b[i];
+    if (c >= '0' && c <= '9')
+      digit = true;
+    else if (!strchr("+-.,eE \t\r\nnaifNAIF", c) || c == 0)
+      return false;
+  }
+  return digit;
+}
+
 /* Is path a text file of numbers by its name (.txt, .csv)? */
 static bool is_text_name(const char *path) {
   const char *dot = strrchr(path, '.');
@@ -1209,6 +1223,15 @@ static int cmd_run(int argc, char **argv) {
       }
       free(v);
       bytes = n * es;
+    }
+    if (fin == 'r' && !in_format && bytes && looks_like_text(xbuf, bytes)) {
+      /* a file of numbers as text under another name: refused rather
+       * than read as raw bytes (real raw data is never all digits) */
+      rc = die(EXIT_USAGE, "run: --in '%s' looks like numbers as text, not "
+               "raw %s bytes: name it .txt or .csv, or say --in-format text "
+               "(or --in-format raw to read its bytes anyway)", in,
+               act_dtype_name(xtype));
+      goto done;
     }
     if (bytes % es) {
       rc = die(EXIT_USAGE, "run: --in '%s' holds %zu bytes, not a whole number of %s "
