@@ -938,6 +938,43 @@ static int run_backward(act_context_t *ctx, const act_op_desc_t *desc,
   return 0;
 }
 
+/* The input x from a value list (the value of option opt): n elements of
+ * xtype in a malloc'd *xbuf. Floats go through float, so that f16/bf16
+ * inputs round once from the shortest decimal a user typed (exact for
+ * representable ones); one_hot's indices must be int32 values. */
+static int values_to_x(const char *opt, const char *list, act_dtype_t xtype,
+                       void **xbuf, size_t *n) {
+  double *v;
+  int rc = parse_list(opt, list, &v, n);
+  if (rc)
+    return rc;
+  size_t es = act_dtype_size(xtype);
+  char *x = malloc(*n * es + 1);
+  if (!x) {
+    free(v);
+    return die(EXIT_RUNTIME, "out of memory");
+  }
+  for (size_t i = 0; i < *n; i++) {
+    if (xtype == ACT_I32) {
+      if (v[i] != floor(v[i]) || fabs(v[i]) > 2147483647.0) {
+        rc = die(EXIT_USAGE, "run: %s: one_hot index %.17g is not an int32",
+                 opt, v[i]);
+        break;
+      }
+      ((int32_t *)(void *)x)[i] = (int32_t)v[i];
+    } else {
+      act_convert(ACT_F32, &(float){(float)v[i]}, xtype, x + i * es, 1);
+    }
+  }
+  free(v);
+  if (rc) {
+    free(x);
+    return rc;
+  }
+  *xbuf = x;
+  return 0;
+}
+
 static int cmd_run(int argc, char **argv) {
   const char *opname = NULL, *device = "auto", *values = NULL, *in = NULL;
   const char *out = NULL, *shape = NULL, *axis_s = NULL, *preset_s = NULL;
@@ -1148,33 +1185,8 @@ static int cmd_run(int argc, char **argv) {
   /* The input. */
   size_t es = act_dtype_size(xtype), n = 0;
   if (values) {
-    double *v;
-    if ((rc = parse_list("--values", values, &v, &n)))
+    if ((rc = values_to_x("--values", values, xtype, &xbuf, &n)))
       goto done;
-    xbuf = malloc(n * es + 1);
-    if (!xbuf) {
-      free(v);
-      rc = die(EXIT_RUNTIME, "out of memory");
-      goto done;
-    }
-    for (size_t i = 0; i < n; i++) {
-      if (xtype == ACT_I32) {
-        if (v[i] != floor(v[i]) || fabs(v[i]) > 2147483647.0) {
-          free(v);
-          rc = die(EXIT_USAGE, "run: one_hot index %.17g is not an int32",
-                   v[i]);
-          goto done;
-        }
-        ((int32_t *)xbuf)[i] = (int32_t)v[i];
-      } else {
-        /* Through float, so that f16/bf16 inputs round once from the
-         * shortest decimal a user typed (exact for representable ones). */
-        double d = v[i];
-        act_convert(ACT_F32, &(float){(float)d}, xtype, (char *)xbuf + i * es,
-                    1);
-      }
-    }
-    free(v);
   } else {
     size_t bytes;
     xbuf = read_file(in, &bytes);
@@ -1203,25 +1215,10 @@ static int cmd_run(int argc, char **argv) {
       xbuf = NULL;
       if (!list)
         goto done;
-      double *v;
-      rc = parse_list("--in", list, &v, &n);
+      rc = values_to_x("--in", list, xtype, &xbuf, &n);
       free(list);
       if (rc)
         goto done;
-      xbuf = malloc(n * es + 1);
-      if (!xbuf) {
-        free(v);
-        rc = die(EXIT_RUNTIME, "out of memory");
-        goto done;
-      }
-      for (size_t i = 0; i < n; i++) {
-        if (xtype == ACT_I32)
-          ((int32_t *)xbuf)[i] = (int32_t)v[i];
-        else
-          act_convert(ACT_F32, &(float){(float)v[i]}, xtype,
-                      (char *)xbuf + i * es, 1);
-      }
-      free(v);
       bytes = n * es;
     }
     if (fin == 'r' && !in_format && bytes && looks_like_text(xbuf, bytes)) {

@@ -478,18 +478,25 @@ static bool reserved_word(const char *s) {
   return false;
 }
 
-static node_t *mk(parser_t *ps, int kind, int type, int line) {
+/* A new node of program p (on its list of every node), or NULL. */
+static node_t *node_new(act__cl_t *p, int kind, int type, int line) {
   node_t *n = calloc(1, sizeof *n);
+  if (!n)
+    return NULL;
+  n->kind = kind, n->type = type, n->line = line;
+  n->all_next = p->nodes;
+  p->nodes = n;
+  return n;
+}
+
+static node_t *mk(parser_t *ps, int kind, int type, int line) {
+  node_t *n = node_new(ps->prog, kind, type, line);
   if (!n) {
     if (!ps->failed)
       act__fail(ACT_OUT_OF_MEMORY, "custom op: out of memory parsing %s",
                 ps->file);
     ps->failed = true;
-    return NULL;
   }
-  n->kind = kind, n->type = type, n->line = line;
-  n->all_next = ps->prog->nodes;
-  ps->prog->nodes = n;
   return n;
 }
 
@@ -2118,17 +2125,13 @@ static act_status_t ad_fail(ad_t *a, int line, const char *what) {
 }
 
 static node_t *ad_mk(ad_t *a, int kind, int type, int line) {
-  node_t *n = calloc(1, sizeof *n);
+  node_t *n = node_new(a->p, kind, type, line);
   if (!n) {
     if (!a->failed)
       a->st = act__fail(ACT_OUT_OF_MEMORY, "custom op: out of memory "
                         "deriving %s", a->op);
     a->failed = true;
-    return NULL;
   }
-  n->kind = kind, n->type = type, n->line = line;
-  n->all_next = a->p->nodes;
-  a->p->nodes = n;
   return n;
 }
 

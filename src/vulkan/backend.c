@@ -85,50 +85,7 @@ extern const struct act__spirv_module act__spirv_modules[];
   X(vkGetPhysicalDeviceQueueFamilyProperties)                                 \
   X(vkEnumerateDeviceExtensionProperties)                                     \
   X(vkCreateDevice)                                                           \
-  X(vkDestroyDevice)                                                          \
-  X(vkGetDeviceQueue)                                                         \
-  X(vkCreateBuffer)                                                           \
-  X(vkDestroyBuffer)                                                          \
-  X(vkGetBufferMemoryRequirements)                                            \
-  X(vkAllocateMemory)                                                         \
-  X(vkFreeMemory)                                                             \
-  X(vkBindBufferMemory)                                                       \
-  X(vkMapMemory)                                                              \
-  X(vkUnmapMemory)                                                            \
-  X(vkCreateShaderModule)                                                     \
-  X(vkDestroyShaderModule)                                                    \
-  X(vkCreateDescriptorSetLayout)                                              \
-  X(vkDestroyDescriptorSetLayout)                                             \
-  X(vkCreatePipelineLayout)                                                   \
-  X(vkDestroyPipelineLayout)                                                  \
-  X(vkCreatePipelineCache)                                                    \
-  X(vkDestroyPipelineCache)                                                   \
-  X(vkGetPipelineCacheData)                                                   \
-  X(vkCreateComputePipelines)                                                 \
-  X(vkDestroyPipeline)                                                        \
-  X(vkCreateDescriptorPool)                                                   \
-  X(vkDestroyDescriptorPool)                                                  \
-  X(vkResetDescriptorPool)                                                    \
-  X(vkAllocateDescriptorSets)                                                 \
-  X(vkUpdateDescriptorSets)                                                   \
-  X(vkCreateCommandPool)                                                      \
-  X(vkDestroyCommandPool)                                                     \
-  X(vkAllocateCommandBuffers)                                                 \
-  X(vkFreeCommandBuffers)                                                     \
-  X(vkBeginCommandBuffer)                                                     \
-  X(vkEndCommandBuffer)                                                       \
-  X(vkCmdBindPipeline)                                                        \
-  X(vkCmdBindDescriptorSets)                                                  \
-  X(vkCmdPushConstants)                                                       \
-  X(vkCmdDispatch)                                                            \
-  X(vkCmdCopyBuffer)                                                          \
-  X(vkCmdPipelineBarrier)                                                     \
-  X(vkQueueSubmit)                                                            \
-  X(vkCreateFence)                                                            \
-  X(vkDestroyFence)                                                           \
-  X(vkWaitForFences)                                                          \
-  X(vkGetFenceStatus)                                                         \
-  X(vkDeviceWaitIdle)
+  X(vkGetDeviceProcAddr)
 
 /* The device-level entry points: each context calls them through its
  * own table (vk_dfn_t), loaded for its VkDevice - from the application's
@@ -585,6 +542,19 @@ static void cache_key_of(vk_state_t *s) {
 
 static act_status_t vkb_state_finish(vk_state_t *s, void **out);
 
+/* Fills s->fn from gdpa for s->device; the name of a missing entry, or
+ * NULL. */
+static const char *load_device_fns(vk_state_t *s, PFN_vkGetDeviceProcAddr gdpa) {
+  const char *missing = NULL;
+#define ACT_VK_LOAD_D_(f)                                                     \
+  s->fn.f = (PFN_##f)gdpa(s->device, #f);                                     \
+  if (!s->fn.f && !missing)                                                   \
+    missing = #f;
+  ACT_VK_DEVICE(ACT_VK_LOAD_D_)
+#undef ACT_VK_LOAD_D_
+  return missing;
+}
+
 static act_status_t vkb_context_create(const act__device_t *dev, void **out) {
   vk_state_t *s = calloc(1, sizeof *s);
   if (!s)
@@ -592,9 +562,6 @@ static act_status_t vkb_context_create(const act__device_t *dev, void **out) {
   s->dev = dev;
   s->h = dev->handle;
   s->family = s->h->family;
-#define ACT_VK_COPY_(f) s->fn.f = vk.f;
-  ACT_VK_DEVICE(ACT_VK_COPY_)
-#undef ACT_VK_COPY_
   pthread_mutex_init(&s->lock, NULL);
   pthread_mutex_init(&s->qlock, NULL);
   float prio = 1.0f;
@@ -627,6 +594,15 @@ static act_status_t vkb_context_create(const act__device_t *dev, void **out) {
     pthread_mutex_destroy(&s->qlock);
     free(s);
     return vk_fail(r, "vkCreateDevice");
+  }
+  const char *missing = load_device_fns(s, vk.vkGetDeviceProcAddr);
+  if (missing) {
+    if (s->fn.vkDestroyDevice)
+      s->fn.vkDestroyDevice(s->device, NULL);
+    pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->qlock);
+    free(s);
+    return act__fail(ACT_BACKEND, "vulkan: the device gives no %s", missing);
   }
   s->fn.vkGetDeviceQueue(s->device, s->h->family, 0, &s->queue);
   return vkb_state_finish(s, out);
@@ -1932,13 +1908,7 @@ act_status_t act_context_create_vulkan(const act_vulkan_device_desc_t *d,
   const char *no16 = getenv("ACTKIT_VK_NO_STORAGE16");
   s->storage16 = d->storage_buffer_16bit && s->h->storage16 &&
                  !(no16 && strcmp(no16, "1") == 0);
-  const char *missing = NULL;
-#define ACT_VK_LOAD_D_(f)                                                     \
-  s->fn.f = (PFN_##f)gdpa(d->device, #f);                                     \
-  if (!s->fn.f && !missing)                                                   \
-    missing = #f;
-  ACT_VK_DEVICE(ACT_VK_LOAD_D_)
-#undef ACT_VK_LOAD_D_
+  const char *missing = load_device_fns(s, gdpa);
   if (missing) {
     free(s);
     return act__fail(ACT_INVALID_ARGUMENT, "act_context_create_vulkan: the "
