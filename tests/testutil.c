@@ -177,8 +177,11 @@ float *act_test_sweep(size_t nrand, uint32_t seed, size_t *n) {
       -20.0f, 88.7f, -88.7f, 89.0f, -89.0f, 100.0f, -100.0f, 104.0f, -104.0f,
       1e4f, -1e4f, 1e30f, -1e30f, 3.40282347e38f, -3.40282347e38f, INFINITY,
       -INFINITY, NAN};
-  size_t ns = sizeof special / sizeof *special, ngrid = 2001;
-  float *x = malloc((ns + ngrid + nrand) * sizeof *x);
+  /* the kinks and ramp ends of the catalogue, swept densely around */
+  static const float kinks[] = {-6.0f, -3.0f, -1.0f, 1.0f, 3.0f, 6.0f};
+  size_t ns = sizeof special / sizeof *special, ngrid = 2001, nzero = 4001;
+  size_t nk = sizeof kinks / sizeof *kinks, nkink = 201;
+  float *x = malloc((ns + ngrid + nzero + nk * nkink + nrand) * sizeof *x);
   if (!x)
     return NULL;
   size_t k = 0;
@@ -186,6 +189,14 @@ float *act_test_sweep(size_t nrand, uint32_t seed, size_t *n) {
     x[k++] = special[i];
   for (size_t i = 0; i < ngrid; i++)
     x[k++] = -15.0f + 30.0f * (float)i / (float)(ngrid - 1);
+  /* densely around 0 (steps of 5e-6 on [-0.01, 0.01]), where a formula's
+   * small terms decide the last bits (squareplus, hard_silu near 0) */
+  for (size_t i = 0; i < nzero; i++)
+    x[k++] = (float)(-0.01 + 0.02 * (double)i / (double)(nzero - 1));
+  for (size_t j = 0; j < nk; j++)
+    for (size_t i = 0; i < nkink; i++)
+      x[k++] = kinks[j] +
+               (float)(-1e-3 + 2e-3 * (double)i / (double)(nkink - 1));
   uint32_t s = seed ? seed : 1u;
   for (size_t i = 0; i < nrand; i++) {
     s ^= s << 13, s ^= s >> 17, s ^= s << 5; /* xorshift32 */

@@ -69,10 +69,12 @@ long double act_test_round(act_dtype_t dtype, long double v);
  * smallest normal), as docs/accuracy.md defines an ulp. Independent of the library. */
 long double act_test_ulp(act_dtype_t dtype, long double v);
 
-/* The element-wise input sweep of the device tests (docs/accuracy.md): special values
- * (signed zeros, denormals, FLT_MIN, huge magnitudes, +-inf, NaN), a grid
- * of 2001 points over [-15, 15], and nrand log-uniform magnitudes in
- * [1e-8, 1e4] of both signs from a fixed seed. malloc'd; *n its length. */
+/* The element-wise input sweep of the device tests (docs/accuracy.md):
+ * special values (signed zeros, denormals, FLT_MIN, huge magnitudes,
+ * +-inf, NaN), a grid of 2001 points over [-15, 15], 4001 points over
+ * [-0.01, 0.01] and 201 over +-1e-3 around each kink and ramp end (+-1,
+ * +-3, +-6), and nrand log-uniform magnitudes in [1e-8, 1e4] of both
+ * signs from a fixed seed. malloc'd; *n its length. */
 float *act_test_sweep(size_t nrand, uint32_t seed, size_t *n);
 
 #endif

@@ -125,17 +125,34 @@ AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   /* alpha (x + beta/alpha): p0 alpha, p1 the offset beta/alpha, p2 beta
    * (the plan computes the offset in double). The offset form is exact
    * where the ramp starts: x + 3 = 0 at x = -3 for (1/6, 1/2). */
-  float h;
-  if (p0.x == 0.0f && p0.y == 0.0f)
+  float h, hl = 0.0f; /* on the ramp, h + hl as a double-float */
+  if (p0.x == 0.0f && p0.y == 0.0f) {
     h = act_clamp(p2.x, 0.0f, 1.0f);
-  else if (am_isinf(x))
+  } else if (am_isinf(x)) {
     h = act_clamp(p0.x * x, 0.0f, 1.0f);
-  else
-    h = act_clamp(act_mul_p(act_sub_p(x, act_neg_p(p1)), p0), 0.0f, 1.0f);
+  } else {
+    /* (x + offset) alpha: the sum exact (two-sum), the leading product
+     * exact (two-prod), so hard_sigmoid rounds once and hard_silu's x h
+     * below takes the low part too (within 1 ulp also where fma is not
+     * fused, as on Vulkan) */
+    float2 t = am_two_sum(x, p1.x);
+    AM_PRECISE float tl = t.y + p1.y;
+    float2 m = am_two_prod(p0.x, t.x);
+    AM_PRECISE float ml = m.y + (p0.x * tl + p0.y * t.x);
+    float2 hh = am_fast_two_sum(m.x, ml);
+    bool lo = hh.x < 0.0f || (hh.x == 0.0f && hh.y <= 0.0f);
+    bool hi = hh.x > 1.0f || (hh.x == 1.0f && hh.y >= 0.0f);
+    h = lo ? 0.0f : (hi ? 1.0f : hh.x);
+    hl = lo || hi ? 0.0f : hh.y;
+  }
 #if ACT_OP == ACT_OP_HARD_SIGMOID
   return h;
 #else
-  return act_mul_lim(x, h);
+  if (hl == 0.0f)
+    return act_mul_lim(x, h);
+  float2 q = am_two_prod(x, h);
+  AM_PRECISE float r = q.x + (q.y + x * hl);
+  return r;
 #endif
 #elif ACT_OP == ACT_OP_HARD_TANH
   return act_clamp(x, -1.0f, 1.0f);
@@ -175,7 +192,7 @@ AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   float ax = fabs(x);
   if (am_isinf(x) || (p0.x == 0.0f && p0.y == 0.0f))
     return x > 0.0f ? x : 0.0f; /* b = 0: (x + |x|)/2 */
-  float r;
+  float r, rl = 0.0f; /* sqrt(x^2 + b) as the double-float r + rl */
   if (ax > 1.152921504606846976e18f /* 2^60 */) {
     /* sqrt(x^2 + b) = |x| to far below an ulp: x or b/(4|x|) */
     if (x > 0.0f)
@@ -190,16 +207,23 @@ AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
     float2 t = am_two_sum(x2.x, p0.x);
     AM_PRECISE float tl = t.y + (x2.y + p0.y);
     r = am_sqrt(t.x);
-    r = t.x == 0.0f ? 0.0f : r + am_div(am_fnma(r, r, t.x) + tl, 2.0f * r);
+    rl = t.x == 0.0f ? 0.0f : am_div(am_fnma(r, r, t.x) + tl, 2.0f * r);
+    r = t.x == 0.0f ? 0.0f : r;
   }
-  if (x >= 0.0f)
-    return 0.5f * (x + r);
-  /* b / (2 (r - x)), the quotient corrected once by its fma residual */
-  float den = r - x;
+  if (x >= 0.0f) { /* (x + r + rl)/2, the sum exact before one rounding */
+    float2 s = am_two_sum(x, r);
+    AM_PRECISE float y = s.x + (s.y + rl);
+    return 0.5f * y;
+  }
+  /* b / (2 (r + rl - x)): the denominator as a double-float, the quotient
+   * corrected once by its residual */
+  float2 d = am_two_sum(r, -x);
+  AM_PRECISE float dl = d.y + rl;
+  float den = d.x;
   if (den == 0.0f || am_isinf(den))
     return 0.0f;
   float q = am_div(p0.x, den);
-  q = q + (am_fnma(q, den, p0.x) + p0.y) / den;
+  q = q + ((am_fnma(q, den, p0.x) - q * dl) + p0.y) / den;
   return 0.5f * q;
 #elif ACT_OP == ACT_OP_SPARSE_PLUS
   if (x <= -1.0f)
