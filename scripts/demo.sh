@@ -28,3 +28,8 @@ echo "== a custom activation (examples/custom_swish.cl) on $device"
 $actc run swish_beta --custom examples/custom_swish.cl --device "$device" \
   --param beta=2 --values -1,0,1
 $actc verify --custom examples/custom_swish.cl --device "$device"
+echo "== a plain function, its gradient derived (examples/custom_plain.cl) on $device"
+$actc run penalized_tanh --custom examples/custom_plain.cl --device "$device" \
+  --param a=0.25 --values -1,0,0.5
+$actc run penalized_tanh --custom examples/custom_plain.cl --device "$device" \
+  --param a=0.25 --backward --values -1,0,0.5 --dy 1,1,1
