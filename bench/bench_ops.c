@@ -201,6 +201,60 @@ static void job_free(job_t *j) {
 #endif
 }
 
+/* The inputs the ulp table covers (a multiple of the softmax row). */
+#define ULP_N 65536L
+
+/* Runs job j once more and returns its output's max ulp error over the
+ * first ULP_N inputs against the reference (-1: no figure). */
+static double job_ulp(job_t *j, const float *x, float *y) {
+  if (!j->ok || job_run(j))
+    return -1.0;
+  long un = j->n < ULP_N ? j->n : ULP_N;
+  float *got = malloc((size_t)un * sizeof *got);
+  float *ref = malloc((size_t)un * sizeof *ref);
+  double worst = -1.0;
+  if (!got || !ref)
+    goto out;
+  if (j->c->kind == C_ACT) {
+    if (act_buffer_read(j->c->q, j->c->by, 0, (size_t)un * sizeof *got, got,
+                        NULL) ||
+        act_queue_finish(j->c->q))
+      goto out;
+  } else {
+#ifdef BENCH_WITH_DNNL
+    if (j->c->kind == C_DNNL) {
+      void *h = NULL;
+      if (dnnl_memory_get_data_handle(j->my, &h) != dnnl_success || !h)
+        goto out;
+      memcpy(got, h, (size_t)un * sizeof *got);
+    } else
+#endif
+      memcpy(got, y, (size_t)un * sizeof *got);
+  }
+  act_op_desc_t *d;
+  if (act_op_desc_create_by_name(j->op->act, &d))
+    goto out;
+  int softmax = strcmp(j->op->name, "softmax") == 0;
+  int64_t d1[1] = {un}, d2[2] = {un / LOOPS_SOFTMAX_ROW, LOOPS_SOFTMAX_ROW};
+  act_tensor_t tx = softmax ? act_tensor_make(ACT_F32, 2, d2, (void *)x)
+                            : act_tensor_make(ACT_F32, 1, d1, (void *)x);
+  act_tensor_t ty = tx;
+  ty.data = ref;
+  act_arg_t a[2] = {{ACT_ARG_X, tx}, {ACT_ARG_Y, ty}};
+  if (!act_reference_forward(d, 2, a)) {
+    worst = 0.0;
+    for (long i = 0; i < un; i++) {
+      double e = act_ulp_error(ACT_F32, got[i], ref[i]);
+      worst = e > worst ? e : worst;
+    }
+  }
+  act_op_desc_destroy(d);
+out:
+  free(got);
+  free(ref);
+  return worst;
+}
+
 static double job_median(job_t *j, int reps) {
   if (!j->ok)
     return 0.0;
@@ -288,6 +342,11 @@ int main(int argc, char **argv) {
   cs[nc].kind = C_LOOPS;
   cs[nc].loops = loops_fast_table;
   snprintf(cs[nc++].name, sizeof cs[0].name, "C fast-math");
+#ifdef BENCH_WITH_SLEEF
+  cs[nc].kind = C_LOOPS;
+  cs[nc].loops = loops_sleef_table;
+  snprintf(cs[nc++].name, sizeof cs[0].name, "SLEEF u10");
+#endif
   int dnnl_col = -1;
 #ifdef BENCH_WITH_DNNL
   if (dnnl_engine_create(&cs[nc].eng, dnnl_cpu, 0) == dnnl_success &&
@@ -338,7 +397,7 @@ int main(int argc, char **argv) {
     for (int c = 0; c < nc; c++)
       printf(" %12s", cs[c].name);
     printf("\n");
-    double g[NOPS][MAX_CONTESTANTS];
+    double g[NOPS][MAX_CONTESTANTS], u[NOPS][MAX_CONTESTANTS];
     for (size_t o = 0; o < nops; o++) {
       for (int c = 0; c < nc; c++)
         job_init(&jobs[o][c], &cs[c], ops[o], n, x, y);
@@ -354,6 +413,7 @@ int main(int argc, char **argv) {
         }
       printf("%-12s", ops[o]->name);
       for (int c = 0; c < nc; c++) {
+        u[o][c] = job_ulp(&jobs[o][c], x, y);
         g[o][c] = job_median(&jobs[o][c], reps);
         if (g[o][c] > 0)
           printf(" %12.3f", g[o][c]);
@@ -363,6 +423,26 @@ int main(int argc, char **argv) {
       }
       printf("\n");
       fflush(stdout);
+    }
+    /* Accuracy beside the speed: each contestant's max ulp error against
+     * actkit's double-precision reference (docs/accuracy.md) over the
+     * first ULP_N inputs. */
+    long un = n < ULP_N ? n : ULP_N;
+    printf("\nmax ulp error of each column over the first %ld inputs (in "
+           "[-8, 8]), against the double-precision reference (actkit's "
+           "bound: 2, softmax 4)\n", un);
+    printf("%-12s", "op");
+    for (int c = 0; c < nc; c++)
+      printf(" %12s", cs[c].name);
+    printf("\n");
+    for (size_t o = 0; o < nops; o++) {
+      printf("%-12s", ops[o]->name);
+      for (int c = 0; c < nc; c++)
+        if (u[o][c] >= 0)
+          printf(" %12.2f", u[o][c]);
+        else
+          printf(" %12s", "-");
+      printf("\n");
     }
     /* Ratios: each actkit device against its own copy and against
      * oneDNN; the C loops against the C copy. */

@@ -12,5 +12,7 @@ typedef struct loops_fn {
 /* NULL-terminated: -O3 and -O3 -ffast-math builds of the same loops. */
 extern const loops_fn_t loops_o3_table[];
 extern const loops_fn_t loops_fast_table[];
+/* SLEEF's u10 functions composed into the ops (sleef.c; where built). */
+extern const loops_fn_t loops_sleef_table[];
 
 #endif

@@ -8,7 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config \
-  ocl-icd-opencl-dev opencl-headers libclblast-dev libdnnl-dev \
+  ocl-icd-opencl-dev opencl-headers libclblast-dev libdnnl-dev libsleef-dev \
   libvulkan-dev glslang-dev glslang-tools spirv-tools \
   pocl-opencl-icd mesa-vulkan-drivers vulkan-validationlayers \
   python3 python3-mpmath python3-venv >/dev/null
