@@ -109,16 +109,16 @@ AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   e = am_isinf(e) ? e : fma(zl, e + 1.0f, e);
   return act_mul_p(e, p0);
 #elif ACT_OP == ACT_OP_GELU
-  return p0.x != 0.0f ? am_gelu_tanh(x) : am_gelu_erf(x);
+  return p0.x != 0.0f ? am_gelu_tanh(x) : ami_gelu_erf(x);
 #elif ACT_OP == ACT_OP_SILU
   /* x * sigmoid(beta x), beta x carried as a double-float */
   if (p0.x == 0.0f)
     return 0.5f * x;
-  return am_mul_sigmoid(x, act_mul_dd(x, p0));
+  return am_mul_sigmoid_num(x, act_mul_dd(x, p0));
 #elif ACT_OP == ACT_OP_SIGMOID
   return am_sigmoid(x);
 #elif ACT_OP == ACT_OP_LOG_SIGMOID
-  return am_log_sigmoid(x);
+  return -ami_softplus(-x);
 #elif ACT_OP == ACT_OP_TANH
   return am_tanh(x);
 #elif ACT_OP == ACT_OP_HARD_SIGMOID || ACT_OP == ACT_OP_HARD_SILU
@@ -159,7 +159,7 @@ AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
 #elif ACT_OP == ACT_OP_SOFTPLUS
   /* p0 beta, p1 threshold: beta*x > threshold gives x (torch). */
   if (p0.x == 1.0f && p0.y == 0.0f)
-    return act_gt_p(x, p1) ? x : am_softplus(x);
+    return act_gt_p(x, p1) ? x : ami_softplus(x);
   float2 z = act_mul_dd(x, p0);
   if (act_gt_p(z.x + z.y, p1))
     return x;
@@ -175,17 +175,7 @@ AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
 #elif ACT_OP == ACT_OP_SOFTSIGN
   return am_isinf(x) ? am_copysign(1.0f, x) : am_div(x, fabs(x) + 1.0f);
 #elif ACT_OP == ACT_OP_MISH
-  /* tanh(log(1 + t)) = t(t + 2)/(t(t + 2) + 2) with t = e^x, so
-   * mish(x) = x sigmoid(v), v = log(t(t + 2)/2) = x + log1p(t/2), carried
-   * as the double-float (x, log1p(t/2)); am_mul_sigmoid keeps tiny
-   * results exact down to the denormals. For x > 10, v = 2x - ln 2 to far
-   * better than sigmoid's sensitivity there. One am_mul_sigmoid, its
-   * argument selected, so that the vectorized kernel evaluates it once. */
-  bool big = x > 10.0f || am_isinf(x);
-  float l = am_log1p(0.5f * am_exp(big ? 0.0f : x));
-  float2 v = am_two_sum(x, l);
-  float vh = x > 10.0f ? 2.0f * x - 0.693147182f : (big ? x : v.x);
-  return am_mul_sigmoid(x, am_f2(vh, big ? 0.0f : v.y));
+  return ami_mish(x);
 #elif ACT_OP == ACT_OP_SQUAREPLUS
   /* (x + sqrt(x^2 + b))/2; for x < 0 the conjugate b/(2(r - x)). Scaled
    * by 2^-64 for huge |x| so that x^2 cannot overflow. */
@@ -241,7 +231,7 @@ AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
 #elif ACT_OP == ACT_OP_GELU_QUICK
   /* 1.702 as (hi, lo): 1.70200002193450927734375 - 2.1934509e-08 */
   float2 c = am_f2(1.70200002193450927734375f, -2.19345092773437500e-08f);
-  return am_mul_sigmoid(x, act_mul_dd(x, c));
+  return am_mul_sigmoid_num(x, act_mul_dd(x, c));
 #elif ACT_OP == ACT_OP_HARD_SHRINK
   return (act_gt_p(x, p0) || act_lt_p(x, act_neg_p(p0))) ? x : 0.0f;
 #elif ACT_OP == ACT_OP_SOFT_SHRINK

@@ -323,7 +323,7 @@ AM_INLINE float2 act_log_dd2(float2 s) {
 AM_INLINE float act_exp_diff(float v, float m) {
   float2 d = am_two_sum(v, -m);
   bool ninf = d.x == -am_inf();
-  float e = am_exp_dd_fast(ninf ? 0.0f : d.x, ninf ? 0.0f : d.y);
+  float e = am_exp_neg_lean(ninf ? 0.0f : d.x, ninf ? 0.0f : d.y);
   return ninf ? 0.0f : e;
 }
 

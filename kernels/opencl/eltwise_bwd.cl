@@ -175,6 +175,214 @@ AM_INLINE float2 act_root_g(float2 h, float q, float c1h, float c1l) {
 }
 #define ACT_H3(q, h, a, b, c) q = fma(q, h, a); q = fma(q, h, b); q = fma(q, h, c)
 
+/* THE LEAN FORMS (issue 17): sigmoid, log_sigmoid and tanh take dx in one
+ * step from the lean exponential (act_math.cl, ami_expm1_lean) instead of
+ * a double-float factor and act_gmul_k.  act_bwd_direct returns (dx for a
+ * finite dy, a number with the sign of f' that is 0 where f' is 0 in
+ * float), which the kernel's inf and NaN handling uses as it uses F.x. */
+#if ACT_OP == ACT_OP_SIGMOID || ACT_OP == ACT_OP_TANH ||                      \
+    ACT_OP == ACT_OP_LOG_SIGMOID || ACT_OP == ACT_OP_MISH ||                  \
+    ACT_OP == ACT_OP_SILU || ACT_OP == ACT_OP_GELU_QUICK
+#define ACT_BWD_DIRECT 1
+
+/* dy c t / (1 + t)^2, t = e^a (a <= 0): sigmoid' (c = 1, a = -|x|) and
+ * tanh' (c = 4, a = -2|x|), rounded once but for denormal results.  t and
+ * 1 + t are the exact pairs of am_mul_sigmoid (with its 2^j scaling for a
+ * < -69.3), (1 + t)^2 an exact product plus its cross term; the quotient
+ * is corrected once by its residual (ami_resid) and dx = fma(dy, q0, dy
+ * ql).  Budget, u = 2^-24: t's 0.77 u times the sensitivity (1 - t)/(1 +
+ * t) <= 1, the pairs and quotient below 0.001 u, the final rounding 0.5
+ * ulp: < 1.27 ulp (+1/4 where dx is denormal).  a < -194: f' < 2^-279,
+ * dx = 0 (f' counted 0). */
+AM_INLINE float2 act_bwd_sig2(float a, float c, float g) {
+  bool far = !(a >= -194.0f);
+  float ah = far ? -194.0f : a;
+  float kf = ami_exp_kf(ah);
+  int k = convert_int(kf);
+  float p = ami_expm1_lean(ah, 0.0f, kf);
+  int j = k < -100 ? ((-37 - k) >> 6) << 6 : 0;
+  float sk = ami_pow2(k + j);
+  AM_PRECISE float tp = sk * p;
+  AM_PRECISE float th = sk + tp;
+  AM_PRECISE float tl = tp - (th - sk);
+  AM_PRECISE float d = 1.0f + th;
+  AM_PRECISE float dl = (th - (d - 1.0f)) + tl;
+  float2 d2 = am_two_prod(d, d);
+  AM_PRECISE float d2l = fma(2.0f * d, dl, d2.y);
+  float rc = 1.0f / d2.x;
+  float q0 = ami_cut12(th * rc);
+  AM_PRECISE float ql = ami_resid(th, tl, q0, d2.x, d2l) * rc;
+  float cq0 = c * q0;
+  float y0 = ami_mul_round(g, cq0, c * ql);
+  float sj = ami_pow2(-(j >> 1));
+  AM_PRECISE float y1 = y0 * sj;
+  AM_PRECISE float y = y1 * sj;
+  return am_f2(far ? am_copysign(0.0f, g) : y, far ? 0.0f : cq0);
+}
+
+#if ACT_OP == ACT_OP_MISH
+/* mish'(x) = R + x R', R = tanh(softplus(x)) = A / D as in ami_mish: with
+ * s = e^-|x| = 2^k (1 + p) and
+ *   x <= 0: A = s (s + 2), D = A + 2,          B = s (s + 1);
+ *   x >  0: A = 1 + 2s,    D = A + 2 s^2,      B = s^2 (1 + s),
+ * R' = 4 B / D^2, so mish' = N / D^2, N = A D + 4 x B, every term a
+ * double-float (exact sums and products of the pair s = sh + sl) and N's
+ * sum a double-float sum (it cancels for x < 0), then the quotient
+ * corrected once by its residual and dx = fma(dy, q0, dy ql).  The
+ * condition number of mish' with respect to a relative error in s is at
+ * most 1.53 outside |x - x0| <= 0.25, x0 = -1.1924 its zero (measured
+ * on a 0.01 grid over [-20, 20]), so s's 0.77 u gives < 1.2 u, the
+ * pairs ~2^-40, and the final rounding 0.5 ulp: < 1.7 ulp.  Within 0.25
+ * of x0 the root expansion (act_root_g), as before.  x > 20: 1 (mish' - 1
+ * < 2^-50); x < -194: 0; x < -69.3 scales s by 2^j (am_mul_sigmoid). */
+AM_INLINE float2 act_bwd_mish(float x, float g) {
+  bool far = !(x >= -194.0f);
+  bool one = x > 20.0f;
+  float xe = far ? -194.0f : (one ? 20.0f : x);
+  bool pos = xe > 0.0f;
+  float ah = -fabs(xe);
+  float kf = ami_exp_kf(ah);
+  int k = convert_int(kf);
+  float p = ami_expm1_lean(ah, 0.0f, kf);
+  int j = k < -100 ? ((-37 - k) >> 6) << 6 : 0;
+  float sk = ami_pow2(k + j);
+  AM_PRECISE float tp = sk * p;
+  AM_PRECISE float sh = sk + tp;
+  AM_PRECISE float sl = tp - (sh - sk);
+  float2 s2 = am_two_prod(sh, sh);
+  AM_PRECISE float s2l = fma(2.0f * sh, sl, s2.y);
+  /* A, D as in ami_mish */
+  float a1 = pos ? 1.0f : 2.0f * sh;
+  float a2 = pos ? 2.0f * sh : s2.x;
+  float2 a = am_fast_two_sum(a1, a2);
+  AM_PRECISE float al = a.y + (2.0f * sl + s2l * (pos ? 0.0f : 1.0f));
+  float d1 = pos ? a.x : 2.0f;
+  float d2 = pos ? 2.0f * s2.x : a.x;
+  float2 d = am_fast_two_sum(d1, d2);
+  AM_PRECISE float dl = d.y + (al + s2l * (pos ? 2.0f : 0.0f));
+  /* B = b1 + b2 (+ bl): s + s^2 (x <= 0) or s^2 + s^3 (x > 0) */
+  float2 s3 = am_two_prod(s2.x, sh);
+  float b1 = pos ? s2.x : sh;
+  float b2 = pos ? s3.x : s2.x;
+  float2 b = am_fast_two_sum(b1, b2);
+  AM_PRECISE float bl3 = fma(s2l, sh, fma(s2.x, sl, s3.y));
+  AM_PRECISE float bl = b.y + (pos ? s2l + bl3 : sl + s2l);
+  /* N = A D + 4 x B */
+  float2 ad = am_dd_mul(am_f2(a.x, al), am_f2(d.x, dl));
+  float2 xb = am_dd_mul_f(am_f2(b.x, bl), 4.0f * xe);
+  float2 nn = am_dd_add(ad, xb);
+  float2 dd = am_dd_mul(am_f2(d.x, dl), am_f2(d.x, dl));
+  float rc = 1.0f / dd.x;
+  float q0 = ami_cut12(nn.x * rc);
+  AM_PRECISE float ql = ami_resid(nn.x, nn.y, q0, dd.x, dd.y) * rc;
+  /* near the zero */
+  float2 h = act_root_h(am_f2(xe, 0.0f), -1.192431211e+00f, -3.043937546e-09f);
+  float q = -5.582891390e-05f;
+  ACT_H3(q, h.x, -4.196149530e-05f, 2.541293507e-04f, 9.898181306e-04f);
+  ACT_H3(q, h.x, 1.092405524e-03f, -3.360684961e-03f, -1.582112722e-02f);
+  ACT_H3(q, h.x, -2.027182281e-02f, 4.190782085e-02f, 2.047312707e-01f);
+  float2 rg = act_root_g(h, q, 2.669479251e-01f, -1.104125502e-08f);
+  bool root = fabs(xe + 1.192431211f) <= 0.25f;
+  float f0 = root ? rg.x : q0;
+  float f1 = root ? rg.y : ql;
+  f0 = one ? 1.0f : f0;
+  f1 = one ? 0.0f : f1;
+  float y0 = ami_mul_round(g, f0, f1);
+  float sj = ami_pow2(-(j >> 1));
+  AM_PRECISE float y1 = y0 * sj;
+  AM_PRECISE float y = y1 * sj;
+  return am_f2(far ? g * 0.0f : y, far ? 0.0f : f0);
+}
+#endif
+
+#if ACT_OP == ACT_OP_SILU || ACT_OP == ACT_OP_GELU_QUICK
+/* d/dx [x sigmoid(u)], u = beta x (a pair): sigmoid(u) (1 + u
+ * sigmoid(-u)) = N / (1 + t)^2 with t = e^-|u| = 2^k (1 + p) and
+ *   u >= 0: N = 1 + t (1 + u);   u < 0: N = t ((1 + u) + t),
+ * 1 + u, t (an exact pair as in am_mul_sigmoid), their products and sums
+ * double-floats, the quotient corrected once, dx = fma(dy, q0, dy ql).
+ * Its condition number in t is at most 1.53 outside |u - u0| <= 0.25,
+ * u0 = -1.2785 its zero (a 0.01 grid over [-30, 30]): < 1.7 ulp as for
+ * mish; near u0 the root expansion.  u > 30: 1 (f' - 1 < 2^-38); u <
+ * -194: 0; u < -69.3 scales t by 2^j (am_mul_sigmoid). */
+AM_INLINE float2 act_bwd_silu(float2 u0, float g) {
+  bool far = !(u0.x >= -194.0f);
+  bool one = u0.x > 30.0f;
+  float uh = far ? -194.0f : (one ? 30.0f : u0.x);
+  float ul = (far || one) ? 0.0f : u0.y;
+  bool pos = uh >= 0.0f;
+  float ah = -fabs(uh);
+  float al = ul * (pos ? -1.0f : 1.0f);
+  float kf = ami_exp_kf(ah);
+  int k = convert_int(kf);
+  float p = ami_expm1_lean(ah, al, kf);
+  int j = k < -100 ? ((-37 - k) >> 6) << 6 : 0;
+  float sk = ami_pow2(k + j);
+  AM_PRECISE float tp = sk * p;
+  AM_PRECISE float th = sk + tp;
+  AM_PRECISE float tl = tp - (th - sk);
+  float2 t = am_f2(th, tl);
+  float2 w = am_two_sum(1.0f, uh);
+  w = am_fast_two_sum(w.x, w.y + ul);
+  float2 wt = am_dd_add(w, t);
+  float2 X = am_f2(pos ? w.x : wt.x, pos ? w.y : wt.y);
+  float2 P = am_dd_mul(t, X);
+  float2 P1 = am_dd_add_f(P, 1.0f);
+  float2 nn = am_f2(pos ? P1.x : P.x, pos ? P1.y : P.y);
+  AM_PRECISE float d = 1.0f + th;
+  AM_PRECISE float dl = (th - (d - 1.0f)) + tl;
+  float2 dd = am_dd_mul(am_f2(d, dl), am_f2(d, dl));
+  float rc = 1.0f / dd.x;
+  float q0 = ami_cut12(nn.x * rc);
+  AM_PRECISE float ql = ami_resid(nn.x, nn.y, q0, dd.x, dd.y) * rc;
+  /* near the zero */
+  float2 h = act_root_h(am_f2(uh, ul), -1.278464556e+00f, 1.297928254e-08f);
+  float q = -2.973354276e-05f;
+  q = fma(q, h.x, -4.090534276e-05f);
+  ACT_H3(q, h.x, 1.857072493e-04f, 7.985218544e-04f, 1.266274048e-04f);
+  ACT_H3(q, h.x, -6.606589071e-03f, -1.522265561e-02f, 1.887481473e-02f);
+  q = fma(q, h.x, 1.466487944e-01f);
+  float2 rg = act_root_g(h, q, 2.178117037e-01f, 2.037854330e-09f);
+  bool root = fabs(uh + 1.278464556f) <= 0.25f;
+  float f0 = root ? rg.x : q0;
+  float f1 = root ? rg.y : ql;
+  f0 = one ? 1.0f : f0;
+  f1 = one ? 0.0f : f1;
+  float y0 = ami_mul_round(g, f0, f1);
+  float sj = ami_pow2(pos ? 0 : -(j >> 1));
+  AM_PRECISE float y1 = y0 * sj;
+  AM_PRECISE float y = y1 * sj;
+  return am_f2(far ? g * 0.0f : y, far ? 0.0f : f0);
+}
+#endif
+
+AM_INLINE float2 act_bwd_direct(float x, float g, float2 p0, float2 p1,
+                                float2 p2, float2 p3) {
+#if ACT_OP == ACT_OP_SILU || ACT_OP == ACT_OP_GELU_QUICK
+#if ACT_OP == ACT_OP_SILU
+  float2 beta = p0;
+#else
+  float2 beta = am_f2(1.70200002193450927734375f, -2.19345092773437500e-08f);
+#endif
+  float2 r = act_bwd_silu(act_mul_dd(x, beta), g);
+  /* beta = 0: x / 2, f' = 1/2 */
+  return beta.x == 0.0f ? am_f2(0.5f * g, 0.5f) : r;
+#elif ACT_OP == ACT_OP_MISH
+  return act_bwd_mish(x, g);
+#elif ACT_OP == ACT_OP_SIGMOID
+  return act_bwd_sig2(-fabs(x), 1.0f, g);
+#elif ACT_OP == ACT_OP_TANH
+  return act_bwd_sig2(-2.0f * fabs(x), 4.0f, g);
+#else
+  /* log_sigmoid' = sigmoid(-x): dy sigmoid(-x) rounded once; 0 in float
+   * below x = -104 on the sigmoid's side, i.e. x > 104 */
+  float r = am_mul_sigmoid_num(g, am_f2(-x, 0.0f));
+  return am_f2(r, x > 104.0f ? 0.0f : 1.0f);
+#endif
+}
+#endif
+
+
 /* f'(x) for every op but prelu with a slope tensor, as a factor (act_fk):
  * the kernel multiplies dy by it once (act_gmul_k), so that vector code,
  * which runs every branch, has one such product. */
@@ -538,14 +746,23 @@ AM_INLINE float act_tail(float x, float2 p0, float2 p1) {
  * infinite dy gives +-inf by the sign of f', or NaN (inf * 0) where f' is
  * 0 in double too (act_tail) - decided without an inf * 0 that a shader
  * compiler may fold to 0. */
+#ifdef ACT_BWD_DIRECT
+#define ACT_BWD_FACTOR(v, g, r, fx)                                           \
+  float2 D = act_bwd_direct(v, g, p0, p1, p2, p3);                            \
+  float r = D.x, fx = D.y;
+#else
+#define ACT_BWD_FACTOR(v, g, r, fx)                                           \
+  act_quad_t F = act_bwd(v, p0, p1, p2, p3);                                  \
+  float r = act_gmul_k(g, am_f2(F.x, F.y), convert_int(F.z));                 \
+  r = (F.w != 0.0f && g == 0.0f) ? g : r;                                     \
+  float fx = F.x;
+#endif
 #define ACT_ELTWISE_BWD_ONE(i)                                                \
   {                                                                           \
     float v = LOAD(x, xoff + (i));                                            \
     float g = LOAD(dy, dyoff + (i));                                          \
-    act_quad_t F = act_bwd(v, p0, p1, p2, p3);                                \
-    float r = act_gmul_k(g, am_f2(F.x, F.y), convert_int(F.z));               \
-    r = (F.w != 0.0f && g == 0.0f) ? g : r;                                   \
-    float ft = (F.x == 0.0f && act_finite(v)) ? act_tail(v, p0, p1) : F.x;    \
+    ACT_BWD_FACTOR(v, g, r, fx)                                               \
+    float ft = (fx == 0.0f && act_finite(v)) ? act_tail(v, p0, p1) : fx;      \
     float rinf = ft == 0.0f ? am_nan()                                        \
                  : ((ft > 0.0f) == (g > 0.0f) ? am_inf() : -am_inf());        \
     r = am_isinf(g) ? rinf : r;                                               \

@@ -161,6 +161,36 @@ def main():
          max_err(C, lambda r: 1 / C(r), b, c, mp.mpf('-0.35'), mp.mpf('0.35')),
          '')
 
+    # --- the lean exp core (ami_expm1_lean): e^r - 1 = r + r^2 H(r),
+    # H(r) = (e^r - 1 - r)/r^2 on [-0.35, 0.35], relative.
+    def H(r):
+        if abs(r) < mp.mpf('1e-8'):
+            return mp.mpf(1) / 2 + r / 6 + r * r / 24
+        return (mp.exp(r) - 1 - r) / r ** 2
+    b = mono(5)
+    c = fit_float(H, lambda r: 1 / H(r), b, mp.mpf('-0.35'), mp.mpf('0.35'))
+    show('EXPH H(r) = (e^r-1-r)/r^2 on [-0.35,0.35], relative', c,
+         max_err(H, lambda r: 1 / H(r), b, c, mp.mpf('-0.35'),
+                 mp.mpf('0.35')), '')
+
+    # --- gelu near 0 (ami_gelu_erf): x Phi(x) = x/2 + x^2 W(x^2),
+    # W(s) = erf(sqrt(s/2))/(2 sqrt s) = W0 + s W1(s), W0 = 1/sqrt(2 pi)
+    # carried as a pair; W1 on s in [0, 0.5625] (|x| < 0.75), relative.
+    w0 = 1 / mp.sqrt(2 * mp.pi)
+
+    def W1(s):
+        if s < mp.mpf('1e-10'):
+            return -w0 / 6 + w0 * s / 40
+        r = mp.sqrt(s)
+        return (mp.erf(r / mp.sqrt(2)) / (2 * r) - w0) / s
+    b = mono(4)
+    c = fit_float(W1, lambda s: 1 / W1(s), b, mp.mpf(0), mp.mpf('0.5625'))
+    show('GELUW1 W1(s) on [0,0.5625], relative', c,
+         max_err(W1, lambda s: 1 / W1(s), b, c, mp.mpf(0), mp.mpf('0.5625'),
+                 1000), '')
+    h, l = split(w0)
+    print('  W0 = 1/sqrt(2 pi) = %s + %s' % (lit(h), lit(l)))
+
     # --- log: log1p(f) = q + q^3 S(q^2), q = 2f/(2+f),
     # f in [sqrt(1/2)-1, sqrt(2)-1]  =>  q^2 <= 0.11775; fit on [0, 0.118].
     def S(w):
@@ -216,6 +246,8 @@ def main():
     ln2 = mp.log(2)
     h = mp.mpf(f32(ln2))
     print('  ln2 (exp reduction): L1 = %s  L2 = %s' % (lit(h), lit(ln2 - h)))
+    h, l = split(ln2, 15)
+    print('  ln2 (lean exp, 15-bit C1): C1 = %s  C2 = %s' % (lit(h), lit(l)))
     h, l = split(ln2, 16)
     print('  ln2 (log, 16-bit hi): %s + %s' % (lit(h), lit(l)))
     print('  log2(e) = %s' % lit(1 / ln2))
