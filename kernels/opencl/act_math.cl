@@ -891,6 +891,36 @@ AM_INLINE float ami_resid(float n, float nl, float q0, float d, float dl) {
 }
 #endif
 
+/* t = e^(ah + al) for ah in [-194, 0] (callers clamp; |al| as for
+ * ami_expm1_lean), as the exact pair th + tl (x, y) of t 2^j that the lean ops
+ * share: t = 2^k (1 + p) (ami_expm1_lean), tp = 2^(k+j) p exact, th =
+ * fl(2^(k+j) + tp) and tl by Dekker's fast-two-sum (|tp| < 2^(k+j)).  tp
+ * must not underflow (its rounding there would be up to 2^-150, a whole
+ * u against 2^-126): for k < -100 (ah < -69.3) t is formed scaled by 2^j,
+ * j the least multiple of 64 with k + j >= -100 (at most 192), and the
+ * caller scales its result back by the third component (z), 2^(-j/2)
+ * (1 where j = 0), twice: two exact multiplies, the second rounding only
+ * where the result is denormal.  The scaled t is then at most 2^-36:
+ * left in a sum such as 1 + t it costs below 2^-36.  kf =
+ * ami_exp_kf(ah), computed by the caller (which needs it too). */
+AM_INLINE int ami_exp_t_j(int k) {
+  return k < -100 ? ((-37 - k) >> 6) << 6 : 0;
+}
+AM_INLINE float3 ami_exp_t(float ah, float al, float kf) {
+  int k = convert_int(kf);
+  int j = ami_exp_t_j(k);
+  float p = ami_expm1_lean(ah, al, kf);
+  float sk = ami_pow2(k + j);
+  AM_PRECISE float tp = sk * p;
+  AM_PRECISE float th = sk + tp;
+  AM_PRECISE float tl = tp - (th - sk);
+  float3 r;
+  r.x = th;
+  r.y = tl;
+  r.z = ami_pow2(-(j >> 1));
+  return r;
+}
+
 /* x * sigmoid(v.x + v.y) for a float x and a double-float v (|v.y| <=
  * ulp(v.x)), <= 2 ulp, rounded once but for denormal results: the form
  * every sigmoid-based op needs without losing the argument's precision:
@@ -899,14 +929,9 @@ AM_INLINE float ami_resid(float n, float nl, float q0, float d, float dl) {
  *
  * With a = -|v| and t = e^a = 2^k (1 + p) (ami_expm1_lean, k <= 0):
  *   v >= 0: sigmoid = 1 / (1 + t);   v < 0: sigmoid = t / (1 + t).
- * t is the exact pair th + tl (tp = 2^k p exact, th = fl(2^k + tp), tl by
- * Dekker's fast-two-sum: |tp| < 2^k), and so is 1 + t = d + dl (t <= 1).
- * tp must not underflow (its rounding there would be up to 2^-150, a
- * whole u against 2^-126): for k < -100 (a < -69.3) t is formed as t 2^j,
- * j the least multiple of 64 with k + j >= -100 (at most 192), and for
- * v < 0 the product with x is scaled back by 2^-j at the end (two exact
- * multiplies by 2^(-j/2); the second rounds only where the result is
- * denormal); the scaled t <= 2^-36 left in 1 + t costs below 2^-36.  a is
+ * t is the exact pair th + tl of ami_exp_t (scaled by 2^j for a < -69.3;
+ * for v < 0 the product with x is scaled back at the end, for v >= 0 the
+ * scaled t in 1 + t costs below 2^-36), and so is 1 + t = d + dl.  a is
  * clamped to -194: past it |x| sigmoid(v) < 2^128 e^-194 < 2^-151 rounds
  * to 0, and those lanes return a zero of x's sign (for infinite x too: x
  * times the limit 0).
@@ -922,6 +947,9 @@ AM_INLINE float ami_resid(float n, float nl, float q0, float d, float dl) {
  * so < 1.27 ulp for normal results; a denormal result's first rounding
  * (of y0, |y0 2^-j| < 2^-126) adds below 2^-151, 1/4 ulp: < 1.52 ulp.
  * Where fma is not fused x q0 is rounded before the add: < 1.77 ulp. */
+/* ami_mul_sigmoid has no NaN test (for callers whose x and v are not NaN:
+ * the element-wise kernels pass NaN through before the op); a NaN v gives
+ * a number.  am_mul_sigmoid below adds the test. */
 AM_INLINE float ami_mul_sigmoid(float x, float2 v) {
   bool neg = v.x < 0.0f;
   bool far = v.x < -194.0f;
@@ -932,13 +960,8 @@ AM_INLINE float ami_mul_sigmoid(float x, float2 v) {
    * into <2 x float> code on AVX2, which stopped PoCL's loop vectorizer */
   float al = v.y * (fabs(v.x) > 194.0f ? 0.0f : (neg ? 1.0f : -1.0f));
   float kf = ami_exp_kf(ah);
-  int k = convert_int(kf);
-  float p = ami_expm1_lean(ah, al, kf);
-  int j = k < -100 ? ((-37 - k) >> 6) << 6 : 0;
-  float sk = ami_pow2(k + j);
-  AM_PRECISE float tp = sk * p;
-  AM_PRECISE float th = sk + tp;
-  AM_PRECISE float tl = tp - (th - sk);
+  float3 t = ami_exp_t(ah, al, kf);
+  float th = t.x, tl = t.y;
   AM_PRECISE float d = 1.0f + th;
   AM_PRECISE float dl = (th - (d - 1.0f)) + tl;
   float nh = neg ? th : 1.0f;
@@ -947,18 +970,11 @@ AM_INLINE float ami_mul_sigmoid(float x, float2 v) {
   float q0 = ami_cut12(nh * rc);
   AM_PRECISE float ql = ami_resid(nh, nl, q0, d, dl) * rc;
   float y0 = ami_mul_round(x, q0, ql);
-  float sj = ami_pow2(neg ? -(j >> 1) : 0);
+  float sj = (neg ? t.z : 1.0f);
   AM_PRECISE float y1 = y0 * sj;
   AM_PRECISE float y = y1 * sj;
   y = am_isinf(x) ? x : y; /* x times a positive q */
   return far ? am_copysign(0.0f, x) : y;
-}
-
-/* am_mul_sigmoid without its NaN test, for callers whose x and v are not
- * NaN (the element-wise kernels pass NaN through before the op): a NaN
- * v gives a number.  */
-AM_INLINE float am_mul_sigmoid_num(float x, float2 v) {
-  return ami_mul_sigmoid(x, v);
 }
 
 /* NaN in x, v.x or v.y gives NaN: one test on |x| + |v.x| + |v.y| (NaN
@@ -985,7 +1001,7 @@ float am_sigmoid(float x) {
  *   x >  0:  A = 1 + 2s,                B = 2 s^2
  * (n (s^2) and n + 2 multiplied through by s^2 for x > 0), so that every
  * term is at most 5 and nothing overflows.  s is the exact pair sh + sl
- * (as in am_mul_sigmoid), s^2 an exact product plus its cross term; A and
+ * (ami_exp_t), s^2 an exact product plus its cross term; A and
  * D = A + B are formed by Dekker's fast-two-sum (its condition holds:
  * 2s >= s^2, 1 and 2s share an exponent or 1 is larger, 2 and A <= 3
  * share one, A >= 2 s^2), so both are pairs within 2^-44; the quotient
@@ -995,40 +1011,52 @@ float am_sigmoid(float x) {
  * of A/D to s (|d ln(A/D) / d ln s| = 2/(n + 2) (2t + 2)/(t + 2) <= 1 for
  * x <= 0, t = e^x; <= 0.6 for x > 0): 0.77 u; pairs and quotient below
  * 0.001 u; the final rounding 0.5 ulp: < 1.27 ulp.
- * For x < -69.3 (k < -100) s is formed scaled by 2^j as in
- * am_mul_sigmoid, and the result scaled back: the scaled s (<= 2^-36) in
+ * For x < -69.3 s is formed scaled by 2^j (ami_exp_t), and the result
+ * scaled back: the scaled s (<= 2^-36) in
  * s + 2 and A + 2 costs below 2^-36.  x < -194 gives -0 (|mish| <
  * 194 e^-194), and so does -inf (the limit); +inf gives +inf. */
+/* s^2 for the pair s = sh + sl: an exact product plus its cross term. */
+AM_INLINE float2 ami_sq_pair(float2 sp) {
+  float2 s2 = am_two_prod(sp.x, sp.x);
+  AM_PRECISE float s2l = fma(2.0f * sp.x, sp.y, s2.y);
+  return am_f2(s2.x, s2l);
+}
+
+/* mish's A (below) as a pair, from the pairs s and s^2: 2s + s^2 (x <= 0)
+ * or 1 + 2s (x > 0). */
+AM_INLINE float2 ami_mish_a(float2 sp, float2 s2, bool pos) {
+  float a1 = pos ? 1.0f : 2.0f * sp.x;
+  float a2 = pos ? 2.0f * sp.x : s2.x;
+  float2 a = am_fast_two_sum(a1, a2);
+  AM_PRECISE float al = a.y + (2.0f * sp.y + s2.y * (pos ? 0.0f : 1.0f));
+  return am_f2(a.x, al);
+}
+
+/* mish's D = A + B as a pair: A + 2 (x <= 0) or A + 2 s^2 (x > 0). */
+AM_INLINE float2 ami_mish_d(float2 a, float2 s2, bool pos) {
+  float d1 = pos ? a.x : 2.0f;
+  float d2 = pos ? 2.0f * s2.x : a.x;
+  float2 d = am_fast_two_sum(d1, d2);
+  AM_PRECISE float dl = d.y + (a.y + s2.y * (pos ? 2.0f : 0.0f));
+  return am_f2(d.x, dl);
+}
+
 AM_INLINE float ami_mish(float x) {
   bool pos = x > 0.0f;
   bool far = x < -194.0f;
   float ah = -fabs(x);
   ah = ah >= -194.0f ? ah : -194.0f;
   float kf = ami_exp_kf(ah);
-  int k = convert_int(kf);
-  float p = ami_expm1_lean(ah, 0.0f, kf);
-  int j = k < -100 ? ((-37 - k) >> 6) << 6 : 0;
-  float sk = ami_pow2(k + j);
-  AM_PRECISE float tp = sk * p;
-  AM_PRECISE float sh = sk + tp;
-  AM_PRECISE float sl = tp - (sh - sk);
-  float2 s2 = am_two_prod(sh, sh);
-  AM_PRECISE float s2l = fma(2.0f * sh, sl, s2.y);
-  /* A = a1 + a2 + al */
-  float a1 = pos ? 1.0f : 2.0f * sh;
-  float a2 = pos ? 2.0f * sh : s2.x;
-  float2 a = am_fast_two_sum(a1, a2);
-  AM_PRECISE float al = a.y + (2.0f * sl + s2l * (pos ? 0.0f : 1.0f));
-  /* D = A + B = d1 + d2 + dl */
-  float d1 = pos ? a.x : 2.0f;
-  float d2 = pos ? 2.0f * s2.x : a.x;
-  float2 d = am_fast_two_sum(d1, d2);
-  AM_PRECISE float dl = d.y + (al + s2l * (pos ? 2.0f : 0.0f));
+  float3 sp = ami_exp_t(ah, 0.0f, kf);
+  float2 s1 = am_f2(sp.x, sp.y);
+  float2 s2 = ami_sq_pair(s1);
+  float2 a = ami_mish_a(s1, s2, pos);
+  float2 d = ami_mish_d(a, s2, pos);
   float rc = 1.0f / d.x;
   float q0 = ami_cut12(a.x * rc);
-  AM_PRECISE float ql = ami_resid(a.x, al, q0, d.x, dl) * rc;
+  AM_PRECISE float ql = ami_resid(a.x, a.y, q0, d.x, d.y) * rc;
   float y0 = ami_mul_round(x, q0, ql);
-  float sj = ami_pow2(pos ? 0 : -(j >> 1));
+  float sj = (!pos ? sp.z : 1.0f);
   AM_PRECISE float y1 = y0 * sj;
   AM_PRECISE float y = y1 * sj;
   y = am_isinf(x) ? x : y;
@@ -1070,16 +1098,16 @@ AM_INLINE float2 ami_log1p_fast(float fh, float fl, float ef) {
 
 /* softplus(x) = max(x, 0) + log1p(e^-|x|), <= 1.5 ulp, from the lean
  * exponential (issue 17): s = e^-|x| = 2^k (1 + p) (ami_expm1_lean,
- * within 0.77 u relative) as the exact pair sh + sl (as in
- * am_mul_sigmoid), handed to ami_log1p_fast without forming 1 + s in
+ * within 0.77 u relative) as the exact pair sh + sl (ami_exp_t), handed
+ * to ami_log1p_fast without forming 1 + s in
  * float (which would round s when it is tiny): s <= sqrt 2 - 1 is its
  * argument itself; above, 1 + s = 2 (1 + f) with f = (s - 1)/2 formed
  * exactly.  The sensitivity of log1p(s) to s is at most 1 and
  * ami_log1p_fast is within 2^-29, so the log term is within 0.78 u
  * before its one rounding, and so is x + log1p(s) (a double-float sum, x
  * >= 0 there): < 1.3 ulp.  The tiny values for x << 0 (= s - s^2/2) keep
- * their relative accuracy; for x < -69.3 (k < -100) s is formed scaled by
- * 2^j (as in am_mul_sigmoid) and the result is s itself (s^2/2 is below
+ * their relative accuracy; for x < -69.3 s is formed scaled by 2^j
+ * (ami_exp_t) and the result is s itself (s^2/2 is below
  * 2^-100 of it), scaled back exactly - rounded a second time only where
  * it is denormal (+1/4 ulp); below -104 it is 0 (e^x < 2^-150); past x =
  * 16 the log term is below half an ulp of x. */
@@ -1087,13 +1115,8 @@ AM_INLINE float ami_softplus(float x) {
   float ah = -fabs(x);
   ah = ah >= -104.0f ? ah : -104.0f;
   float kf = ami_exp_kf(ah);
-  int k = convert_int(kf);
-  float p = ami_expm1_lean(ah, 0.0f, kf);
-  int j = k < -100 ? ((-37 - k) >> 6) << 6 : 0;
-  float sk = ami_pow2(k + j);
-  AM_PRECISE float tp = sk * p;
-  AM_PRECISE float sh = sk + tp;
-  AM_PRECISE float sl = tp - (sh - sk);
+  float3 sp = ami_exp_t(ah, 0.0f, kf);
+  float sh = sp.x, sl = sp.y;
   bool big = sh > 0.41421356f;
   float2 d = am_two_sum(sh, -1.0f);
   float2 lg = ami_log1p_fast(big ? 0.5f * d.x : sh,
@@ -1101,10 +1124,10 @@ AM_INLINE float ami_softplus(float x) {
   float xp = x > 0.0f ? x : 0.0f;
   float2 s = am_fast_two_sum(xp > lg.x ? xp : lg.x, xp > lg.x ? lg.x : xp);
   AM_PRECISE float y = s.x + (s.y + lg.y);
-  float sj = ami_pow2(-(j >> 1));
+  float sj = sp.z;
   AM_PRECISE float yd1 = (sh + sl) * sj;
   AM_PRECISE float yd = yd1 * sj;
-  y = j > 0 ? yd : y;
+  y = sj < 1.0f ? yd : y; /* t formed scaled (ami_exp_t) */
   y = (x < -104.0f) ? 0.0f : y;
   return (x >= 16.0f) ? x : y;
 }

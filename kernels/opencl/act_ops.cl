@@ -114,7 +114,7 @@ AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   /* x * sigmoid(beta x), beta x carried as a double-float */
   if (p0.x == 0.0f)
     return 0.5f * x;
-  return am_mul_sigmoid_num(x, act_mul_dd(x, p0));
+  return ami_mul_sigmoid(x, act_mul_dd(x, p0));
 #elif ACT_OP == ACT_OP_SIGMOID
   return am_sigmoid(x);
 #elif ACT_OP == ACT_OP_LOG_SIGMOID
@@ -231,7 +231,7 @@ AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
 #elif ACT_OP == ACT_OP_GELU_QUICK
   /* 1.702 as (hi, lo): 1.70200002193450927734375 - 2.1934509e-08 */
   float2 c = am_f2(1.70200002193450927734375f, -2.19345092773437500e-08f);
-  return am_mul_sigmoid_num(x, act_mul_dd(x, c));
+  return ami_mul_sigmoid(x, act_mul_dd(x, c));
 #elif ACT_OP == ACT_OP_HARD_SHRINK
   return (act_gt_p(x, p0) || act_lt_p(x, act_neg_p(p0))) ? x : 0.0f;
 #elif ACT_OP == ACT_OP_SOFT_SHRINK

@@ -15,13 +15,15 @@
  * is that of g (about 2^-28 relative or better) plus the final rounding.
  * Sigmoid-type factors come from act_sig (sigmoid(v), or
  * sigmoid(v) sigmoid(-v), for a double-float v) built on the exp core of
- * act_math.cl; the forms avoid cancellation: tanh' = 4t/(1 + t)^2,
- * t = e^(-2|x|); sigmoid' = t/(1 + t)^2, t = e^(-|x|); softplus' =
- * sigmoid(beta x); the gated ops x sigmoid(w(x)) (silu, gelu_quick, gelu
- * tanh form, mish) as sigmoid(w) (1 + x w' sigmoid(-w)); gelu (erf) as
+ * act_math.cl; the forms avoid cancellation: softplus' = sigmoid(beta
+ * x); the gelu tanh form x sigmoid(w(x)) as sigmoid(w) (1 + x w'
+ * sigmoid(-w)); gelu (erf) as
  * Phi(x) + x phi(x), for x < -0.7 as e^(-x^2/2) (erfcx(|x|/sqrt 2)/2 -
  * |x|/sqrt(2 pi)); squareplus' for x < 0 as b / (2 r (r + |x|)). Tails
- * are cut only where f' times any float dy rounds to 0.
+ * are cut only where f' times any float dy rounds to 0.  sigmoid,
+ * log_sigmoid, tanh (4t/(1 + t)^2, t = e^(-2|x|)), silu, gelu_quick and
+ * mish have lean forms instead (below, "THE LEAN FORMS"), which round dy
+ * f' once without act_gmul_k.
  *
  * KINKS follow docs/ops.md, "Gradients" (jax): relu'(0) = 0; relu6, hard_sigmoid,
  * sparse_sigmoid (and hard_silu's ramp term) 0 at both ends of the ramp;
@@ -175,8 +177,8 @@ AM_INLINE float2 act_root_g(float2 h, float q, float c1h, float c1l) {
 }
 #define ACT_H3(q, h, a, b, c) q = fma(q, h, a); q = fma(q, h, b); q = fma(q, h, c)
 
-/* THE LEAN FORMS (issue 17): sigmoid, log_sigmoid and tanh take dx in one
- * step from the lean exponential (act_math.cl, ami_expm1_lean) instead of
+/* THE LEAN FORMS (issue 17): sigmoid, log_sigmoid, tanh, silu,
+ * gelu_quick and mish take dx in one step from the lean exponential (act_math.cl, ami_expm1_lean) instead of
  * a double-float factor and act_gmul_k.  act_bwd_direct returns (dx for a
  * finite dy, a number with the sign of f' that is 0 where f' is 0 in
  * float), which the kernel's inf and NaN handling uses as it uses F.x. */
@@ -187,8 +189,8 @@ AM_INLINE float2 act_root_g(float2 h, float q, float c1h, float c1l) {
 
 /* dy c t / (1 + t)^2, t = e^a (a <= 0): sigmoid' (c = 1, a = -|x|) and
  * tanh' (c = 4, a = -2|x|), rounded once but for denormal results.  t and
- * 1 + t are the exact pairs of am_mul_sigmoid (with its 2^j scaling for a
- * < -69.3), (1 + t)^2 an exact product plus its cross term; the quotient
+ * 1 + t are the exact pairs of am_mul_sigmoid (ami_exp_t, scaled by 2^j
+ * for a < -69.3), (1 + t)^2 an exact product plus its cross term; the quotient
  * is corrected once by its residual (ami_resid) and dx = fma(dy, q0, dy
  * ql).  Budget, u = 2^-24: t's 0.77 u times the sensitivity (1 - t)/(1 +
  * t) <= 1, the pairs and quotient below 0.001 u, the final rounding 0.5
@@ -198,13 +200,8 @@ AM_INLINE float2 act_bwd_sig2(float a, float c, float g) {
   bool far = !(a >= -194.0f);
   float ah = far ? -194.0f : a;
   float kf = ami_exp_kf(ah);
-  int k = convert_int(kf);
-  float p = ami_expm1_lean(ah, 0.0f, kf);
-  int j = k < -100 ? ((-37 - k) >> 6) << 6 : 0;
-  float sk = ami_pow2(k + j);
-  AM_PRECISE float tp = sk * p;
-  AM_PRECISE float th = sk + tp;
-  AM_PRECISE float tl = tp - (th - sk);
+  float3 t = ami_exp_t(ah, 0.0f, kf);
+  float th = t.x, tl = t.y;
   AM_PRECISE float d = 1.0f + th;
   AM_PRECISE float dl = (th - (d - 1.0f)) + tl;
   float2 d2 = am_two_prod(d, d);
@@ -214,7 +211,7 @@ AM_INLINE float2 act_bwd_sig2(float a, float c, float g) {
   AM_PRECISE float ql = ami_resid(th, tl, q0, d2.x, d2l) * rc;
   float cq0 = c * q0;
   float y0 = ami_mul_round(g, cq0, c * ql);
-  float sj = ami_pow2(-(j >> 1));
+  float sj = t.z;
   AM_PRECISE float y1 = y0 * sj;
   AM_PRECISE float y = y1 * sj;
   return am_f2(far ? am_copysign(0.0f, g) : y, far ? 0.0f : cq0);
@@ -234,7 +231,7 @@ AM_INLINE float2 act_bwd_sig2(float a, float c, float g) {
  * on a 0.01 grid over [-20, 20]), so s's 0.77 u gives < 1.2 u, the
  * pairs ~2^-40, and the final rounding 0.5 ulp: < 1.7 ulp.  Within 0.25
  * of x0 the root expansion (act_root_g), as before.  x > 20: 1 (mish' - 1
- * < 2^-50); x < -194: 0; x < -69.3 scales s by 2^j (am_mul_sigmoid). */
+ * < 2^-50); x < -194: 0; x < -69.3 scales s by 2^j (ami_exp_t). */
 AM_INLINE float2 act_bwd_mish(float x, float g) {
   bool far = !(x >= -194.0f);
   bool one = x > 20.0f;
@@ -242,36 +239,24 @@ AM_INLINE float2 act_bwd_mish(float x, float g) {
   bool pos = xe > 0.0f;
   float ah = -fabs(xe);
   float kf = ami_exp_kf(ah);
-  int k = convert_int(kf);
-  float p = ami_expm1_lean(ah, 0.0f, kf);
-  int j = k < -100 ? ((-37 - k) >> 6) << 6 : 0;
-  float sk = ami_pow2(k + j);
-  AM_PRECISE float tp = sk * p;
-  AM_PRECISE float sh = sk + tp;
-  AM_PRECISE float sl = tp - (sh - sk);
-  float2 s2 = am_two_prod(sh, sh);
-  AM_PRECISE float s2l = fma(2.0f * sh, sl, s2.y);
-  /* A, D as in ami_mish */
-  float a1 = pos ? 1.0f : 2.0f * sh;
-  float a2 = pos ? 2.0f * sh : s2.x;
-  float2 a = am_fast_two_sum(a1, a2);
-  AM_PRECISE float al = a.y + (2.0f * sl + s2l * (pos ? 0.0f : 1.0f));
-  float d1 = pos ? a.x : 2.0f;
-  float d2 = pos ? 2.0f * s2.x : a.x;
-  float2 d = am_fast_two_sum(d1, d2);
-  AM_PRECISE float dl = d.y + (al + s2l * (pos ? 2.0f : 0.0f));
+  float3 sp = ami_exp_t(ah, 0.0f, kf);
+  float sh = sp.x, sl = sp.y;
+  float2 s1 = am_f2(sp.x, sp.y);
+  float2 s2 = ami_sq_pair(s1);
+  float2 a = ami_mish_a(s1, s2, pos);
+  float2 d = ami_mish_d(a, s2, pos);
   /* B = b1 + b2 (+ bl): s + s^2 (x <= 0) or s^2 + s^3 (x > 0) */
   float2 s3 = am_two_prod(s2.x, sh);
   float b1 = pos ? s2.x : sh;
   float b2 = pos ? s3.x : s2.x;
   float2 b = am_fast_two_sum(b1, b2);
-  AM_PRECISE float bl3 = fma(s2l, sh, fma(s2.x, sl, s3.y));
-  AM_PRECISE float bl = b.y + (pos ? s2l + bl3 : sl + s2l);
+  AM_PRECISE float bl3 = fma(s2.y, sh, fma(s2.x, sl, s3.y));
+  AM_PRECISE float bl = b.y + (pos ? s2.y + bl3 : sl + s2.y);
   /* N = A D + 4 x B */
-  float2 ad = am_dd_mul(am_f2(a.x, al), am_f2(d.x, dl));
+  float2 ad = am_dd_mul(a, d);
   float2 xb = am_dd_mul_f(am_f2(b.x, bl), 4.0f * xe);
   float2 nn = am_dd_add(ad, xb);
-  float2 dd = am_dd_mul(am_f2(d.x, dl), am_f2(d.x, dl));
+  float2 dd = am_dd_mul(d, d);
   float rc = 1.0f / dd.x;
   float q0 = ami_cut12(nn.x * rc);
   AM_PRECISE float ql = ami_resid(nn.x, nn.y, q0, dd.x, dd.y) * rc;
@@ -288,7 +273,7 @@ AM_INLINE float2 act_bwd_mish(float x, float g) {
   f0 = one ? 1.0f : f0;
   f1 = one ? 0.0f : f1;
   float y0 = ami_mul_round(g, f0, f1);
-  float sj = ami_pow2(-(j >> 1));
+  float sj = sp.z;
   AM_PRECISE float y1 = y0 * sj;
   AM_PRECISE float y = y1 * sj;
   return am_f2(far ? g * 0.0f : y, far ? 0.0f : f0);
@@ -304,7 +289,7 @@ AM_INLINE float2 act_bwd_mish(float x, float g) {
  * Its condition number in t is at most 1.53 outside |u - u0| <= 0.25,
  * u0 = -1.2785 its zero (a 0.01 grid over [-30, 30]): < 1.7 ulp as for
  * mish; near u0 the root expansion.  u > 30: 1 (f' - 1 < 2^-38); u <
- * -194: 0; u < -69.3 scales t by 2^j (am_mul_sigmoid). */
+ * -194: 0; u < -69.3 scales t by 2^j (ami_exp_t). */
 AM_INLINE float2 act_bwd_silu(float2 u0, float g) {
   bool far = !(u0.x >= -194.0f);
   bool one = u0.x > 30.0f;
@@ -314,13 +299,8 @@ AM_INLINE float2 act_bwd_silu(float2 u0, float g) {
   float ah = -fabs(uh);
   float al = ul * (pos ? -1.0f : 1.0f);
   float kf = ami_exp_kf(ah);
-  int k = convert_int(kf);
-  float p = ami_expm1_lean(ah, al, kf);
-  int j = k < -100 ? ((-37 - k) >> 6) << 6 : 0;
-  float sk = ami_pow2(k + j);
-  AM_PRECISE float tp = sk * p;
-  AM_PRECISE float th = sk + tp;
-  AM_PRECISE float tl = tp - (th - sk);
+  float3 te = ami_exp_t(ah, al, kf);
+  float th = te.x, tl = te.y;
   float2 t = am_f2(th, tl);
   float2 w = am_two_sum(1.0f, uh);
   w = am_fast_two_sum(w.x, w.y + ul);
@@ -349,7 +329,7 @@ AM_INLINE float2 act_bwd_silu(float2 u0, float g) {
   f0 = one ? 1.0f : f0;
   f1 = one ? 0.0f : f1;
   float y0 = ami_mul_round(g, f0, f1);
-  float sj = ami_pow2(pos ? 0 : -(j >> 1));
+  float sj = (!pos ? te.z : 1.0f);
   AM_PRECISE float y1 = y0 * sj;
   AM_PRECISE float y = y1 * sj;
   return am_f2(far ? g * 0.0f : y, far ? 0.0f : f0);
@@ -376,13 +356,14 @@ AM_INLINE float2 act_bwd_direct(float x, float g, float2 p0, float2 p1,
 #else
   /* log_sigmoid' = sigmoid(-x): dy sigmoid(-x) rounded once; 0 in float
    * below x = -104 on the sigmoid's side, i.e. x > 104 */
-  float r = am_mul_sigmoid_num(g, am_f2(-x, 0.0f));
+  float r = ami_mul_sigmoid(g, am_f2(-x, 0.0f));
   return am_f2(r, x > 104.0f ? 0.0f : 1.0f);
 #endif
 }
 #endif
 
 
+#ifndef ACT_BWD_DIRECT
 /* f'(x) for every op but prelu with a slope tensor, as a factor (act_fk):
  * the kernel multiplies dy by it once (act_gmul_k), so that vector code,
  * which runs every branch, has one such product. */
@@ -519,39 +500,6 @@ AM_INLINE act_quad_t act_bwd(float x, float2 p0, float2 p1, float2 p2,
   float2 br = am_dd_add(am_f2(0.5f * ex.x, 0.5f * ex.y),
                         am_dd_mul_f(am_f2(ACT_RSQRT2PI_H, ACT_RSQRT2PI_L), x));
   return act_fk(am_dd_mul(em, br), k);
-#elif ACT_OP == ACT_OP_SILU || ACT_OP == ACT_OP_GELU_QUICK
-#if ACT_OP == ACT_OP_SILU
-  float2 beta = p0;
-#else
-  float2 beta = am_f2(1.70200002193450927734375f, -2.19345092773437500e-08f);
-#endif
-  if (beta.x == 0.0f) /* x / 2 */
-    return act_fac(am_f2(0.5f, 0.0f));
-  float2 u = act_mul_dd(x, beta);
-  if (!act_finite(u.x))
-    return act_fac(u.x > 0.0f ? act_one() : act_zero());
-  if (fabs(u.x + 1.278464556f) <= 0.25f) {
-    float2 h = act_root_h(u, -1.278464556e+00f, 1.297928254e-08f);
-    float q = -2.973354276e-05f;
-    q = fma(q, h.x, -4.090534276e-05f);
-    ACT_H3(q, h.x, 1.857072493e-04f, 7.985218544e-04f, 1.266274048e-04f);
-    ACT_H3(q, h.x, -6.606589071e-03f, -1.522265561e-02f, 1.887481473e-02f);
-    q = fma(q, h.x, 1.466487944e-01f);
-    return act_fac(act_root_g(h, q, 2.178117037e-01f, 2.037854330e-09f));
-  }
-  return act_gated(u, u);
-#elif ACT_OP == ACT_OP_SIGMOID
-  float4 s = act_sig(x, 0.0f, true);
-  return act_fk(am_f2(s.x, s.y), convert_int(s.z));
-#elif ACT_OP == ACT_OP_LOG_SIGMOID
-  float4 s = act_sig(-x, 0.0f, false);
-  return act_fk(am_f2(s.x, s.y), convert_int(s.z));
-#elif ACT_OP == ACT_OP_TANH
-  float ax = fabs(x);
-  if (ax > 100.0f)
-    return act_fac(act_zero());
-  float4 s = act_sig(2.0f * ax, 0.0f, true);
-  return act_fk(am_f2(s.x, s.y), convert_int(s.z) + 2);
 #elif ACT_OP == ACT_OP_HARD_SIGMOID || ACT_OP == ACT_OP_HARD_SILU
   /* p0 alpha, p1 beta/alpha, p2 beta */
   float s;
@@ -599,27 +547,6 @@ AM_INLINE act_quad_t act_bwd(float x, float2 p0, float2 p1, float2 p2,
   float2 ds = act_scale2(d, -e);
   float2 q = am_dd_div(act_one(), am_dd_mul(ds, ds));
   return act_fk(q, -2 * e);
-#elif ACT_OP == ACT_OP_MISH
-  if (x > 20.0f)
-    return act_fac(act_one());
-  if (x < -200.0f)
-    return act_fac(act_zero());
-  if (fabs(x + 1.192431211f) <= 0.25f) {
-    float2 h = act_root_h(am_f2(x, 0.0f), -1.192431211e+00f, -3.043937546e-09f);
-    float q = -5.582891390e-05f;
-    ACT_H3(q, h.x, -4.196149530e-05f, 2.541293507e-04f, 9.898181306e-04f);
-    ACT_H3(q, h.x, 1.092405524e-03f, -3.360684961e-03f, -1.582112722e-02f);
-    ACT_H3(q, h.x, -2.027182281e-02f, 4.190782085e-02f, 2.047312707e-01f);
-    return act_fac(act_root_g(h, q, 2.669479251e-01f, -1.104125502e-08f));
-  }
-  /* w = x + log1p(e^x / 2), w' = 1 + sigmoid(x - ln 2) */
-  float l = am_log1p(0.5f * am_exp(x));
-  float2 w = am_two_sum(x, l);
-  float2 xl = am_two_sum(x, -ACT_LN2_F);
-  xl = am_fast_two_sum(xl.x, xl.y - ACT_LN2_FL);
-  float4 sg = act_sig(xl.x, xl.y, false);
-  float2 wp = am_dd_add_f(act_scale2(am_f2(sg.x, sg.y), convert_int(sg.z)), 1.0f);
-  return act_gated(w, am_dd_mul_f(wp, x));
 #elif ACT_OP == ACT_OP_SQUAREPLUS
   /* (1 + x / r) / 2, r = sqrt(x^2 + b); for x < 0: b / (2 r (r + |x|)) */
   bool b0 = p0.x == 0.0f && p0.y == 0.0f;
@@ -686,6 +613,7 @@ AM_INLINE act_quad_t act_bwd(float x, float2 p0, float2 p1, float2 p2,
   return act_fac(am_f2(am_nan(), 0.0f)); /* not element-wise: unused */
 #endif
 }
+#endif /* !ACT_BWD_DIRECT */
 
 /* For dy = +-inf: the sign of f'(x) where act_bwd's f' is 0 in float
  * but not in double (the reference's dy f' is then +-inf, not NaN): the
