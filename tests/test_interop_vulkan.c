@@ -317,6 +317,11 @@ static int run_device(VkInstance inst, VkPhysicalDevice pd,
       CHECK(u <= 2, "%s: timeline semaphores: sigmoid %.1f ulp", info.name,
             u);
       printf("  %s timeline semaphores: sigmoid %.1f ulp\n", info.name, u);
+      /* the spec allows destroying a semaphore once the fence that
+       * followed its last use has signalled, but lavapipe's queue thread
+       * may still touch it then (a SEGV in its mutex under load, seen
+       * once under ASan): drain the queue first */
+      vkQueueWaitIdle(q);
       vkDestroySemaphore(dev, t, NULL);
     } else {
       printf("  %s: no timeline semaphores\n", info.name);
@@ -367,6 +372,7 @@ static int run_device(VkInstance inst, VkPhysicalDevice pd,
               strstr(act_last_error(), "device"),
           "no device: %s", act_last_error());
     CHECK(none == NULL, "a refused call returned a context");
+    vkQueueWaitIdle(q); /* as for t above */
     vkDestroySemaphore(dev, s1, NULL);
     vkDestroySemaphore(dev, s2, NULL);
   }
