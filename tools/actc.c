@@ -2009,6 +2009,8 @@ static int cmd_bench(int argc, char **argv) {
   int reps = 7;
   act_dtype_t dt = ACT_F32;
   act_op_t ops[ACT_OP_COUNT];
+  /* the names as given: an alias (gelu_approx) carries its parameters */
+  const char *names[ACT_OP_COUNT];
   int nops = 0, backward = 0;
   bool json = false;
   for (int i = 1; i < argc; i++) {
@@ -2061,14 +2063,18 @@ static int cmd_bench(int argc, char **argv) {
     if (op == ACT_OP_ONE_HOT)
       return die(EXIT_USAGE, "bench: one_hot is not benchmarked (its input "
                  "is integer class indices)");
-    if (nops < ACT_OP_COUNT)
+    if (nops < ACT_OP_COUNT) {
+      names[nops] = a;
       ops[nops++] = op;
+    }
   }
   if (!nops)
     for (int op = 0; op < ACT_OP_COUNT; op++)
       if (act_op_info((act_op_t)op)->kind == ACT_KIND_ELTWISE &&
-          op != ACT_OP_PRELU && op != ACT_OP_THRESHOLD)
+          op != ACT_OP_PRELU && op != ACT_OP_THRESHOLD) {
+        names[nops] = act_op_info((act_op_t)op)->name;
         ops[nops++] = (act_op_t)op;
+      }
   act_context_t *ctx;
   int orc = open_device("bench --device", device, &ctx);
   if (orc)
@@ -2155,7 +2161,8 @@ static int cmd_bench(int argc, char **argv) {
   bool jfirst = true;
   for (int i = 0; i < nops; i++) {
     act_op_desc_t *d;
-    act_op_desc_create(ops[i], &d);
+    if (act_op_desc_create_by_name(names[i], &d))
+      act_op_desc_create(ops[i], &d);
     /* forward x -> y; backward x (softmax family: y) in bx, dy in by ->
      * dx in bz (logsumexp: y and dy both in by) */
     act_tensor_t t0 = tx;
@@ -2199,7 +2206,7 @@ static int cmd_bench(int argc, char **argv) {
       moved += ny; /* its y as well */
     if (json) {
       printf("%s{\"op\": ", jfirst ? "" : ", ");
-      jstr(act_op_info(ops[i])->name);
+      jstr(names[i]);
       if (t <= 0) {
         printf(", \"error\": ");
         jstr(act_last_error());
@@ -2214,9 +2221,9 @@ static int cmd_bench(int argc, char **argv) {
       printf("}\n");
       jfirst = false;
     } else if (t <= 0)
-      printf("%-16s %s\n", act_op_info(ops[i])->name, act_last_error());
+      printf("%-16s %s\n", names[i], act_last_error());
     else
-      printf("%-16s %10.3f %10.2f %10.2f\n", act_op_info(ops[i])->name,
+      printf("%-16s %10.3f %10.2f %10.2f\n", names[i],
              n / t * 1e-9, moved / t * 1e-9, moved / t / (2.0 * bytes / tc));
     act_op_desc_destroy(d);
   }

@@ -177,6 +177,65 @@ AM_INLINE float2 act_root_g(float2 h, float q, float c1h, float c1l) {
 }
 #define ACT_H3(q, h, a, b, c) q = fma(q, h, a); q = fma(q, h, b); q = fma(q, h, c)
 
+#if ACT_OP == ACT_OP_GELU
+/* gelu' (erf form) as a factor: Phi(x) + x phi(x) (METHOD above). */
+AM_INLINE act_quad_t act_gelu_erf_fac(float x) {
+  if (x > 8.0f)
+    return act_fac(act_one());
+  if (x < -20.0f) /* f' < 2^-280 */
+    return act_fac(act_zero());
+  if (fabs(x + 0.7517915368f) <= 0.25f) {
+    float2 h = act_root_h(am_f2(x, 0.0f), -7.517915368e-01f, 1.211444989e-08f);
+    float q = 8.615948173e-05f;
+    ACT_H3(q, h.x, 1.863397483e-04f, -7.448268589e-04f, -2.239538124e-03f);
+    ACT_H3(q, h.x, 4.539228510e-03f, 1.942167990e-02f, -1.477152202e-02f);
+    ACT_H3(q, h.x, -1.140082330e-01f, -1.819967665e-02f, 3.882849813e-01f);
+    return act_fac(act_root_g(h, q, 4.314939976e-01f, -5.259805480e-09f));
+  }
+  float2 zs = am_dd_mul_f(am_f2(0.7071067690849304f, 1.2101617485882343e-08f),
+                          x);
+  float2 z2 = am_two_prod(x, x);
+  z2 = am_f2(0.5f * z2.x, 0.5f * z2.y);
+  float kf = ami_exp_kf(-z2.x);
+  int k = convert_int(kf);
+  float2 pe = ami_expm1_red(-z2.x, -z2.y, kf);
+  float2 em = am_fast_two_sum(1.0f, pe.x);
+  em = am_fast_two_sum(em.x, em.y + pe.y); /* e^(-x^2/2) = em 2^k */
+  float2 phi = am_dd_mul(em, am_f2(ACT_RSQRT2PI_H, ACT_RSQRT2PI_L));
+  if (fabs(zs.x) < 0.5f) {
+    /* Phi = (1 + z + z V(z^2))/2 */
+    float2 c = am_fast_two_sum(1.0f, zs.x);
+    c.y = fma(zs.x, ami_erf_v(z2.x), c.y + zs.y);
+    c = am_fast_two_sum(c.x, c.y);
+    float2 xp = act_scale2(am_dd_mul_f(phi, x), k);
+    float2 g = am_dd_add(am_f2(0.5f * c.x, 0.5f * c.y), xp);
+    return act_fac(g);
+  }
+  float zh = fabs(zs.x);
+  float zl = x < 0.0f ? -zs.y : zs.y;
+  float2 ex = ami_erfcx_dd(zh, zl); /* e^(z^2) erfc(z) */
+  if (x > 0.0f) {
+    /* 1 - erfc(z)/2 + x phi */
+    float2 h = am_dd_mul(em, ex);
+    float2 xp = am_dd_mul_f(phi, x);
+    float2 d = am_dd_add(am_f2(-0.5f * h.x, -0.5f * h.y), xp);
+    d = act_scale2(d, k);
+    return act_fac(am_dd_add_f(d, 1.0f));
+  }
+  /* x < 0: e^(-x^2/2) (erfcx(z)/2 - |x|/sqrt(2 pi)); past z = 10.2 (the
+   * range of ami_erfcx_dd) erfcx's asymptotic series, whose share of the
+   * bracket is below 1/x^2 */
+  if (zh > 10.2f) {
+    float iz2 = 1.0f / (zh * zh);
+    float as = fma(fma(fma(-1.875f, iz2, 0.75f), iz2, -0.5f), iz2, 1.0f);
+    ex = am_f2(as * 0.56418958354775628f / zh, 0.0f); /* 1/sqrt(pi) */
+  }
+  float2 br = am_dd_add(am_f2(0.5f * ex.x, 0.5f * ex.y),
+                        am_dd_mul_f(am_f2(ACT_RSQRT2PI_H, ACT_RSQRT2PI_L), x));
+  return act_fk(am_dd_mul(em, br), k);
+}
+#endif
+
 /* THE LEAN FORMS (issue 17): sigmoid, log_sigmoid, tanh, silu,
  * gelu_quick and mish take dx in one step from the lean exponential (act_math.cl, ami_expm1_lean) instead of
  * a double-float factor and act_gmul_k.  act_bwd_direct returns (dx for a
@@ -184,7 +243,8 @@ AM_INLINE float2 act_root_g(float2 h, float q, float c1h, float c1l) {
  * float), which the kernel's inf and NaN handling uses as it uses F.x. */
 #if ACT_OP == ACT_OP_SIGMOID || ACT_OP == ACT_OP_TANH ||                      \
     ACT_OP == ACT_OP_LOG_SIGMOID || ACT_OP == ACT_OP_MISH ||                  \
-    ACT_OP == ACT_OP_SILU || ACT_OP == ACT_OP_GELU_QUICK
+    ACT_OP == ACT_OP_SILU || ACT_OP == ACT_OP_GELU_QUICK ||                \
+    ACT_OP == ACT_OP_SOFTPLUS || ACT_OP == ACT_OP_GELU
 #define ACT_BWD_DIRECT 1
 
 /* dy c t / (1 + t)^2, t = e^a (a <= 0): sigmoid' (c = 1, a = -|x|) and
@@ -280,30 +340,32 @@ AM_INLINE float2 act_bwd_mish(float x, float g) {
 }
 #endif
 
-#if ACT_OP == ACT_OP_SILU || ACT_OP == ACT_OP_GELU_QUICK
-/* d/dx [x sigmoid(u)], u = beta x (a pair): sigmoid(u) (1 + u
- * sigmoid(-u)) = N / (1 + t)^2 with t = e^-|u| = 2^k (1 + p) and
- *   u >= 0: N = 1 + t (1 + u);   u < 0: N = t ((1 + u) + t),
- * 1 + u, t (an exact pair as in am_mul_sigmoid), their products and sums
- * double-floats, the quotient corrected once, dx = fma(dy, q0, dy ql).
- * Its condition number in t is at most 1.53 outside |u - u0| <= 0.25,
- * u0 = -1.2785 its zero (a 0.01 grid over [-30, 30]): < 1.7 ulp as for
- * mish; near u0 the root expansion.  u > 30: 1 (f' - 1 < 2^-38); u <
- * -194: 0; u < -69.3 scales t by 2^j (ami_exp_t). */
-AM_INLINE float2 act_bwd_silu(float2 u0, float g) {
-  bool far = !(u0.x >= -194.0f);
-  bool one = u0.x > 30.0f;
-  float uh = far ? -194.0f : (one ? 30.0f : u0.x);
-  float ul = (far || one) ? 0.0f : u0.y;
-  bool pos = uh >= 0.0f;
-  float ah = -fabs(uh);
-  float al = ul * (pos ? -1.0f : 1.0f);
+#if ACT_OP == ACT_OP_SILU || ACT_OP == ACT_OP_GELU_QUICK || ACT_OP == ACT_OP_GELU
+/* THE GATED FORM, lean: d/dx [x sigmoid(w(x))] = sigmoid(w) (1 + s
+ * sigmoid(-w)), s = x w'(x) (silu, gelu_quick: w = s = u = beta x; the
+ * gelu tanh form: w = c x (1 + a x^2), s = c x (1 + 3 a x^2)), for pairs
+ * w = (wh, wl), s = (sh, sl): N / (1 + t)^2 with t = e^-|w| = 2^k (1 + p)
+ * and
+ *   w >= 0: N = 1 + t (1 + s);   w < 0: N = t ((1 + s) + t),
+ * 1 + s, t (an exact pair as in ami_mul_sigmoid), their products and sums
+ * double-floats, the quotient q0 + ql corrected once (ami_resid).  Returns
+ * (q0, ql, the 2^(-j/2) that scales dy q back, applied twice by
+ * act_gated_dx).  The caller clamps wh to [-194, 30] (0 and 1 beyond) and
+ * replaces the lanes near the zero of f' by its root expansion.
+ * Condition number in t, outside the root interval |x - x0| <= 0.25 (a
+ * 0.001 grid; gen/gen_bwd_roots.py): silu <= 1.53 (over u in [-30, 30]),
+ * gelu tanh form <= 1.11 (over x in [-14, 7]): t's 0.77 u gives < 1.2 u,
+ * the pairs ~2^-40, the final rounding 0.5 ulp: < 1.7 ulp. */
+AM_INLINE float3 act_gated_q(float wh, float wl, float sh, float sl) {
+  bool pos = wh >= 0.0f;
+  float ah = -fabs(wh);
+  float al = wl * (pos ? -1.0f : 1.0f);
   float kf = ami_exp_kf(ah);
   float3 te = ami_exp_t(ah, al, kf);
   float th = te.x, tl = te.y;
   float2 t = am_f2(th, tl);
-  float2 w = am_two_sum(1.0f, uh);
-  w = am_fast_two_sum(w.x, w.y + ul);
+  float2 w = am_two_sum(1.0f, sh);
+  w = am_fast_two_sum(w.x, w.y + sl);
   float2 wt = am_dd_add(w, t);
   float2 X = am_f2(pos ? w.x : wt.x, pos ? w.y : wt.y);
   float2 P = am_dd_mul(t, X);
@@ -315,6 +377,38 @@ AM_INLINE float2 act_bwd_silu(float2 u0, float g) {
   float rc = 1.0f / dd.x;
   float q0 = ami_cut12(nn.x * rc);
   AM_PRECISE float ql = ami_resid(nn.x, nn.y, q0, dd.x, dd.y) * rc;
+  float3 r;
+  r.x = q0;
+  r.y = ql;
+  r.z = pos ? 1.0f : te.z;
+  return r;
+}
+
+/* dx = dy (f0 + f1) sj^2, rounded once but for denormal results; (dx,
+ * f0) as act_bwd_direct returns them.  far: f' counted 0; one: f' = 1. */
+AM_INLINE float2 act_gated_dx(float g, float3 q, bool root, float2 rg,
+                              bool far, bool one) {
+  float f0 = root ? rg.x : q.x;
+  float f1 = root ? rg.y : q.y;
+  f0 = one ? 1.0f : f0;
+  f1 = one ? 0.0f : f1;
+  float y0 = ami_mul_round(g, f0, f1);
+  AM_PRECISE float y1 = y0 * q.z;
+  AM_PRECISE float y = y1 * q.z;
+  return am_f2(far ? g * 0.0f : y, far ? 0.0f : f0);
+}
+#endif
+
+#if ACT_OP == ACT_OP_SILU || ACT_OP == ACT_OP_GELU_QUICK
+/* silu' (beta x = u, a pair): the gated form with w = s = u; u > 30: 1
+ * (f' - 1 < 2^-38); u < -194: 0; near u0 = -1.2785, the zero of f', the
+ * root expansion in u - u0. */
+AM_INLINE float2 act_bwd_silu(float2 u0, float g) {
+  bool far = !(u0.x >= -194.0f);
+  bool one = u0.x > 30.0f;
+  float uh = far ? -194.0f : (one ? 30.0f : u0.x);
+  float ul = (far || one) ? 0.0f : u0.y;
+  float3 q3 = act_gated_q(uh, ul, uh, ul);
   /* near the zero */
   float2 h = act_root_h(am_f2(uh, ul), -1.278464556e+00f, 1.297928254e-08f);
   float q = -2.973354276e-05f;
@@ -324,15 +418,41 @@ AM_INLINE float2 act_bwd_silu(float2 u0, float g) {
   q = fma(q, h.x, 1.466487944e-01f);
   float2 rg = act_root_g(h, q, 2.178117037e-01f, 2.037854330e-09f);
   bool root = fabs(uh + 1.278464556f) <= 0.25f;
-  float f0 = root ? rg.x : q0;
-  float f1 = root ? rg.y : ql;
-  f0 = one ? 1.0f : f0;
-  f1 = one ? 0.0f : f1;
-  float y0 = ami_mul_round(g, f0, f1);
-  float sj = (!pos ? te.z : 1.0f);
-  AM_PRECISE float y1 = y0 * sj;
-  AM_PRECISE float y = y1 * sj;
-  return am_f2(far ? g * 0.0f : y, far ? 0.0f : f0);
+  return act_gated_dx(g, q3, root, rg, far, one);
+}
+#endif
+
+#if ACT_OP == ACT_OP_GELU
+/* gelu' (tanh form): the gated form with w = c x (1 + a x^2) and s = c x
+ * (1 + 3 a x^2), c = 2 sqrt(2/pi), a = 0.044715, both pairs (the
+ * constants as hi + lo); w > 30 (x > 6.5): 1 (f' - 1 < 2^-37); w < -194
+ * (x < -13.4): 0; near x0 = -0.75246, the zero of f', the root expansion
+ * in x - x0. */
+AM_INLINE float2 act_bwd_gelu_tanh(float x, float g) {
+  float xc = ami_clampf(x, -20.0f, 20.0f);
+  float2 x2 = am_two_prod(xc, xc);
+  float2 bx2 = am_dd_mul(am_f2(0.044714998453855515f, 1.5461444347053543e-09f),
+                         x2);
+  float2 w1 = am_dd_add_f(bx2, 1.0f);
+  float2 w3 = am_dd_add_f(am_dd_mul_f(bx2, 3.0f), 1.0f);
+  float2 cx = am_dd_mul_f(am_f2(1.5957691669464111f, -4.534068054340423e-08f),
+                          xc);
+  float2 w = am_dd_mul(cx, w1);
+  float2 s = am_dd_mul(cx, w3);
+  bool far = !(w.x >= -194.0f);
+  bool one = w.x > 30.0f;
+  bool cut = far || one;
+  float wh = far ? -194.0f : (one ? 30.0f : w.x);
+  float3 q3 = act_gated_q(wh, cut ? 0.0f : w.y, cut ? wh : s.x,
+                          cut ? 0.0f : s.y);
+  float2 h = act_root_h(am_f2(xc, 0.0f), -7.524614334e-01f, 1.133962790e-08f);
+  float q = 1.242522849e-04f;
+  ACT_H3(q, h.x, 2.639276499e-04f, -9.274420445e-04f, -2.422731835e-03f);
+  ACT_H3(q, h.x, 5.261059385e-03f, 1.968230866e-02f, -1.661932841e-02f);
+  ACT_H3(q, h.x, -1.139444858e-01f, -1.578285359e-02f, 3.875184357e-01f);
+  float2 rg = act_root_g(h, q, 4.304001033e-01f, -1.230575375e-08f);
+  bool root = fabs(xc + 0.7524614334f) <= 0.25f;
+  return act_gated_dx(g, q3, root, rg, far, one);
 }
 #endif
 
@@ -347,12 +467,29 @@ AM_INLINE float2 act_bwd_direct(float x, float g, float2 p0, float2 p1,
   float2 r = act_bwd_silu(act_mul_dd(x, beta), g);
   /* beta = 0: x / 2, f' = 1/2 */
   return beta.x == 0.0f ? am_f2(0.5f * g, 0.5f) : r;
+#elif ACT_OP == ACT_OP_GELU
+  /* p0 approximate, a constant in each of gelu's two kernels (below) */
+  if (p0.x != 0.0f)
+    return act_bwd_gelu_tanh(x, g);
+  act_quad_t F = act_gelu_erf_fac(x);
+  return am_f2(act_gmul_k(g, am_f2(F.x, F.y), convert_int(F.z)), F.x);
 #elif ACT_OP == ACT_OP_MISH
   return act_bwd_mish(x, g);
 #elif ACT_OP == ACT_OP_SIGMOID
   return act_bwd_sig2(-fabs(x), 1.0f, g);
 #elif ACT_OP == ACT_OP_TANH
   return act_bwd_sig2(-2.0f * fabs(x), 4.0f, g);
+#elif ACT_OP == ACT_OP_SOFTPLUS
+  /* softplus' = sigmoid(z), z = beta x as an exact pair (p0 beta, p1
+   * threshold): dy sigmoid(z) rounded once (ami_mul_sigmoid, < 1.52 ulp,
+   * the pair keeping z's rounding out of the far tail, where it would
+   * count |z| times); 1 where z > threshold (the forward's linear part) */
+  float2 zm = act_mul_dd(x, p0);
+  float zh = zm.x;
+  float zl = act_finite(zm.x) ? zm.y : 0.0f;
+  bool top = act_gt_p(zh + zl, p1);
+  float r = ami_mul_sigmoid(g, am_f2(zh, zl));
+  return am_f2(top ? g : r, (top || zh >= -104.0f) ? 1.0f : 0.0f);
 #else
   /* log_sigmoid' = sigmoid(-x): dy sigmoid(-x) rounded once; 0 in float
    * below x = -104 on the sigmoid's side, i.e. x > 104 */
@@ -422,84 +559,6 @@ AM_INLINE act_quad_t act_bwd(float x, float2 p0, float2 p1, float2 p2,
   if (x < -200.0f)
     return act_fac(act_zero());
   return act_fk(act_exp_m(x, 0.0f), convert_int(act_exp_k(x)));
-#elif ACT_OP == ACT_OP_GELU
-  if (p0.x != 0.0f) {
-    /* tanh form: w = c x (1 + a x^2), s = x w' = c x (1 + 3 a x^2) */
-    if (x > 20.0f)
-      return act_fac(act_one());
-    if (x < -20.0f)
-      return act_fac(act_zero());
-    if (fabs(x + 0.7524614334f) <= 0.25f) {
-      float2 h = act_root_h(am_f2(x, 0.0f), -7.524614334e-01f, 1.133962790e-08f);
-      float q = 1.242522849e-04f;
-      ACT_H3(q, h.x, 2.639276499e-04f, -9.274420445e-04f, -2.422731835e-03f);
-      ACT_H3(q, h.x, 5.261059385e-03f, 1.968230866e-02f, -1.661932841e-02f);
-      ACT_H3(q, h.x, -1.139444858e-01f, -1.578285359e-02f, 3.875184357e-01f);
-      return act_fac(act_root_g(h, q, 4.304001033e-01f, -1.230575375e-08f));
-    }
-    float2 x2 = am_two_prod(x, x);
-    float2 a = am_f2(0.044714998453855515f, 1.5461444347053543e-09f);
-    float2 bx2 = am_dd_mul(a, x2);
-    float2 w1 = am_dd_add_f(bx2, 1.0f);
-    float2 w3 = am_dd_add_f(am_dd_mul_f(bx2, 3.0f), 1.0f);
-    float2 cx = am_dd_mul_f(am_f2(1.5957691669464111f, -4.534068054340423e-08f),
-                            x);
-    return act_gated(am_dd_mul(cx, w1), am_dd_mul(cx, w3));
-  }
-  /* erf form: Phi(x) + x phi(x) */
-  if (x > 8.0f)
-    return act_fac(act_one());
-  if (x < -20.0f) /* f' < 2^-280 */
-    return act_fac(act_zero());
-  if (fabs(x + 0.7517915368f) <= 0.25f) {
-    float2 h = act_root_h(am_f2(x, 0.0f), -7.517915368e-01f, 1.211444989e-08f);
-    float q = 8.615948173e-05f;
-    ACT_H3(q, h.x, 1.863397483e-04f, -7.448268589e-04f, -2.239538124e-03f);
-    ACT_H3(q, h.x, 4.539228510e-03f, 1.942167990e-02f, -1.477152202e-02f);
-    ACT_H3(q, h.x, -1.140082330e-01f, -1.819967665e-02f, 3.882849813e-01f);
-    return act_fac(act_root_g(h, q, 4.314939976e-01f, -5.259805480e-09f));
-  }
-  float2 zs = am_dd_mul_f(am_f2(0.7071067690849304f, 1.2101617485882343e-08f),
-                          x);
-  float2 z2 = am_two_prod(x, x);
-  z2 = am_f2(0.5f * z2.x, 0.5f * z2.y);
-  float kf = ami_exp_kf(-z2.x);
-  int k = convert_int(kf);
-  float2 pe = ami_expm1_red(-z2.x, -z2.y, kf);
-  float2 em = am_fast_two_sum(1.0f, pe.x);
-  em = am_fast_two_sum(em.x, em.y + pe.y); /* e^(-x^2/2) = em 2^k */
-  float2 phi = am_dd_mul(em, am_f2(ACT_RSQRT2PI_H, ACT_RSQRT2PI_L));
-  if (fabs(zs.x) < 0.5f) {
-    /* Phi = (1 + z + z V(z^2))/2 */
-    float2 c = am_fast_two_sum(1.0f, zs.x);
-    c.y = fma(zs.x, ami_erf_v(z2.x), c.y + zs.y);
-    c = am_fast_two_sum(c.x, c.y);
-    float2 xp = act_scale2(am_dd_mul_f(phi, x), k);
-    float2 g = am_dd_add(am_f2(0.5f * c.x, 0.5f * c.y), xp);
-    return act_fac(g);
-  }
-  float zh = fabs(zs.x);
-  float zl = x < 0.0f ? -zs.y : zs.y;
-  float2 ex = ami_erfcx_dd(zh, zl); /* e^(z^2) erfc(z) */
-  if (x > 0.0f) {
-    /* 1 - erfc(z)/2 + x phi */
-    float2 h = am_dd_mul(em, ex);
-    float2 xp = am_dd_mul_f(phi, x);
-    float2 d = am_dd_add(am_f2(-0.5f * h.x, -0.5f * h.y), xp);
-    d = act_scale2(d, k);
-    return act_fac(am_dd_add_f(d, 1.0f));
-  }
-  /* x < 0: e^(-x^2/2) (erfcx(z)/2 - |x|/sqrt(2 pi)); past z = 10.2 (the
-   * range of ami_erfcx_dd) erfcx's asymptotic series, whose share of the
-   * bracket is below 1/x^2 */
-  if (zh > 10.2f) {
-    float iz2 = 1.0f / (zh * zh);
-    float as = fma(fma(fma(-1.875f, iz2, 0.75f), iz2, -0.5f), iz2, 1.0f);
-    ex = am_f2(as * 0.56418958354775628f / zh, 0.0f); /* 1/sqrt(pi) */
-  }
-  float2 br = am_dd_add(am_f2(0.5f * ex.x, 0.5f * ex.y),
-                        am_dd_mul_f(am_f2(ACT_RSQRT2PI_H, ACT_RSQRT2PI_L), x));
-  return act_fk(am_dd_mul(em, br), k);
 #elif ACT_OP == ACT_OP_HARD_SIGMOID || ACT_OP == ACT_OP_HARD_SILU
   /* p0 alpha, p1 beta/alpha, p2 beta */
   float s;
@@ -525,19 +584,6 @@ AM_INLINE act_quad_t act_bwd(float x, float2 p0, float2 p1, float2 p2,
 #endif
 #elif ACT_OP == ACT_OP_HARD_TANH
   return act_fac((x >= -1.0f && x <= 1.0f) ? act_one() : act_zero());
-#elif ACT_OP == ACT_OP_SOFTPLUS
-  /* p0 beta, p1 threshold: sigmoid(beta x), 1 where beta x > threshold */
-  /* chosen per component: a float2 chosen whole stays a <2 x float>
-   * select on CPU drivers (kernels/opencl/README.md) */
-  bool unit = p0.x == 1.0f && p0.y == 0.0f;
-  float2 zm = act_mul_dd(x, p0);
-  float2 z = am_f2(unit ? x : zm.x, unit ? 0.0f : zm.y);
-  if (act_gt_p(z.x + z.y, p1))
-    return act_fac(act_one());
-  if (!act_finite(z.x))
-    return act_fac(z.x > 0.0f ? act_one() : act_zero());
-  float4 s = act_sig(z.x, z.y, false);
-  return act_fk(am_f2(s.x, s.y), convert_int(s.z));
 #elif ACT_OP == ACT_OP_SOFTSIGN
   /* 1 / (1 + |x|)^2 */
   if (am_isinf(x))
@@ -697,11 +743,30 @@ AM_INLINE float act_tail(float x, float2 p0, float2 p1) {
     STORE(dx, dxoff + (i), (v != v || g != g) ? v + g : r);                   \
   }
 
+/* gelu's two forms are two kernels, p0 (approximate) a constant in each
+ * (act_eltwise_bwd: the erf form; act_eltwise_bwd_gelu_tanh, which the
+ * plan dispatches for approximate != 0): a select per element would run
+ * both forms in vector code, and a branch on the argument was
+ * if-converted the same way. */
 ACT_KERNEL(act_eltwise_bwd, ACT_ELTWISE_BWD_ARGS) {
-  float2 p0 = am_f2(p0h, p0l), p1 = am_f2(p1h, p1l);
+#if ACT_OP == ACT_OP_GELU
+  float2 p0 = am_f2(0.0f, 0.0f);
+#else
+  float2 p0 = am_f2(p0h, p0l);
+#endif
+  float2 p1 = am_f2(p1h, p1l);
   float2 p2 = am_f2(p2h, p2l), p3 = am_f2(p3h, p3l);
   ACT_ITEMS(n, ACT_ELTWISE_BWD_ONE)
 }
+
+#if ACT_OP == ACT_OP_GELU
+ACT_KERNEL(act_eltwise_bwd_gelu_tanh, ACT_ELTWISE_BWD_ARGS) {
+  float2 p0 = am_f2(1.0f, 0.0f);
+  float2 p1 = am_f2(p1h, p1l);
+  float2 p2 = am_f2(p2h, p2l), p3 = am_f2(p3h, p3l);
+  ACT_ITEMS(n, ACT_ELTWISE_BWD_ONE)
+}
+#endif
 
 #define ACT_PRELU_BWD_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                        \
   IN(STYPE, x) SEP() IN(STYPE, alpha) SEP() IN(STYPE, dy) SEP()               \

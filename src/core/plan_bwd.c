@@ -113,6 +113,9 @@ static act_status_t act__plan_eltwise_bwd(const act__call_t *c,
     d->split_quantum = 1;
     double q[ACT_MAX_PARAMS];
     d->op = act__kernel_op(desc, q);
+    /* gelu's forms are two kernels (eltwise_bwd.cl) */
+    if (d->op == ACT_OP_GELU && q[0] != 0.0)
+      d->kernel = "act_eltwise_bwd_gelu_tanh";
     for (int i = 0; i < ACT_MAX_PARAMS; i++)
       act__disp_param(d, q[i]);
   }
