@@ -1253,6 +1253,43 @@ AM_INLINE float am_erf(float x) {
 /* gelu.                                                                */
 /* ------------------------------------------------------------------ */
 
+/* erfcx(z) = e^(z^2) erfc(z) for z = zh + zl in [0.5, 10.2] as a pair
+ * f0 + fl (f0 cut to 12 bits), within 0.2 u: Shepherd and Laframboise's
+ * (1 + 2z) erfcx(z) = P(t), t = (z - 2.5) / (z + 2.5) (ami_erfcx_dd's
+ * polynomial, relative error 2.8e-9), in float but for the pairs below:
+ *   t as a corrected quotient of two exact sums (t0 + tl, ~2^-33);
+ *   P = c0 + t Q(t), Q in float Horner: |t Q / P| <= 0.074, so Q's
+ *     error counts < 0.15 u; c0 + t Q as a pair (one fma, and its
+ *     error by a second: c0 - ph is exact);
+ *   F = P / (1 + 2z), a corrected quotient of pairs (~2^-33).
+ * The lean gelu and its gradient use it (ami_gelu_erf, eltwise_bwd.cl). */
+AM_INLINE float2 ami_erfcx_lean(float zh, float zl) {
+  float2 n = am_two_sum(zh, -2.5f);
+  float2 d = am_two_sum(zh, 2.5f);
+  float rc = 1.0f / d.x;
+  float t0 = ami_cut12(n.x * rc);
+  AM_PRECISE float tl = ami_resid(n.x, n.y + zl, t0, d.x, d.y + zl) * rc;
+  AM_PRECISE float t = t0 + tl;
+  float q = 0.000533387647010386f;
+  q = fma(q, t, 0.00041148148011416197f);
+  q = fma(q, t, -0.004347573034465313f);
+  q = fma(q, t, 0.0009583743521943688f);
+  q = fma(q, t, 0.032755296677351f);
+  q = fma(q, t, -0.10297064483165741f);
+  q = fma(q, t, 0.1576303243637085f);
+  q = fma(q, t, -0.09902437776327133f);
+  q = fma(q, t, -0.12235677242279053f);
+  float2 pp = ami_fma_pair(t, q, 1.2648382186889648f);
+  float ph = pp.x;
+  AM_PRECISE float pl = pp.y + -3.3335130211753494e-08f;
+  float2 e = am_fast_two_sum(2.0f * zh, 1.0f);
+  float rc2 = 1.0f / e.x;
+  float f0 = ami_cut12(ph * rc2);
+  AM_PRECISE float fl =
+      ami_resid(ph, pl, f0, e.x, e.y + 2.0f * zl) * rc2;
+  return am_f2(f0, fl);
+}
+
 /* gelu(x) = x Phi(x) = x/2 erfc(-x/sqrt 2), <= 2 ulp (budget below), in
  * float arithmetic but for a few exact pairs (the lean form, issue 17).
  *
@@ -1266,14 +1303,8 @@ AM_INLINE float am_erf(float x) {
  *   ulp.
  * |x| >= 0.75: T = x/2 erfc(z), z = |x|/sqrt 2 (a pair; z^2 = x^2/2
  *   exact): gelu = T for x < 0, x - T for x > 0 (T <= 0.23 x there, so
- *   T's error counts 0.3 times).  erfc(z) = e^(-z^2) erfcx(z), with
- *   Shepherd and Laframboise's (1 + 2z) erfcx(z) = P(t), t = (z - 2.5) /
- *   (z + 2.5) (ami_erfcx_dd's polynomial, relative error 2.8e-9):
- *     t as a corrected quotient of two exact sums (t0 + tl, ~2^-33);
- *     P = c0 + t Q(t), Q in float Horner: |t Q / P| <= 0.074, so Q's
- *       error counts < 0.15 u; c0 + t Q as a pair (one fma, and its
- *       error by a second: c0 - ph is exact);
- *     F = P / (1 + 2z), a corrected quotient of pairs (~2^-33);
+ *   T's error counts 0.3 times).  erfc(z) = e^(-z^2) erfcx(z):
+ *     F = erfcx(z) as a pair within 0.2 u (ami_erfcx_lean);
  *     e^(-z^2) = 2^k (1 + p) (ami_expm1_lean, 0.77 u), and M = F (1 + p)
  *       as a pair (one fma and its error);
  *     T = x M 2^(k-1): one rounding (fma), then the exact scaling, which
@@ -1309,29 +1340,9 @@ AM_INLINE float ami_gelu_erf(float x) {
   float kf = ami_exp_kf(h);
   int k = convert_int(kf);
   float p = ami_expm1_lean(h, -0.5f * xt2.y, kf);
-  float2 n = am_two_sum(z.x, -2.5f);
-  float2 d = am_two_sum(z.x, 2.5f);
-  float rc = 1.0f / d.x;
-  float t0 = ami_cut12(n.x * rc);
-  AM_PRECISE float tl = ami_resid(n.x, n.y + z.y, t0, d.x, d.y + z.y) * rc;
-  AM_PRECISE float t = t0 + tl;
-  float q = 0.000533387647010386f;
-  q = fma(q, t, 0.00041148148011416197f);
-  q = fma(q, t, -0.004347573034465313f);
-  q = fma(q, t, 0.0009583743521943688f);
-  q = fma(q, t, 0.032755296677351f);
-  q = fma(q, t, -0.10297064483165741f);
-  q = fma(q, t, 0.1576303243637085f);
-  q = fma(q, t, -0.09902437776327133f);
-  q = fma(q, t, -0.12235677242279053f);
-  float2 pp = ami_fma_pair(t, q, 1.2648382186889648f);
-  float ph = pp.x;
-  AM_PRECISE float pl = pp.y + -3.3335130211753494e-08f;
-  float2 e = am_fast_two_sum(2.0f * z.x, 1.0f);
-  float rc2 = 1.0f / e.x;
-  float f0 = ami_cut12(ph * rc2);
-  AM_PRECISE float fl =
-      ami_resid(ph, pl, f0, e.x, e.y + 2.0f * z.y) * rc2;
+  float2 F = ami_erfcx_lean(z.x, z.y);
+  float f0 = F.x;
+  AM_PRECISE float fl = F.y;
   float2 mm = ami_fma_pair(f0, p, f0);
   AM_PRECISE float ml = mm.y + fl * (1.0f + p);
   float xs = am_copysign(xt, x);

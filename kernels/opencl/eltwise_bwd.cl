@@ -177,65 +177,6 @@ AM_INLINE float2 act_root_g(float2 h, float q, float c1h, float c1l) {
 }
 #define ACT_H3(q, h, a, b, c) q = fma(q, h, a); q = fma(q, h, b); q = fma(q, h, c)
 
-#if ACT_OP == ACT_OP_GELU
-/* gelu' (erf form) as a factor: Phi(x) + x phi(x) (METHOD above). */
-AM_INLINE act_quad_t act_gelu_erf_fac(float x) {
-  if (x > 8.0f)
-    return act_fac(act_one());
-  if (x < -20.0f) /* f' < 2^-280 */
-    return act_fac(act_zero());
-  if (fabs(x + 0.7517915368f) <= 0.25f) {
-    float2 h = act_root_h(am_f2(x, 0.0f), -7.517915368e-01f, 1.211444989e-08f);
-    float q = 8.615948173e-05f;
-    ACT_H3(q, h.x, 1.863397483e-04f, -7.448268589e-04f, -2.239538124e-03f);
-    ACT_H3(q, h.x, 4.539228510e-03f, 1.942167990e-02f, -1.477152202e-02f);
-    ACT_H3(q, h.x, -1.140082330e-01f, -1.819967665e-02f, 3.882849813e-01f);
-    return act_fac(act_root_g(h, q, 4.314939976e-01f, -5.259805480e-09f));
-  }
-  float2 zs = am_dd_mul_f(am_f2(0.7071067690849304f, 1.2101617485882343e-08f),
-                          x);
-  float2 z2 = am_two_prod(x, x);
-  z2 = am_f2(0.5f * z2.x, 0.5f * z2.y);
-  float kf = ami_exp_kf(-z2.x);
-  int k = convert_int(kf);
-  float2 pe = ami_expm1_red(-z2.x, -z2.y, kf);
-  float2 em = am_fast_two_sum(1.0f, pe.x);
-  em = am_fast_two_sum(em.x, em.y + pe.y); /* e^(-x^2/2) = em 2^k */
-  float2 phi = am_dd_mul(em, am_f2(ACT_RSQRT2PI_H, ACT_RSQRT2PI_L));
-  if (fabs(zs.x) < 0.5f) {
-    /* Phi = (1 + z + z V(z^2))/2 */
-    float2 c = am_fast_two_sum(1.0f, zs.x);
-    c.y = fma(zs.x, ami_erf_v(z2.x), c.y + zs.y);
-    c = am_fast_two_sum(c.x, c.y);
-    float2 xp = act_scale2(am_dd_mul_f(phi, x), k);
-    float2 g = am_dd_add(am_f2(0.5f * c.x, 0.5f * c.y), xp);
-    return act_fac(g);
-  }
-  float zh = fabs(zs.x);
-  float zl = x < 0.0f ? -zs.y : zs.y;
-  float2 ex = ami_erfcx_dd(zh, zl); /* e^(z^2) erfc(z) */
-  if (x > 0.0f) {
-    /* 1 - erfc(z)/2 + x phi */
-    float2 h = am_dd_mul(em, ex);
-    float2 xp = am_dd_mul_f(phi, x);
-    float2 d = am_dd_add(am_f2(-0.5f * h.x, -0.5f * h.y), xp);
-    d = act_scale2(d, k);
-    return act_fac(am_dd_add_f(d, 1.0f));
-  }
-  /* x < 0: e^(-x^2/2) (erfcx(z)/2 - |x|/sqrt(2 pi)); past z = 10.2 (the
-   * range of ami_erfcx_dd) erfcx's asymptotic series, whose share of the
-   * bracket is below 1/x^2 */
-  if (zh > 10.2f) {
-    float iz2 = 1.0f / (zh * zh);
-    float as = fma(fma(fma(-1.875f, iz2, 0.75f), iz2, -0.5f), iz2, 1.0f);
-    ex = am_f2(as * 0.56418958354775628f / zh, 0.0f); /* 1/sqrt(pi) */
-  }
-  float2 br = am_dd_add(am_f2(0.5f * ex.x, 0.5f * ex.y),
-                        am_dd_mul_f(am_f2(ACT_RSQRT2PI_H, ACT_RSQRT2PI_L), x));
-  return act_fk(am_dd_mul(em, br), k);
-}
-#endif
-
 /* THE LEAN FORMS (issue 17): sigmoid, log_sigmoid, tanh, silu,
  * gelu_quick and mish take dx in one step from the lean exponential (act_math.cl, ami_expm1_lean) instead of
  * a double-float factor and act_gmul_k.  act_bwd_direct returns (dx for a
@@ -277,6 +218,26 @@ AM_INLINE float2 act_bwd_sig2(float a, float c, float g) {
   return am_f2(far ? am_copysign(0.0f, g) : y, far ? 0.0f : cq0);
 }
 
+/* dx = dy (f0 + f1) sj^2 for q = (q0, ql, sj), or (rg.x + rg.y) sj^2 in
+ * the root lanes, rounded once but for denormal results; (dx, f0) as
+ * act_bwd_direct returns them.  far: f' counted 0; one: f' = 1.  The
+ * gradients of mish, silu, gelu_quick and gelu end here. */
+AM_INLINE float2 act_lean_dx(float g, float3 q, bool root, float2 rg,
+                              bool far, bool one) {
+  float f0 = root ? rg.x : q.x;
+  float f1 = root ? rg.y : q.y;
+  f0 = one ? 1.0f : f0;
+  f1 = one ? 0.0f : f1;
+  /* ami_mul_round wants a 12-bit head where fma is not fused (the root
+   * expansion's and the erf form's heads are not cut): the rest moves to
+   * the low part exactly (nothing where fma is fused) */
+  float fc = ami_cut12(f0);
+  AM_PRECISE float fcl = f1 + (f0 - fc);
+  float y0 = ami_mul_round(g, fc, fcl);
+  AM_PRECISE float y1 = y0 * q.z;
+  AM_PRECISE float y = y1 * q.z;
+  return am_f2(far ? g * 0.0f : y, far ? 0.0f : f0);
+}
 #if ACT_OP == ACT_OP_MISH
 /* mish'(x) = R + x R', R = tanh(softplus(x)) = A / D as in ami_mish: with
  * s = e^-|x| = 2^k (1 + p) and
@@ -328,15 +289,11 @@ AM_INLINE float2 act_bwd_mish(float x, float g) {
   ACT_H3(q, h.x, -2.027182281e-02f, 4.190782085e-02f, 2.047312707e-01f);
   float2 rg = act_root_g(h, q, 2.669479251e-01f, -1.104125502e-08f);
   bool root = fabs(xe + 1.192431211f) <= 0.25f;
-  float f0 = root ? rg.x : q0;
-  float f1 = root ? rg.y : ql;
-  f0 = one ? 1.0f : f0;
-  f1 = one ? 0.0f : f1;
-  float y0 = ami_mul_round(g, f0, f1);
-  float sj = sp.z;
-  AM_PRECISE float y1 = y0 * sj;
-  AM_PRECISE float y = y1 * sj;
-  return am_f2(far ? g * 0.0f : y, far ? 0.0f : f0);
+  float3 q3;
+  q3.x = q0;
+  q3.y = ql;
+  q3.z = sp.z;
+  return act_lean_dx(g, q3, root, rg, far, one);
 }
 #endif
 
@@ -350,7 +307,7 @@ AM_INLINE float2 act_bwd_mish(float x, float g) {
  * 1 + s, t (an exact pair as in ami_mul_sigmoid), their products and sums
  * double-floats, the quotient q0 + ql corrected once (ami_resid).  Returns
  * (q0, ql, the 2^(-j/2) that scales dy q back, applied twice by
- * act_gated_dx).  The caller clamps wh to [-194, 30] (0 and 1 beyond) and
+ * act_lean_dx).  The caller clamps wh to [-194, 30] (0 and 1 beyond) and
  * replaces the lanes near the zero of f' by its root expansion.
  * Condition number in t, outside the root interval |x - x0| <= 0.25 (a
  * 0.001 grid; gen/gen_bwd_roots.py): silu <= 1.53 (over u in [-30, 30]),
@@ -384,19 +341,6 @@ AM_INLINE float3 act_gated_q(float wh, float wl, float sh, float sl) {
   return r;
 }
 
-/* dx = dy (f0 + f1) sj^2, rounded once but for denormal results; (dx,
- * f0) as act_bwd_direct returns them.  far: f' counted 0; one: f' = 1. */
-AM_INLINE float2 act_gated_dx(float g, float3 q, bool root, float2 rg,
-                              bool far, bool one) {
-  float f0 = root ? rg.x : q.x;
-  float f1 = root ? rg.y : q.y;
-  f0 = one ? 1.0f : f0;
-  f1 = one ? 0.0f : f1;
-  float y0 = ami_mul_round(g, f0, f1);
-  AM_PRECISE float y1 = y0 * q.z;
-  AM_PRECISE float y = y1 * q.z;
-  return am_f2(far ? g * 0.0f : y, far ? 0.0f : f0);
-}
 #endif
 
 #if ACT_OP == ACT_OP_SILU || ACT_OP == ACT_OP_GELU_QUICK
@@ -418,7 +362,7 @@ AM_INLINE float2 act_bwd_silu(float2 u0, float g) {
   q = fma(q, h.x, 1.466487944e-01f);
   float2 rg = act_root_g(h, q, 2.178117037e-01f, 2.037854330e-09f);
   bool root = fabs(uh + 1.278464556f) <= 0.25f;
-  return act_gated_dx(g, q3, root, rg, far, one);
+  return act_lean_dx(g, q3, root, rg, far, one);
 }
 #endif
 
@@ -452,7 +396,93 @@ AM_INLINE float2 act_bwd_gelu_tanh(float x, float g) {
   ACT_H3(q, h.x, -1.139444858e-01f, -1.578285359e-02f, 3.875184357e-01f);
   float2 rg = act_root_g(h, q, 4.304001033e-01f, -1.230575375e-08f);
   bool root = fabs(xc + 0.7524614334f) <= 0.25f;
-  return act_gated_dx(g, q3, root, rg, far, one);
+  return act_lean_dx(g, q3, root, rg, far, one);
+}
+#endif
+
+#if ACT_OP == ACT_OP_GELU
+/* gelu' (erf form), lean: f' = Phi(x) + x phi(x), from one lean
+ * exponential and ami_erfcx_lean, the region chosen per lane:
+ *   root, |x - x0| <= 0.25 (x0 = -0.75179, the zero of f'): the root
+ *     expansion;
+ *   small, x0 + 0.25 < x < 0.75: f' = 1/2 + x V(x^2), V(s) = 2 W0 + s
+ *     V1(s), 2 W0 = 2/sqrt(2 pi) a pair and V1 degree 5 on [0, 0.5625]
+ *     (relative 2.9e-8, gen_math_coeffs.py "GELUDV1"): 1/2 + x 2 W0 an
+ *     exact two-product and two-sum, x s V1 in float - at most 0.24 of
+ *     f' (x = -0.50), so its fit and ~3 roundings count < 0.25 u; < 0.8
+ *     ulp with the final rounding;
+ *   big, the rest of [-20, 8]: with E = e^(-x^2/2), z = |x|/sqrt 2 and B
+ *     = erfcx(z)/2 - |x|/sqrt(2 pi): f' = E B for x < 0, 1 - E B for x > 0.
+ *     erfcx(z) within 0.2 u (ami_erfcx_lean; for z > 10.2, x < -14.42,
+ *     the asymptotic series: F/2 = |x|/sqrt(2 pi) as/x^2, as = 1 - 1/(2
+ *     z^2) + 3/(4 z^4) - 15/(8 z^6), F's share of B below 1/x^2 <
+ *     0.005); B a pair whose head is the exact two-sum of F/2 and the
+ *     exact product |x| R0h.  For x < 0, B cancels by at most 1.89 (x =
+ *     -1.0018: 0.2614 against 0.3997), so F's 0.2 u counts < 0.4 u; E =
+ *     2^(k+j) (th + tl) (ami_exp_t, 0.77 u; j scales x < -11.9 back at
+ *     the end), M = B (th + tl) a pair.  Budget for x < 0: 0.77 + 0.4 +
+ *     0.01 + the final 0.5 < 1.7 ulp (+1/4 where dx is denormal); for x >
+ *     0, |E B| <= 0.13 beside 1: < 0.6 ulp.
+ * x > 8: 1 (f' - 1 < 2^-44); x < -20: 0 (f' < 2^-280).  dx = dy (f0 + f1)
+ * rounded once (ami_mul_round), as the gated forms. */
+AM_INLINE float2 act_bwd_gelu_erf(float x, float g) {
+  bool far = !(x >= -20.0f);
+  bool one = x > 8.0f;
+  bool neg = x < 0.0f;
+  /* small */
+  float s = x * x;
+  float v = 8.27635722089326e-06f;
+  v = fma(v, s, -0.00011268426897004247f);
+  v = fma(v, s, 0.0011541576823219657f);
+  v = fma(v, s, -0.009498600848019123f);
+  v = fma(v, s, 0.0598413422703743f);
+  v = fma(v, s, -0.26596152782440186f);
+  float2 a = am_two_prod(x, 0.7978845834732056f);
+  float2 b = am_two_sum(0.5f, a.x);
+  AM_PRECISE float sl =
+      b.y + (fma(x, -2.2670340271702116e-08f, a.y) + (x * s) * v);
+  float2 sm = am_fast_two_sum(b.x, sl);
+  /* big */
+  float xb = ami_clampf(fabs(x), 0.75f, 20.0f);
+  float xc = xb < 14.42f ? xb : 14.42f;
+  float2 z = am_dd_mul_f(am_f2(0.7071067690849304f, 1.2101617485882343e-08f),
+                         xc);
+  float2 F = ami_erfcx_lean(z.x, z.y);
+  float2 xb2 = am_two_prod(xb, xb);
+  float h = -0.5f * xb2.x;
+  float kf = ami_exp_kf(h);
+  float3 te = ami_exp_t(h, -0.5f * xb2.y, kf);
+  float2 r0 = am_two_prod(xb, ACT_RSQRT2PI_H);
+  AM_PRECISE float r0l = fma(xb, ACT_RSQRT2PI_L, r0.y);
+  float iz = 2.0f / xb2.x; /* 1/z^2 */
+  float as = fma(fma(fma(-1.875f, iz, 0.75f), iz, -0.5f), iz, 1.0f);
+  bool asym = xb > 14.42f;
+  float fh = asym ? r0.x * (0.5f * iz * as) : 0.5f * F.x;
+  float fl = asym ? 0.0f : 0.5f * F.y;
+  float2 bb = am_two_sum(fh, -r0.x);
+  AM_PRECISE float bl = bb.y + (fl - r0l);
+  float2 m = am_two_prod(bb.x, te.x);
+  AM_PRECISE float ml = m.y + fma(bb.x, te.y, bl * te.x);
+  float2 o = am_fast_two_sum(1.0f, -m.x);
+  AM_PRECISE float ol = o.y - ml;
+  /* near the zero */
+  float2 hr = act_root_h(am_f2(x, 0.0f), -7.517915368e-01f, 1.211444989e-08f);
+  float q = 8.615948173e-05f;
+  ACT_H3(q, hr.x, 1.863397483e-04f, -7.448268589e-04f, -2.239538124e-03f);
+  ACT_H3(q, hr.x, 4.539228510e-03f, 1.942167990e-02f, -1.477152202e-02f);
+  ACT_H3(q, hr.x, -1.140082330e-01f, -1.819967665e-02f, 3.882849813e-01f);
+  float2 rg = act_root_g(hr, q, 4.314939976e-01f, -5.259805480e-09f);
+  bool root = fabs(x + 0.7517915368f) <= 0.25f;
+  bool small = x > -0.5017915368f && x < 0.75f;
+  float f0 = neg ? m.x : o.x;
+  float f1 = neg ? ml : ol;
+  f0 = small ? sm.x : f0;
+  f1 = small ? sm.y : f1;
+  float3 q3;
+  q3.x = f0;
+  q3.y = f1;
+  q3.z = neg ? te.z : 1.0f;
+  return act_lean_dx(g, q3, root, rg, far, one);
 }
 #endif
 
@@ -469,10 +499,7 @@ AM_INLINE float2 act_bwd_direct(float x, float g, float2 p0, float2 p1,
   return beta.x == 0.0f ? am_f2(0.5f * g, 0.5f) : r;
 #elif ACT_OP == ACT_OP_GELU
   /* p0 approximate, a constant in each of gelu's two kernels (below) */
-  if (p0.x != 0.0f)
-    return act_bwd_gelu_tanh(x, g);
-  act_quad_t F = act_gelu_erf_fac(x);
-  return am_f2(act_gmul_k(g, am_f2(F.x, F.y), convert_int(F.z)), F.x);
+  return p0.x != 0.0f ? act_bwd_gelu_tanh(x, g) : act_bwd_gelu_erf(x, g);
 #elif ACT_OP == ACT_OP_MISH
   return act_bwd_mish(x, g);
 #elif ACT_OP == ACT_OP_SIGMOID

@@ -191,6 +191,23 @@ def main():
     h, l = split(w0)
     print('  W0 = 1/sqrt(2 pi) = %s + %s' % (lit(h), lit(l)))
 
+    # --- gelu's gradient near 0 (act_bwd_gelu_erf in eltwise_bwd.cl):
+    # Phi(x) + x phi(x) = 1/2 + x V(x^2), V(s) = W(s) + W0 e^(-s/2) =
+    # 2 W0 + s V1(s), 2 W0 carried as a pair; V1 on [0, 0.5625], relative.
+    def V1(s):
+        if s < mp.mpf('1e-10'):
+            return -2 * w0 / 3 + 3 * w0 * s / 20
+        r = mp.sqrt(s)
+        return (mp.erf(r / mp.sqrt(2)) / (2 * r) + w0 * mp.exp(-s / 2)
+                - 2 * w0) / s
+    b = mono(5)
+    c = fit_float(V1, lambda s: 1 / V1(s), b, mp.mpf(0), mp.mpf('0.5625'))
+    show('GELUDV1 V1(s) on [0,0.5625], relative', c,
+         max_err(V1, lambda s: 1 / V1(s), b, c, mp.mpf(0), mp.mpf('0.5625'),
+                 1000), '')
+    h, l = split(2 * w0)
+    print('  2 W0 = 2/sqrt(2 pi) = %s + %s' % (lit(h), lit(l)))
+
     # --- log: log1p(f) = q + q^3 S(q^2), q = 2f/(2+f),
     # f in [sqrt(1/2)-1, sqrt(2)-1]  =>  q^2 <= 0.11775; fit on [0, 0.118].
     def S(w):
