@@ -15,15 +15,12 @@
  * is that of g (about 2^-28 relative or better) plus the final rounding.
  * Sigmoid-type factors come from act_sig (sigmoid(v), or
  * sigmoid(v) sigmoid(-v), for a double-float v) built on the exp core of
- * act_math.cl; the forms avoid cancellation: softplus' = sigmoid(beta
- * x); the gelu tanh form x sigmoid(w(x)) as sigmoid(w) (1 + x w'
- * sigmoid(-w)); gelu (erf) as
- * Phi(x) + x phi(x), for x < -0.7 as e^(-x^2/2) (erfcx(|x|/sqrt 2)/2 -
- * |x|/sqrt(2 pi)); squareplus' for x < 0 as b / (2 r (r + |x|)). Tails
- * are cut only where f' times any float dy rounds to 0.  sigmoid,
- * log_sigmoid, tanh (4t/(1 + t)^2, t = e^(-2|x|)), silu, gelu_quick and
- * mish have lean forms instead (below, "THE LEAN FORMS"), which round dy
- * f' once without act_gmul_k.
+ * act_math.cl; the forms avoid cancellation: squareplus' for x < 0 as b
+ * / (2 r (r + |x|)). Tails are cut only where f' times any float dy
+ * rounds to 0.  The transcendental ops - sigmoid, log_sigmoid, tanh
+ * (4t/(1 + t)^2, t = e^(-2|x|)), silu, gelu_quick, mish, softplus
+ * (sigmoid(beta x)) and gelu (both forms) - have lean forms instead
+ * (below, "THE LEAN FORMS"), which round dy f' once without act_gmul_k.
  *
  * KINKS follow docs/ops.md, "Gradients" (jax): relu'(0) = 0; relu6, hard_sigmoid,
  * sparse_sigmoid (and hard_silu's ramp term) 0 at both ends of the ramp;
@@ -178,8 +175,9 @@ AM_INLINE float2 act_root_g(float2 h, float q, float c1h, float c1l) {
 #define ACT_H3(q, h, a, b, c) q = fma(q, h, a); q = fma(q, h, b); q = fma(q, h, c)
 
 /* THE LEAN FORMS (issue 17): sigmoid, log_sigmoid, tanh, silu,
- * gelu_quick and mish take dx in one step from the lean exponential (act_math.cl, ami_expm1_lean) instead of
- * a double-float factor and act_gmul_k.  act_bwd_direct returns (dx for a
+ * gelu_quick, mish, softplus and gelu take dx in one step from the lean
+ * exponential (act_math.cl, ami_expm1_lean) instead of a double-float
+ * factor and act_gmul_k.  act_bwd_direct returns (dx for a
  * finite dy, a number with the sign of f' that is 0 where f' is 0 in
  * float), which the kernel's inf and NaN handling uses as it uses F.x. */
 #if ACT_OP == ACT_OP_SIGMOID || ACT_OP == ACT_OP_TANH ||                      \
@@ -310,7 +308,7 @@ AM_INLINE float2 act_bwd_mish(float x, float g) {
  * act_lean_dx).  The caller clamps wh to [-194, 30] (0 and 1 beyond) and
  * replaces the lanes near the zero of f' by its root expansion.
  * Condition number in t, outside the root interval |x - x0| <= 0.25 (a
- * 0.001 grid; gen/gen_bwd_roots.py): silu <= 1.53 (over u in [-30, 30]),
+ * 0.001 grid; gen/gen_bwd_roots.py): silu <= 1.56 (over u in [-30, 30]),
  * gelu tanh form <= 1.11 (over x in [-14, 7]): t's 0.77 u gives < 1.2 u,
  * the pairs ~2^-40, the final rounding 0.5 ulp: < 1.7 ulp. */
 AM_INLINE float3 act_gated_q(float wh, float wl, float sh, float sl) {
