@@ -18,10 +18,29 @@
 #define ACT_ELTWISE_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                          \
   IN(STYPE, x) SEP() OUT(STYPE, y) SEP() ACT_ELTWISE_SCALARS(SCALAR, SEP)
 
-/* The op's parameters as pairs, p0 .. p3, from the scalars. */
-#define ACT_ELTWISE_PARAMS                                                    \
-  float2 p0 = am_f2(p0h, p0l), p1 = am_f2(p1h, p1l);                          \
+/* The op's parameters as pairs, p0 .. p3, from the scalars.
+ *
+ * TWO FORMS. gelu (p0 approximate: the erf or the tanh form) and softplus
+ * (p0 beta: the lean beta = 1 form or the general one) choose their form
+ * by p0, and a choice per element made vector code run both forms (PoCL
+ * if-converted it in the backward, lavapipe ran softplus at a third of
+ * log_sigmoid's speed).  So each is two kernels, the plan choosing by the
+ * parameter (plan.c): act_eltwise[4] with p0 a constant that folds the
+ * choice (gelu's erf form, softplus's beta = 1), and act_eltwise[4]_alt
+ * with the other (gelu's tanh form; softplus with p0 as given). */
+#if ACT_OP == ACT_OP_GELU
+#define ACT_P0_MAIN am_f2(0.0f, 0.0f)
+#define ACT_P0_ALT am_f2(1.0f, 0.0f)
+#elif ACT_OP == ACT_OP_SOFTPLUS
+#define ACT_P0_MAIN am_f2(1.0f, 0.0f)
+#define ACT_P0_ALT am_f2(p0h, p0l)
+#else
+#define ACT_P0_MAIN am_f2(p0h, p0l)
+#endif
+#define ACT_ELTWISE_PARAMS_P0(P0)                                             \
+  float2 p0 = P0, p1 = am_f2(p1h, p1l);                                       \
   float2 p2 = am_f2(p2h, p2l), p3 = am_f2(p3h, p3l)
+#define ACT_ELTWISE_PARAMS ACT_ELTWISE_PARAMS_P0(ACT_P0_MAIN)
 
 /* One element: NaN passes, else the op. */
 #define ACT_ELT1(v) ((v) != (v) ? (v) : act_op((v), p0, p1, p2, p3))
@@ -38,19 +57,27 @@
     float v_ = LOAD(x, xoff + (i));                                           \
     STORE(y, yoff + (i), ACT_ELT1(v_));                                       \
   }
-ACT_KERNEL(act_eltwise, ACT_ELTWISE_ARGS) {
-  ACT_ELTWISE_PARAMS;
 #ifdef ACT_OPENCL
-  ACT_ITEMS(n, ACT_ELTWISE_ONE)
+#define ACT_ELTWISE_BODY ACT_ITEMS(n, ACT_ELTWISE_ONE)
 #else
-  uint i0 = ACT_LINEAR_ID() * ACT_ELTWISE_PER;
-  for (uint k = 0u; k < ACT_ELTWISE_PER; k++) {
-    uint i = i0 + k;
-    if (i < n)
-      ACT_ELTWISE_ONE(i)
+#define ACT_ELTWISE_BODY                                                      \
+  uint i0 = ACT_LINEAR_ID() * ACT_ELTWISE_PER;                                \
+  for (uint k = 0u; k < ACT_ELTWISE_PER; k++) {                               \
+    uint i = i0 + k;                                                          \
+    if (i < n)                                                                \
+      ACT_ELTWISE_ONE(i)                                                      \
   }
 #endif
+ACT_KERNEL(act_eltwise, ACT_ELTWISE_ARGS) {
+  ACT_ELTWISE_PARAMS;
+  ACT_ELTWISE_BODY
 }
+#ifdef ACT_P0_ALT
+ACT_KERNEL(act_eltwise_alt, ACT_ELTWISE_ARGS) {
+  ACT_ELTWISE_PARAMS_P0(ACT_P0_ALT);
+  ACT_ELTWISE_BODY
+}
+#endif
 
 /* act_eltwise over whole vectors of four elements, the plan's choice
  * where limits.eltwise_vec4 is set (Vulkan) for n, xoff and yoff
@@ -87,16 +114,24 @@ AM_INLINE uint2 act_u2(uint a, uint b) {
 #define ACT_ELTWISE4_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                         \
   IN(ACT_V4, x) SEP() OUT(ACT_V4, y) SEP() ACT_ELTWISE_SCALARS(SCALAR, SEP)
 
+#define ACT_ELTWISE4_BODY                                                     \
+  uint i = ACT_LINEAR_ID();                                                   \
+  if (i < n / 4u) {                                                           \
+    ACT_V4 w = x[xoff / 4u + i];                                              \
+    float4 v = ACT_V4_GET(w);                                                 \
+    y[yoff / 4u + i] = ACT_V4_PUT(ACT_ELT1(v.x), ACT_ELT1(v.y),               \
+                                  ACT_ELT1(v.z), ACT_ELT1(v.w));              \
+  }
 ACT_KERNEL(act_eltwise4, ACT_ELTWISE4_ARGS) {
   ACT_ELTWISE_PARAMS;
-  uint i = ACT_LINEAR_ID();
-  if (i < n / 4u) {
-    ACT_V4 w = x[xoff / 4u + i];
-    float4 v = ACT_V4_GET(w);
-    y[yoff / 4u + i] = ACT_V4_PUT(ACT_ELT1(v.x), ACT_ELT1(v.y), ACT_ELT1(v.z),
-                                  ACT_ELT1(v.w));
-  }
+  ACT_ELTWISE4_BODY
 }
+#ifdef ACT_P0_ALT
+ACT_KERNEL(act_eltwise4_alt, ACT_ELTWISE4_ARGS) {
+  ACT_ELTWISE_PARAMS_P0(ACT_P0_ALT);
+  ACT_ELTWISE4_BODY
+}
+#endif
 #endif
 
 #define ACT_PRELU_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                            \

@@ -448,6 +448,11 @@ void act__kernel_params(const act_op_desc_t *desc,
  * its parameters: act__kernel_params, except that an op may run as a
  * simpler one that gives the same values (relu at its defaults). */
 act_op_t act__kernel_op(const act_op_desc_t *desc, double q[ACT_MAX_PARAMS]);
+/* The element-wise forward kernel for a kernel op and its parameters q
+ * (act_eltwise, or act_eltwise4 for whole vectors of four; the _alt
+ * kernels for gelu's tanh form and softplus with beta != 1). */
+const char *act__eltwise_kernel(act_op_t op, const double q[ACT_MAX_PARAMS],
+                                bool vec4);
 
 /* Launch helpers shared by the planners (plan.c, plan_axis.c). */
 void act__launch_items(act__dispatch_t *d, uint64_t items, uint32_t group,

@@ -94,6 +94,17 @@ act_op_t act__kernel_op(const act_op_desc_t *desc,
   return desc->op;
 }
 
+const char *act__eltwise_kernel(act_op_t op, const double q[ACT_MAX_PARAMS],
+                                bool vec4) {
+  /* gelu's tanh form and softplus with beta != 1 are kernels of their own
+   * (eltwise.cl, "two forms") */
+  bool alt = (op == ACT_OP_GELU && q[0] != 0.0) ||
+             (op == ACT_OP_SOFTPLUS && q[0] != 1.0);
+  if (alt)
+    return vec4 ? "act_eltwise4_alt" : "act_eltwise_alt";
+  return vec4 ? "act_eltwise4" : "act_eltwise";
+}
+
 act_status_t act__plan_build(const act__call_t *c, const act__limits_t *lim,
                              act__plan_t *plan) {
   memset(plan, 0, sizeof *plan);
@@ -158,6 +169,7 @@ act_status_t act__plan_build(const act__call_t *c, const act__limits_t *lim,
     act__disp_u32(d, yo);
     double q[ACT_MAX_PARAMS];
     d->op = act__kernel_op(desc, q);
+    d->kernel = act__eltwise_kernel(d->op, q, vec4);
     for (int i = 0; i < ACT_MAX_PARAMS; i++)
       act__disp_param(d, q[i]);
     d->split_per = vec4 ? 4 : (lim->eltwise_per > 1 ? lim->eltwise_per : 1);

@@ -76,8 +76,10 @@ static void act__dense_act_pass(const act__dense_t *c, uint32_t yoff,
                                 const act__limits_t *lim, act__dispatch_t *d) {
   uint32_t n = (uint32_t)(c->m * c->n);
   d->file = "eltwise.cl";
-  d->kernel = "act_eltwise";
   d->op = c->act.op;
+  double q[ACT_MAX_PARAMS];
+  act__kernel_params(&c->act, q);
+  d->kernel = act__eltwise_kernel(d->op, q, false);
   d->dtype = act__dtype_code(c->y->dtype);
   act__disp_buf(d, c->y);
   act__disp_buf(d, c->y);
