@@ -874,12 +874,18 @@ static double max_err(act_dtype_t t, const void *dev, const void *ref,
 static void dev_eltwise(act_context_t *ctx, const char *dev, const char *op,
                         const char *params, const float *sx,
                         const float *sdy, size_t n) {
-  static const act_dtype_t dts[] = {ACT_F32, ACT_F16, ACT_BF16};
+  /* each dtype twice: a length that is a multiple of 4 (Vulkan runs it
+   * as whole vectors of four, act_eltwise_bwd4) and an odd one (one
+   * element per work-item) */
+  static const act_dtype_t dts[] = {ACT_F32, ACT_F16, ACT_BF16,
+                                    ACT_F32, ACT_F16, ACT_BF16};
   act_op_desc_t *d = make_desc(op, params);
   if (!d)
     return;
-  for (int k = 0; k < 3; k++) {
+  size_t n0 = n;
+  for (int k = 0; k < 6; k++) {
     act_dtype_t t = dts[k];
+    n = k < 3 ? n0 & ~(size_t)3 : (n0 % 2 ? n0 : n0 - 1);
     size_t es = act_dtype_size(t);
     void *x = malloc(n * es), *dy = malloc(n * es), *r = malloc(n * es),
          *g = malloc(n * es);
@@ -903,9 +909,9 @@ static void dev_eltwise(act_context_t *ctx, const char *dev, const char *op,
       act_convert(t, (char *)g + wi * es, ACT_F32, &got, 1);
       act_convert(t, (char *)r + wi * es, ACT_F32, &want, 1);
       CHECK(e <= bound(act_op_desc_op(d), t),
-            "%s: %s(%s)' %s: %.2f ulp at x = %.9g, dy = %.9g: got %.9g, "
-            "want %.9g", dev, op, params, act_dtype_name(t), e, xi, dyi, got,
-            want);
+            "%s: %s(%s)' %s (n %zu): %.2f ulp at x = %.9g, dy = %.9g: got "
+            "%.9g, want %.9g", dev, op, params, act_dtype_name(t), n, e, xi,
+            dyi, got, want);
     }
     free(x), free(dy), free(r), free(g);
   }

@@ -80,6 +80,33 @@ AM_INLINE float4 act_f4(float a, float b, float c, float d) {
   return r;
 }
 
+/* ACT_V4: four consecutive elements as one stored vector, for the
+ * kernels over whole vectors of four (act_eltwise4, act_eltwise_bwd4):
+ * f32 a float4; f16 and bf16 two 32-bit words (element 2k in the low half
+ * of word k), converted by the dtype's exact ACT_H_VALUE / ACT_H_BITS
+ * (the preludes). ACT_V4_GET gives the four values as a float4,
+ * ACT_V4_PUT stores four. */
+#if ACT_DTYPE == 0
+#define ACT_V4 float4
+#define ACT_V4_GET(w) (w)
+#define ACT_V4_PUT(a, b, c, d) act_f4(a, b, c, d)
+#elif ACT_DTYPE == 1 || ACT_DTYPE == 2
+AM_INLINE uint2 act_u2(uint a, uint b) {
+  uint2 r;
+  r.x = a;
+  r.y = b;
+  return r;
+}
+#define ACT_V4 uint2
+#define ACT_V4_GET(w)                                                         \
+  act_f4(ACT_H_VALUE((w).x & 0xffffu), ACT_H_VALUE((w).x >> 16),              \
+         ACT_H_VALUE((w).y & 0xffffu), ACT_H_VALUE((w).y >> 16))
+#define ACT_V4_PUT(a, b, c, d)                                                \
+  act_u2(ACT_H_BITS(a) | (ACT_H_BITS(b) << 16),                               \
+         ACT_H_BITS(c) | (ACT_H_BITS(d) << 16))
+#endif
+
+
 /* Both halves of a double-float times 2^k (am_ldexp: exact but for
  * underflow). */
 AM_INLINE float2 act_scale2(float2 a, int k) {

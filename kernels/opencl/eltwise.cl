@@ -85,31 +85,9 @@ ACT_KERNEL(act_eltwise_alt, ACT_ELTWISE_ARGS) {
  * maps elements 4i .. 4i + 3 with one vector load and store and one
  * bounds test. lavapipe runs act_eltwise's test per element as masked
  * scalar accesses: a plain copy there 0.62 -> ~1.0 Gelem/s
- * (bench/RESULTS.md). ACT_V4 is the stored vector: f32 a float4; f16
- * and bf16 two 32-bit words (element 2k in the low half of word k),
- * converted by the dtype's exact ACT_H_VALUE / ACT_H_BITS (the preludes)
- * - a work-item that owns all four halves needs none of act_eltwise's
- * per-half atomics. */
-#if ACT_DTYPE == 0
-#define ACT_V4 float4
-#define ACT_V4_GET(w) (w)
-#define ACT_V4_PUT(a, b, c, d) act_f4(a, b, c, d)
-#elif ACT_DTYPE == 1 || ACT_DTYPE == 2
-AM_INLINE uint2 act_u2(uint a, uint b) {
-  uint2 r;
-  r.x = a;
-  r.y = b;
-  return r;
-}
-#define ACT_V4 uint2
-#define ACT_V4_GET(w)                                                         \
-  act_f4(ACT_H_VALUE((w).x & 0xffffu), ACT_H_VALUE((w).x >> 16),              \
-         ACT_H_VALUE((w).y & 0xffffu), ACT_H_VALUE((w).y >> 16))
-#define ACT_V4_PUT(a, b, c, d)                                                \
-  act_u2(ACT_H_BITS(a) | (ACT_H_BITS(b) << 16),                               \
-         ACT_H_BITS(c) | (ACT_H_BITS(d) << 16))
-#endif
-
+ * (bench/RESULTS.md). The stored vector is ACT_V4 (act_common.cl): a
+ * work-item that owns all four halves of two f16 or bf16 words needs
+ * none of act_eltwise's per-half atomics. */
 #ifdef ACT_V4
 #define ACT_ELTWISE4_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                         \
   IN(ACT_V4, x) SEP() OUT(ACT_V4, y) SEP() ACT_ELTWISE_SCALARS(SCALAR, SEP)

@@ -756,41 +756,86 @@ AM_INLINE float act_tail(float x, float2 p0, float2 p1) {
   r = (F.w != 0.0f && g == 0.0f) ? g : r;                                     \
   float fx = F.x;
 #endif
-#define ACT_ELTWISE_BWD_ONE(i)                                                \
+#define ACT_BWD_ELT(V, G, OUT)                                                \
   {                                                                           \
-    float v = LOAD(x, xoff + (i));                                            \
-    float g = LOAD(dy, dyoff + (i));                                          \
+    float v = (V), g = (G);                                                   \
     ACT_BWD_FACTOR(v, g, r, fx)                                               \
     float ft = (fx == 0.0f && act_finite(v)) ? act_tail(v, p0, p1) : fx;      \
     float rinf = ft == 0.0f ? am_nan()                                        \
                  : ((ft > 0.0f) == (g > 0.0f) ? am_inf() : -am_inf());        \
     r = am_isinf(g) ? rinf : r;                                               \
-    STORE(dx, dxoff + (i), (v != v || g != g) ? v + g : r);                   \
+    OUT = (v != v || g != g) ? v + g : r;                                     \
   }
+#define ACT_ELTWISE_BWD_ONE(i)                                                \
+  {                                                                           \
+    float o_;                                                                 \
+    ACT_BWD_ELT(LOAD(x, xoff + (i)), LOAD(dy, dyoff + (i)), o_)               \
+    STORE(dx, dxoff + (i), o_);                                               \
+  }
+
+/* The same over whole vectors of four elements (act_eltwise_bwd4), the
+ * plan's choice where limits.eltwise_vec4 is set (Vulkan) and n and the
+ * three offsets are multiples of 4: one vector load of x and dy and one
+ * store of dx per work-item, as act_eltwise4. lavapipe ran the kernel of
+ * one element per work-item at a fifth of the forward's speed for relu's
+ * gradient (0.04 Gelem/s, its masked scalar accesses). */
+#ifdef ACT_V4
+#define ACT_ELTWISE_BWD4_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                     \
+  IN(ACT_V4, x) SEP() IN(ACT_V4, dy) SEP() OUT(ACT_V4, dx) SEP()              \
+  SCALAR(uint, n) SEP() SCALAR(uint, xoff) SEP() SCALAR(uint, dyoff) SEP()    \
+  SCALAR(uint, dxoff) SEP() SCALAR(float, p0h) SEP() SCALAR(float, p0l) SEP() \
+  SCALAR(float, p1h) SEP() SCALAR(float, p1l) SEP()                           \
+  SCALAR(float, p2h) SEP() SCALAR(float, p2l) SEP()                           \
+  SCALAR(float, p3h) SEP() SCALAR(float, p3l)
+#define ACT_ELTWISE_BWD4_BODY                                                 \
+  uint i4 = ACT_LINEAR_ID();                                                  \
+  if (i4 < n / 4u) {                                                          \
+    float4 xv4 = ACT_V4_GET(x[xoff / 4u + i4]);                               \
+    float4 gv4 = ACT_V4_GET(dy[dyoff / 4u + i4]);                             \
+    float o0, o1, o2, o3;                                                     \
+    ACT_BWD_ELT(xv4.x, gv4.x, o0)                                             \
+    ACT_BWD_ELT(xv4.y, gv4.y, o1)                                             \
+    ACT_BWD_ELT(xv4.z, gv4.z, o2)                                             \
+    ACT_BWD_ELT(xv4.w, gv4.w, o3)                                             \
+    dx[dxoff / 4u + i4] = ACT_V4_PUT(o0, o1, o2, o3);                         \
+  }
+#endif
 
 /* gelu's two forms are two kernels, p0 (approximate) a constant in each
  * (act_eltwise_bwd: the erf form; act_eltwise_bwd_gelu_tanh, which the
  * plan dispatches for approximate != 0): a select per element would run
  * both forms in vector code, and a branch on the argument was
  * if-converted the same way. */
-ACT_KERNEL(act_eltwise_bwd, ACT_ELTWISE_BWD_ARGS) {
 #if ACT_OP == ACT_OP_GELU
-  float2 p0 = am_f2(0.0f, 0.0f);
+#define ACT_BWD_P0 am_f2(0.0f, 0.0f)
 #else
-  float2 p0 = am_f2(p0h, p0l);
+#define ACT_BWD_P0 am_f2(p0h, p0l)
 #endif
-  float2 p1 = am_f2(p1h, p1l);
-  float2 p2 = am_f2(p2h, p2l), p3 = am_f2(p3h, p3l);
+#define ACT_BWD_PARAMS(P0)                                                    \
+  float2 p0 = P0, p1 = am_f2(p1h, p1l);                                       \
+  float2 p2 = am_f2(p2h, p2l), p3 = am_f2(p3h, p3l)
+ACT_KERNEL(act_eltwise_bwd, ACT_ELTWISE_BWD_ARGS) {
+  ACT_BWD_PARAMS(ACT_BWD_P0);
   ACT_ITEMS(n, ACT_ELTWISE_BWD_ONE)
 }
+#ifdef ACT_V4
+ACT_KERNEL(act_eltwise_bwd4, ACT_ELTWISE_BWD4_ARGS) {
+  ACT_BWD_PARAMS(ACT_BWD_P0);
+  ACT_ELTWISE_BWD4_BODY
+}
+#endif
 
 #if ACT_OP == ACT_OP_GELU
 ACT_KERNEL(act_eltwise_bwd_gelu_tanh, ACT_ELTWISE_BWD_ARGS) {
-  float2 p0 = am_f2(1.0f, 0.0f);
-  float2 p1 = am_f2(p1h, p1l);
-  float2 p2 = am_f2(p2h, p2l), p3 = am_f2(p3h, p3l);
+  ACT_BWD_PARAMS(am_f2(1.0f, 0.0f));
   ACT_ITEMS(n, ACT_ELTWISE_BWD_ONE)
 }
+#ifdef ACT_V4
+ACT_KERNEL(act_eltwise_bwd4_gelu_tanh, ACT_ELTWISE_BWD4_ARGS) {
+  ACT_BWD_PARAMS(am_f2(1.0f, 0.0f));
+  ACT_ELTWISE_BWD4_BODY
+}
+#endif
 #endif
 
 #define ACT_PRELU_BWD_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                        \

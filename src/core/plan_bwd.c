@@ -77,6 +77,7 @@ static act_status_t act__plan_eltwise_bwd(const act__call_t *c,
   d->file = "eltwise_bwd.cl";
   d->op = desc->op;
   d->dtype = dt;
+  bool vec4 = false;
   if (tensor_alpha) {
     d->kernel = "act_prelu_bwd";
     act__disp_buf(d, x);
@@ -97,7 +98,10 @@ static act_status_t act__plan_eltwise_bwd(const act__call_t *c,
     d->split_off[3] = 1 + 4;
     d->split_quantum = one ? 1u : inner * channels;
   } else {
-    d->kernel = "act_eltwise_bwd";
+    /* whole vectors of 4 elements (Vulkan): act_eltwise_bwd4 */
+    vec4 = lim->eltwise_vec4 && !act__op_is_custom(desc->op) &&
+           c->n % 4 == 0 && xo % 4 == 0 && dyo % 4 == 0 && dxo % 4 == 0;
+    d->kernel = vec4 ? "act_eltwise_bwd4" : "act_eltwise_bwd";
     act__disp_buf(d, x);
     act__disp_buf(d, dy);
     act__disp_buf(d, dx);
@@ -110,16 +114,19 @@ static act_status_t act__plan_eltwise_bwd(const act__call_t *c,
     d->split_off[0] = 1 + 1;
     d->split_off[1] = 1 + 2;
     d->split_off[2] = 1 + 3;
-    d->split_quantum = 1;
+    d->split_quantum = vec4 ? 4 : 1;
+    d->split_per = vec4 ? 4 : 1;
     double q[ACT_MAX_PARAMS];
     d->op = act__kernel_op(desc, q);
     /* gelu's forms are two kernels (eltwise_bwd.cl) */
     if (d->op == ACT_OP_GELU && q[0] != 0.0)
-      d->kernel = "act_eltwise_bwd_gelu_tanh";
+      d->kernel = vec4 ? "act_eltwise_bwd4_gelu_tanh"
+                       : "act_eltwise_bwd_gelu_tanh";
     for (int i = 0; i < ACT_MAX_PARAMS; i++)
       act__disp_param(d, q[i]);
   }
-  act__launch_items(d, (uint64_t)c->n, 256, lim);
+  uint64_t per = vec4 ? 4 : 1;
+  act__launch_items(d, ((uint64_t)c->n + per - 1) / per, 256, lim);
   return ACT_OK;
 }
 

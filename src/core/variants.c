@@ -62,6 +62,10 @@ static const struct {
     {"eltwise_bwd.cl", "act_eltwise_bwd", ACT__ALL_ELTWISE, ACT__DT_FLOAT},
     /* gelu's tanh form (approximate != 0) */
     {"eltwise_bwd.cl", "act_eltwise_bwd_gelu_tanh", ACT_OP_GELU, ACT__DT_FLOAT},
+    /* Vulkan's whole vectors of four (limits.eltwise_vec4) */
+    {"eltwise_bwd.cl", "act_eltwise_bwd4", ACT__ALL_ELTWISE, ACT__DT_FLOAT},
+    {"eltwise_bwd.cl", "act_eltwise_bwd4_gelu_tanh", ACT_OP_GELU,
+     ACT__DT_FLOAT},
     {"eltwise_bwd.cl", "act_prelu_bwd", ACT_OP_PRELU, ACT__DT_FLOAT},
     {"eltwise_bwd.cl", "act_prelu_dalpha", ACT_OP_PRELU, ACT__DT_FLOAT},
     {"eltwise_bwd.cl", "act_glu_bwd", ACT_OP_GLU, ACT__DT_FLOAT},
