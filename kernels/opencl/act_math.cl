@@ -769,12 +769,20 @@ AM_INLINE float am_tanh(float x) {
  *
  * e^r - 1 = r + r^2 H(r), H(r) = (e^r - 1 - r) / r^2 a degree-5 minimax
  * polynomial on [-0.35, 0.35] (relative error 1.05e-8 with its float
- * coefficients, gen_math_coeffs.py "EXPH"); p = fma(r^2, H, r).
+ * coefficients, gen_math_coeffs.py "EXPH"); p = fma(r^2, H, r).  H is
+ * evaluated in Estrin's form, H = E + s F, E = 1/2 + c1 r, F = (c2 + c3
+ * r) + s (c4 + c5 r), s = r^2: the same seven operations as Horner's, but
+ * a dependency chain of four instead of six (the kernels are bound by the
+ * latency of their chains: bench/RESULTS.md, "The eighth session").  Its
+ * two roundings that matter, E's and H's, are each ulp(H)/2: for r < 0 (H
+ * < 1/2) 2^-26 each, together the 2^-25 budgeted below; for r >= 0 up
+ * to 2^-24, but there m >= 1 and p's rounding is at most 2^-26, and that
+ * side totals < 0.68 u.
  * Budget for m = 1 + p against e^r, relative (m in [0.707, 1.415]):
  *   r's rounding                                   0.25 u
  *   p's rounding, ulp(p)/2 = 2^-26 over m >= 0.707  0.36 u
  *   r^2's rounding, times H <= 0.56, over m        0.05 u
- *   H's rounding (ulp(H)/2 = 2^-25), times r^2     0.09 u
+ *   H's roundings (2^-25 together), times r^2      0.09 u
  *   H's fit, times r^2 H / m                       0.02 u
  *                                          total < 0.77 u
  * (fma-free: r^2 H is rounded before the add, below 0.06 u more.) */
@@ -782,12 +790,11 @@ AM_INLINE float ami_expm1_lean(float h, float l, float kf) {
   AM_PRECISE float r1 = h - kf * 0.693145751953125f;
   AM_PRECISE float r = r1 + (l - kf * 1.428606765330187e-06f);
   float s = r * r;
-  float c = 0.00019858128507621586f;
-  c = fma(c, r, 0.0013934486778452992f);
-  c = fma(c, r, 0.008333361707627773f);
-  c = fma(c, r, 0.041666459292173386f);
-  c = fma(c, r, 0.1666666716337204f);
-  c = fma(c, r, 0.5f);
+  float a = fma(0.00019858128507621586f, r, 0.0013934486778452992f);
+  float b = fma(0.008333361707627773f, r, 0.041666459292173386f);
+  float e = fma(0.1666666716337204f, r, 0.5f);
+  float f = fma(a, s, b);
+  float c = fma(f, s, e);
   return fma(s, c, r);
 }
 
@@ -871,12 +878,15 @@ AM_INLINE float ami_mul_pair_round(float x, float h, float l) {
  * bits (ami_cut12) and d is split into 12-bit halves, so each partial
  * product is exact in a plain multiply and n - q0 dh is exact by Sterbenz
  * - four operations instead of Dekker's product.  The low terms are
- * rounded (they are 2^-11 of n or below: their roundings are 2^-35). */
+ * rounded (they are 2^-11 of n or below: their roundings are 2^-35), and
+ * summed beside r0 rather than after it: one step less in the chain of
+ * dependent operations that bounds the kernels' speed. */
 #if AM_FMA_FUSED
 AM_INLINE float ami_cut12(float q) { return q; }
 AM_INLINE float ami_resid(float n, float nl, float q0, float d, float dl) {
   AM_PRECISE float r0 = fma(-q0, d, n);
-  AM_PRECISE float r = fma(-q0, dl, r0 + nl);
+  AM_PRECISE float r1 = fma(-q0, dl, nl);
+  AM_PRECISE float r = r0 + r1;
   return r;
 }
 #else
@@ -886,7 +896,8 @@ AM_INLINE float ami_cut12(float q) {
 AM_INLINE float ami_resid(float n, float nl, float q0, float d, float dl) {
   float dh = ami_cut12(d);
   AM_PRECISE float r0 = (n - q0 * dh) - q0 * (d - dh);
-  AM_PRECISE float r = (r0 + nl) - q0 * dl;
+  AM_PRECISE float r1 = nl - q0 * dl;
+  AM_PRECISE float r = r0 + r1;
   return r;
 }
 #endif
