@@ -143,6 +143,15 @@ for dev in cpu $($actc devices | grep -oE '(opencl|vulkan):[0-9]+' | sort -u); d
   $actc verify --exhaustive --dtype f16 --dtype bf16 relu sigmoid tanh elu silu softplus log_sigmoid \
     --device "$dev" >"$tmp/ve" 2>&1 && grep -q "PASS: 0 of 14" "$tmp/ve" && ok ||
     bad "verify --exhaustive on $dev: $(cat "$tmp/ve")"
+  # the gradients (--backward) against the reference: every op, and every
+  # f16 and bf16 input of those with lean forms or a k = 0 factor
+  $actc verify --backward --device "$dev" >"$tmp/vb" 2>&1 &&
+    grep -q "PASS: 0 of 108" "$tmp/vb" && grep -qE '^one_hot \(backward\) +- +- +-$' "$tmp/vb" &&
+    ok || bad "verify --backward on $dev: $(cat "$tmp/vb")"
+  $actc verify --backward --exhaustive --dtype f16 --dtype bf16 sigmoid tanh silu gelu mish \
+    softplus leaky_relu hard_sigmoid --device "$dev" >"$tmp/vbe" 2>&1 &&
+    grep -q "PASS: 0 of 16" "$tmp/vbe" && ok ||
+    bad "verify --backward --exhaustive on $dev: $(cat "$tmp/vbe")"
   $actc run swish_beta --custom "$ex" --device "$dev" --values 0.5 >"$tmp/cr" 2>&1 &&
     grep -qE '^0\.3112' "$tmp/cr" && ok || bad "run --custom on $dev: $(cat "$tmp/cr")"
 done
@@ -247,6 +256,9 @@ done
 $actc verify relu softmax --device cpu --dtype f32 --json >"$tmp/j" &&
   python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["pass"] and d["pairs"] == 2 and d["results"][0]["op"] == "relu", d' "$tmp/j" &&
   ok || bad "verify --json content: $(cat "$tmp/j")"
+$actc verify --backward relu one_hot softmax --device cpu --dtype f32 --json >"$tmp/j" &&
+  python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); r = d["results"]; assert d["pass"] and d["pairs"] == 3 and all(x["direction"] == "backward" for x in r) and r[1]["op"] == "one_hot" and r[1]["no_gradient"] and r[2]["max_ulp"] == 0, d' "$tmp/j" &&
+  ok || bad "verify --backward --json content: $(cat "$tmp/j")"
 $actc list relu --json >"$tmp/j" &&
   python3 -c 'import json, sys; o = json.load(open(sys.argv[1]))["ops"][0]; assert o["name"] == "relu" and o["params"][1]["default_text"] == "inf", o' "$tmp/j" &&
   ok || bad "list --json content: $(cat "$tmp/j")"

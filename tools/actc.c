@@ -1437,17 +1437,24 @@ done:
 /* ---- actc verify ----------------------------------------------------------- */
 
 static const char usage_verify[] =
-    "usage: actc verify [OP...] [--device D] [--dtype T]... [--exhaustive] [--json]\n"
+    "usage: actc verify [OP...] [--device D] [--dtype T]... [--backward]\n"
+    "                   [--exhaustive] [--json]\n"
     "\n"
     "Runs ops on a device and on the double-precision reference over a sweep\n"
-    "of inputs (special values, a dense grid, random magnitudes from 1e-8 to\n"
-    "1e4 of both signs) and prints the maximum error per op and dtype, in\n"
-    "ulps of the output type. Exits 1 if any op is outside the bounds of\n"
+    "of inputs (special values, a dense grid, points packed around 0 and the\n"
+    "kinks at +-1, +-3, +-6, random magnitudes from 1e-8 to 1e4 of both\n"
+    "signs) and prints the maximum error per op and dtype, in ulps of the\n"
+    "output type. Exits 1 if any op is outside the bounds of\n"
     "docs/accuracy.md: "
     "2 ulp for element-wise f32, 4 ulp for axis ops, 1 ulp for f16/bf16.\n"
     "\n"
     "  --device D   the device to check (default auto)\n"
     "  --dtype T    f32, f16 or bf16 (repeatable; default all three)\n"
+    "  --backward   check the gradients instead (docs/ops.md, \"Gradients\"):\n"
+    "               dx from dy in +-[0.25, 2.25), with one element in 89\n"
+    "               given a far dy (+-inf, NaN, 3e38, 1e-30, denormals);\n"
+    "               the softmax family from the reference's y, logsumexp\n"
+    "               with a scale b; one_hot has no gradient (shown as -)\n"
     "  --custom F   load the custom ops file F declares, and check them\n"
     "               (forward, and backward: given or derived)\n"
     "               against the reference's double evaluation of the same\n"
@@ -1457,7 +1464,8 @@ static const char usage_verify[] =
     "  --exhaustive element-wise ops over every input of the dtype instead\n"
     "               of the sweep: all 2^32 f32 bit patterns (in chunks of\n"
     "               2^24; minutes per op on a CPU driver), all 2^16 for\n"
-    "               f16 and bf16; axis ops keep their random rows\n"
+    "               f16 and bf16; axis ops keep their random rows; with\n"
+    "               --backward, each x with its dy as above\n"
     "  --json       one JSON object: the device, a result per op, direction\n"
     "               and dtype (max_ulp, bound, ok), outside, pass\n"
     "  OP...        ops to check (default: every op, or with --custom the\n"
@@ -1481,8 +1489,11 @@ static float *sweep(size_t *n) {
       6.0f, -6.0f, 10.0f, -10.0f, 20.0f, -20.0f, 88.7f, -88.7f, 100.0f,
       -100.0f, 1e4f, -1e4f, 1e30f, -1e30f, 3.40282347e38f, -3.40282347e38f,
       INFINITY, -INFINITY, NAN};
+  /* the kinks and ramp ends of the catalogue, swept densely around */
+  static const float kinks[] = {-6.0f, -3.0f, -1.0f, 1.0f, 3.0f, 6.0f};
   size_t ns = sizeof special / sizeof *special, ngrid = 4001, nrand = 20000;
-  float *x = malloc((ns + ngrid + nrand) * sizeof *x);
+  size_t nzero = 4001, nk = sizeof kinks / sizeof *kinks, nkink = 201;
+  float *x = malloc((ns + ngrid + nzero + nk * nkink + nrand) * sizeof *x);
   if (!x)
     return NULL;
   size_t k = 0;
@@ -1490,6 +1501,15 @@ static float *sweep(size_t *n) {
     x[k++] = special[i];
   for (size_t i = 0; i < ngrid; i++)
     x[k++] = -20.0f + 40.0f * (float)i / (float)(ngrid - 1);
+  /* steps of 5e-6 over [-0.01, 0.01], where a formula's small terms
+   * decide the last bits (the misses of squareplus and hard_silu near 0
+   * that a sweep like this found) */
+  for (size_t i = 0; i < nzero; i++)
+    x[k++] = (float)(-0.01 + 0.02 * (double)i / (double)(nzero - 1));
+  for (size_t j = 0; j < nk; j++)
+    for (size_t i = 0; i < nkink; i++)
+      x[k++] = kinks[j] +
+               (float)(-1e-3 + 2e-3 * (double)i / (double)(nkink - 1));
   for (size_t i = 0; i < nrand; i++) {
     double u = (rng() >> 8) * (1.0 / 16777216.0);
     double m = pow(10.0, -8.0 + 12.0 * u);
@@ -1718,11 +1738,147 @@ done:
   return worst;
 }
 
-/* verify_op over every input of dt (f32: all 2^32 bit patterns, 2^24 at a
- * time; f16/bf16: all 2^16), NaN patterns included; the max ulp error, or
- * -1 on an error. Progress on stderr for f32. */
+/* dy for the gradient checks, element i: a value in +-[0.25, 2.25), and
+ * for one element in 89 a far one (an infinity, NaN, products that
+ * overflow or round to denormals), as tests/test_backward.c uses.  A
+ * hash of i, so that the exhaustive mode pairs each x with the same dy
+ * on every run. */
+static float verify_dy(uint64_t i) {
+  static const float far[] = {INFINITY, -INFINITY, NAN,    3.4028235e38f,
+                              -3e38f,   1e-30f,    1e-40f, -1.4e-45f,
+                              -2e-38f};
+  if (i % 89 == 7)
+    return far[(i / 89) % (sizeof far / sizeof *far)];
+  uint64_t h = (i + 1) * 0x9e3779b97f4a7c15ull;
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 32;
+  float m = 0.25f + 2.0f * (float)(h >> 40) * (1.0f / 16777216.0f);
+  return (h & 1) ? -m : m;
+}
+
+/* A value in [-s/2, s/2) from rng(). */
+static float verify_rand(float s) {
+  return (float)(((rng() >> 8) * (1.0 / 16777216.0)) - 0.5) * s;
+}
+
+/* The gradient of op on dt against the reference's, over the operands of
+ * act_backward (actkit.h): element-wise ops at the points sx, each with
+ * verify_dy(base + i); axis ops over the rows of verify_op with dy in
+ * [-2, 2] (the softmax family from the reference's y, with a where mask;
+ * logsumexp with a scale b >= 0).  Returns the max ulp error of dx, -1
+ * on an error, -2 for an op without a gradient (one_hot). */
+static double verify_op_bwd(act_context_t *ctx, act_op_t op, act_dtype_t dt,
+                            const float *sx, size_t sn, uint64_t base) {
+  if (op == ACT_OP_ONE_HOT)
+    return -2;
+  act_op_desc_t *desc;
+  if (act_op_desc_create(op, &desc))
+    return -1;
+  if (op == ACT_OP_THRESHOLD) {
+    act_op_desc_set_param(desc, "threshold", 0.5);
+    act_op_desc_set_param(desc, "value", -2.0);
+  }
+  bool elt = act_op_info(op)->kind == ACT_KIND_ELTWISE;
+  bool sm = op == ACT_OP_SOFTMAX || op == ACT_OP_LOG_SOFTMAX ||
+            op == ACT_OP_SOFTMIN;
+  int64_t rows = 61, cols = op == ACT_OP_GLU ? 258 : 257;
+  size_t n = elt ? sn : (size_t)(rows * cols); /* x and dx */
+  size_t ny = op == ACT_OP_GLU        ? n / 2
+              : op == ACT_OP_LOGSUMEXP ? (size_t)rows
+                                       : n; /* y and dy */
+  size_t es = act_dtype_size(dt);
+  float *fx = malloc(n * sizeof *fx), *fdy = malloc(ny * sizeof *fdy);
+  void *x = malloc(n * es), *y = malloc(ny * es), *dy = malloc(ny * es);
+  void *dx = malloc(n * es), *rdx = malloc(n * es), *aux = NULL;
+  double worst = -1;
+  act_status_t st = ACT_OK;
+  if (!fx || !fdy || !x || !y || !dy || !dx || !rdx)
+    goto done;
+  for (size_t i = 0; i < n; i++)
+    fx[i] = elt ? sx[i] : verify_rand(60.0f);
+  for (size_t i = 0; i < ny; i++)
+    fdy[i] = elt ? verify_dy(base + i) : verify_rand(4.0f);
+  act_convert(ACT_F32, fx, dt, x, n);
+  act_convert(ACT_F32, fdy, dt, dy, ny);
+  int64_t d1[1] = {(int64_t)n}, d2[2] = {rows, cols};
+  int64_t e1[1] = {(int64_t)ny}, e2[2] = {rows, (int64_t)ny / rows};
+  act_tensor_t tx = elt ? act_tensor_make(dt, 1, d1, x)
+                        : act_tensor_make(dt, 2, d2, x);
+  act_tensor_t tdy = elt || op == ACT_OP_LOGSUMEXP
+                         ? act_tensor_make(dt, 1, e1, dy)
+                         : act_tensor_make(dt, 2, e2, dy);
+  act_tensor_t ty = tdy, tdx = tx;
+  ty.data = y;
+  tdx.data = rdx;
+  act_arg_t a[5];
+  size_t na = 0;
+  if (sm || op == ACT_OP_LOGSUMEXP) {
+    /* the forward output y, from the reference, as a caller keeps it */
+    act_arg_t extra;
+    if (sm) {
+      unsigned char *m = malloc(n);
+      if (!(aux = m))
+        goto done;
+      for (size_t i = 0; i < n; i++)
+        m[i] = (i < (size_t)cols) ? 0 : (rng() % 8) != 0; /* row 0 masked */
+      extra = (act_arg_t){ACT_ARG_WHERE, act_tensor_make(ACT_U8, 2, d2, m)};
+    } else {
+      float *fb = malloc(n * sizeof *fb);
+      if (!fb || !(aux = malloc(n * es))) {
+        free(fb);
+        goto done;
+      }
+      for (size_t i = 0; i < n; i++)
+        fb[i] = (float)(rng() % 4) * 0.5f; /* 0, 0.5, 1, 1.5 */
+      act_convert(ACT_F32, fb, dt, aux, n);
+      free(fb);
+      extra = (act_arg_t){ACT_ARG_B, act_tensor_make(dt, 2, d2, aux)};
+    }
+    act_arg_t fa[3] = {{ACT_ARG_X, tx}, {ACT_ARG_Y, ty}, extra};
+    if ((st = act_reference_forward(desc, 3, fa)))
+      goto report;
+    if (op == ACT_OP_LOGSUMEXP)
+      a[na++] = (act_arg_t){ACT_ARG_X, tx};
+    a[na++] = (act_arg_t){ACT_ARG_Y, ty};
+    a[na++] = (act_arg_t){ACT_ARG_DY, tdy};
+    a[na++] = extra;
+  } else {
+    a[na++] = (act_arg_t){ACT_ARG_X, tx};
+    a[na++] = (act_arg_t){ACT_ARG_DY, tdy};
+  }
+  a[na++] = (act_arg_t){ACT_ARG_DX, tdx};
+  st = act_reference_backward(desc, na, a);
+  a[na - 1].tensor.data = dx;
+  if (!st)
+    st = act_backward_host(ctx, desc, na, a);
+report:
+  if (st) {
+    fprintf(stderr, "actc: verify %s backward: %s\n", act_op_info(op)->name,
+            act_last_error());
+  } else {
+    worst = 0;
+    for (size_t i = 0; i < n; i++) {
+      float g, r;
+      act_convert(dt, (char *)dx + i * es, ACT_F32, &g, 1);
+      act_convert(dt, (char *)rdx + i * es, ACT_F32, &r, 1);
+      double e = act_ulp_error(dt, g, r);
+      worst = e > worst ? e : worst;
+    }
+  }
+done:
+  free(fx), free(fdy), free(x), free(y), free(dy), free(dx), free(rdx);
+  free(aux);
+  act_op_desc_destroy(desc);
+  return worst;
+}
+
+/* verify_op (or, with bwd, verify_op_bwd) over every input of dt (f32:
+ * all 2^32 bit patterns, 2^24 at a time; f16/bf16: all 2^16), NaN
+ * patterns included; the max ulp error, or -1 on an error. Progress on
+ * stderr for f32. */
 static double verify_exhaustive(act_context_t *ctx, act_op_t op,
-                                act_dtype_t dt) {
+                                act_dtype_t dt, bool bwd) {
   const size_t chunk = (size_t)1 << 24;
   uint64_t total = dt == ACT_F32 ? (uint64_t)1 << 32 : (uint64_t)1 << 16;
   float *cx = malloc(chunk * sizeof *cx);
@@ -1747,7 +1903,8 @@ static double verify_exhaustive(act_context_t *ctx, act_op_t op,
         h[i] = (uint16_t)(base + i);
       act_convert(dt, h, ACT_F32, cx, n); /* exact: every 16-bit value */
     }
-    double e = verify_op(ctx, op, dt, cx, n, NULL);
+    double e = bwd ? verify_op_bwd(ctx, op, dt, cx, n, base)
+                   : verify_op(ctx, op, dt, cx, n, NULL);
     worst = e < 0 ? -1 : (e > worst ? e : worst);
   }
   if (dt == ACT_F32)
@@ -1761,7 +1918,7 @@ static int cmd_verify(int argc, char **argv) {
   const char *device = "auto";
   act_op_t ops[ACT_OP_COUNT + 64];
   int nops = 0, ndt = 0, maxops = ACT_OP_COUNT + 64;
-  bool exhaustive = false, json = false;
+  bool exhaustive = false, json = false, backward = false;
   act_op_t customs[64];
   size_t ncustom = 0;
   for (int i = 1; i < argc; i++)
@@ -1804,14 +1961,19 @@ static int cmd_verify(int argc, char **argv) {
       exhaustive = true;
       continue;
     }
+    if (strcmp(a, "--backward") == 0) {
+      backward = true;
+      continue;
+    }
     if (strcmp(a, "--json") == 0) {
       json = true;
       continue;
     }
     if (a[0] == '-') {
-      static const char *const opts[] = {"--device", "--dtype", "--custom",
-                                         "--exhaustive", "--json", "--help",
-                                         NULL};
+      static const char *const opts[] = {"--device",     "--dtype",
+                                         "--custom",     "--exhaustive",
+                                         "--backward",   "--json",
+                                         "--help",       NULL};
       return die(EXIT_USAGE, "verify: unknown option '%s'%s", a,
                  did_you_mean(a, opts));
     }
@@ -1856,7 +2018,7 @@ static int cmd_verify(int argc, char **argv) {
   } else {
     printf("device %s: %s (%s)\n", info.name, info.description,
            act_backend_name(info.backend));
-    printf("%-16s", "op");
+    printf("%-*s", backward ? 26 : 16, "op");
     for (int d = 0; d < ndt; d++)
       printf(" %10s", act_dtype_name(dts[d]));
     printf("   max ulp (bound)\n");
@@ -1880,25 +2042,33 @@ static int cmd_verify(int argc, char **argv) {
       bwd = act_reference_backward(probe, 3, pa) == ACT_OK;
       act_op_desc_destroy(probe);
     }
-    for (int pass = 0; pass < (bwd ? 2 : 1); pass++) {
+    /* pass 0 forward, pass 1 backward: --backward runs pass 1 alone */
+    for (int pass = backward; pass < (backward || bwd ? 2 : 1); pass++) {
       char label[80];
       snprintf(label, sizeof label, "%s%s", oi->name,
                pass ? " (backward)" : custom ? " (custom)" : "");
       if (!json)
-        printf("%-16s", label);
+        printf("%-*s", backward ? 26 : 16, label);
       rows++;
       for (int d = 0; d < ndt; d++) {
         double bound = dts[d] != ACT_F32               ? 1.0
                        : oi->kind == ACT_KIND_ELTWISE ? 2.0
                                                       : 4.0;
         int64_t nbad = 0;
-        double e = pass ? verify_custom_bwd(ctx, ops[i], dts[d], sx, sn,
-                                            &nbad)
-                   : exhaustive && !custom && oi->kind == ACT_KIND_ELTWISE
-                       ? verify_exhaustive(ctx, ops[i], dts[d])
-                       : verify_op(ctx, ops[i], dts[d], sx, sn,
-                                   custom ? &nbad : NULL);
-        bool out = custom ? nbad > 0 : e > bound;
+        bool whole = exhaustive && !custom && oi->kind == ACT_KIND_ELTWISE;
+        double e;
+        if (pass && custom) /* -2: no gradient */
+          e = bwd ? verify_custom_bwd(ctx, ops[i], dts[d], sx, sn, &nbad)
+                  : -2;
+        else if (pass)
+          e = whole ? verify_exhaustive(ctx, ops[i], dts[d], true)
+                    : verify_op_bwd(ctx, ops[i], dts[d], sx, sn, 0);
+        else
+          e = whole ? verify_exhaustive(ctx, ops[i], dts[d], false)
+                    : verify_op(ctx, ops[i], dts[d], sx, sn,
+                                custom ? &nbad : NULL);
+        bool none = e == -2;
+        bool out = none ? false : custom ? nbad > 0 : e > bound;
         if (json) {
           printf("%s{\"op\": ", jfirst ? "" : ", ");
           jstr(oi->name);
@@ -1911,10 +2081,14 @@ static int cmd_verify(int argc, char **argv) {
             printf("\"custom\"");
           else
             jnum(bound);
-          printf(", \"ok\": %s%s}\n", e >= 0 && !out ? "true" : "false",
-                 e < 0 ? ", \"error\": true" : "");
+          printf(", \"ok\": %s%s}\n", none || (e >= 0 && !out) ? "true"
+                                                                   : "false",
+                 none ? ", \"no_gradient\": true"
+                      : e < 0 ? ", \"error\": true" : "");
           jfirst = false;
-          bad += e < 0 || out;
+          bad += !none && (e < 0 || out);
+        } else if (none) {
+          printf(" %10s", "-");
         } else if (e < 0) {
           printf(" %10s", "ERROR");
           bad++;
