@@ -100,8 +100,11 @@ AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
     float2 e1 = am_expm1_neg_dd(x);
     return e1.x + e1.y;
   }
-  /* z = x / alpha in double-float: the fma residual is exact. */
-  float zh = am_div(x, p0.x);
+  /* z = x / alpha in double-float: the driver's quotient (any accuracy
+   * within a few ulps - the head of the pair need not be correctly
+   * rounded, am_div's exponent scaling bought only that) and its
+   * residual, exact by am_fnma, divided again. */
+  float zh = x / p0.x;
   float zl = (am_fnma(zh, p0.x, x) - zh * p0.y) / p0.x;
   if (am_isinf(zh))
     zl = 0.0f;

@@ -574,7 +574,8 @@ AM_INLINE act_quad_t act_bwd(float x, float2 p0, float2 p1, float2 p2,
     return act_fac(act_one());
   float zh = x, zl = 0.0f;
   if (!(p0.x == 1.0f && p0.y == 0.0f)) {
-    zh = am_div(x, p0.x);
+    /* z = x / alpha as a pair, by two plain divisions (act_ops.cl, celu) */
+    zh = x / p0.x;
     zl = (am_fnma(zh, p0.x, x) - zh * p0.y) / p0.x;
     if (!act_finite(zh))
       zl = 0.0f;
@@ -703,7 +704,7 @@ AM_INLINE float act_tail(float x, float2 p0, float2 p1) {
 #elif ACT_OP == ACT_OP_SELU || ACT_OP == ACT_OP_EXP
   return x > lim ? 1.0f : 0.0f;
 #elif ACT_OP == ACT_OP_CELU
-  return am_div(x, p0.x) > lim ? 1.0f : 0.0f;
+  return x / p0.x > lim ? 1.0f : 0.0f;
 #elif ACT_OP == ACT_OP_GELU
   if (p0.x != 0.0f)
     return 1.5957691669464111f * (x + 0.044715f * x * x * x) > lim ? -1.0f
