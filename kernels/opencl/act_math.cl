@@ -1371,21 +1371,42 @@ AM_INLINE float am_gelu_erf(float x) {
   return am_isnan(x) ? x : y;
 }
 
+/* c x + k x^3 as a pair (hi, lo), |lo| <= 2^-22 |hi|, within ~2^-44 of
+ * it (relative), for |x| <= 20 and k = (kh, kl) > 0 a pair: the argument
+ * of the gelu tanh form, c = 2 sqrt(2/pi) and k = c a (w, below) or 3 c a
+ * (x w'(x), its gradient), a = 0.044715.  The two terms have x's sign,
+ * so their sum cannot cancel: each is an exact two-product (x^3 = (x^2) x,
+ * with x^2's low part carried) plus its small terms, and one two-sum adds
+ * them - a shorter chain of dependent operations than c x (1 + a x^2) in
+ * double-float arithmetic (the chains bound the kernels' speed:
+ * bench/RESULTS.md, "The eighth session").  Where x^2 or c x underflows
+ * the lost low parts are below 2^-149, against a v that then only moves
+ * sigmoid(v) by v/4. */
+AM_INLINE float2 ami_gelu_tanh_w(float x, float kh, float kl) {
+  float2 t = am_two_prod(x, x);
+  float2 x3 = am_two_prod(t.x, x);
+  AM_PRECISE float x3l = x3.y + t.y * x;
+  float2 q = am_two_prod(kh, x3.x);
+  AM_PRECISE float ql = q.y + (kh * x3l + kl * x3.x);
+  float2 p = am_two_prod(1.5957691669464111f, x); /* c, hi */
+  AM_PRECISE float pl = p.y + -4.534068054340423e-08f * x; /* c, lo */
+  float2 s = am_two_sum(p.x, q.x);
+  AM_PRECISE float lo = s.y + (pl + ql);
+  return am_f2(s.x, lo);
+}
+/* c a and 3 c a as hi + lo (ami_gelu_tanh_w) */
+#define AMI_GELU_CA 0.07135481387376785f, 2.3988324659995897e-09f
+#define AMI_GELU_3CA 0.21406444907188416f, -2.540834209696641e-10f
+
 /* gelu, tanh form: x/2 (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3),
  * <= 2 ulp (in fact <= 1).  1 + tanh(u) = 2 sigmoid(2u), so the result is
- * x sigmoid(v), v = 2 sqrt(2/pi) x (1 + 0.044715 x^2), with v carried as a
- * double-float (the constants as hi + lo pairs): in the far negative tail
- * the result is ~x e^v and an error in v is amplified by |v| (~100 where
- * the result underflows, x ~ -11.3).  x is clamped to [-20, 20]. */
+ * x sigmoid(v), v = 2 sqrt(2/pi) (x + 0.044715 x^3), with v carried as a
+ * double-float (ami_gelu_tanh_w): in the far negative tail the result is
+ * ~x e^v and an error in v is amplified by |v| (~100 where the result
+ * underflows, x ~ -11.3).  x is clamped to [-20, 20]. */
 AM_INLINE float am_gelu_tanh(float x) {
   float xc = ami_clampf(x, -20.0f, 20.0f);
-  float2 x2 = am_two_prod(xc, xc);
-  float2 bx2 = am_dd_mul(am_f2(0.044714998453855515f, 1.5461444347053543e-09f),
-                         x2);
-  float2 w = am_dd_add_f(bx2, 1.0f);
-  float2 cx = am_dd_mul_f(am_f2(1.5957691669464111f, -4.534068054340423e-08f),
-                          xc);
-  float2 v = am_dd_mul(cx, w);
+  float2 v = ami_gelu_tanh_w(xc, AMI_GELU_CA);
   float y = ami_mul_sigmoid(xc, v);
   y = (x > 20.0f || x == 0.0f) ? x : y;
   return am_isnan(x) ? x : y;

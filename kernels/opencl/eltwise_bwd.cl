@@ -372,21 +372,14 @@ AM_INLINE float2 act_bwd_silu(float2 u0, float g) {
 
 #if ACT_OP == ACT_OP_GELU
 /* gelu' (tanh form): the gated form with w = c x (1 + a x^2) and s = c x
- * (1 + 3 a x^2), c = 2 sqrt(2/pi), a = 0.044715, both pairs (the
- * constants as hi + lo); w > 30 (x > 6.5): 1 (f' - 1 < 2^-37); w < -194
+ * (1 + 3 a x^2), c = 2 sqrt(2/pi), a = 0.044715, both pairs
+ * (ami_gelu_tanh_w); w > 30 (x > 6.5): 1 (f' - 1 < 2^-37); w < -194
  * (x < -13.4): 0; near x0 = -0.75246, the zero of f', the root expansion
  * in x - x0. */
 AM_INLINE float2 act_bwd_gelu_tanh(float x, float g) {
   float xc = ami_clampf(x, -20.0f, 20.0f);
-  float2 x2 = am_two_prod(xc, xc);
-  float2 bx2 = am_dd_mul(am_f2(0.044714998453855515f, 1.5461444347053543e-09f),
-                         x2);
-  float2 w1 = am_dd_add_f(bx2, 1.0f);
-  float2 w3 = am_dd_add_f(am_dd_mul_f(bx2, 3.0f), 1.0f);
-  float2 cx = am_dd_mul_f(am_f2(1.5957691669464111f, -4.534068054340423e-08f),
-                          xc);
-  float2 w = am_dd_mul(cx, w1);
-  float2 s = am_dd_mul(cx, w3);
+  float2 w = ami_gelu_tanh_w(xc, AMI_GELU_CA);
+  float2 s = ami_gelu_tanh_w(xc, AMI_GELU_3CA);
   bool far = !(w.x >= -194.0f);
   bool one = w.x > 30.0f;
   bool cut = far || one;
