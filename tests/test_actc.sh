@@ -259,6 +259,10 @@ $actc verify relu softmax --device cpu --dtype f32 --json >"$tmp/j" &&
 $actc verify --backward relu one_hot softmax --device cpu --dtype f32 --json >"$tmp/j" &&
   python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); r = d["results"]; assert d["pass"] and d["pairs"] == 3 and all(x["direction"] == "backward" for x in r) and r[1]["op"] == "one_hot" and r[1]["no_gradient"] and r[2]["max_ulp"] == 0, d' "$tmp/j" &&
   ok || bad "verify --backward --json content: $(cat "$tmp/j")"
+# an alias is checked with its parameters, under its own name
+$actc verify gelu_approx --backward --device cpu --dtype f32 --json >"$tmp/j" &&
+  python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["pass"] and d["results"][0]["op"] == "gelu_approx", d' "$tmp/j" &&
+  ok || bad "verify of an alias: $(cat "$tmp/j")"
 $actc list relu --json >"$tmp/j" &&
   python3 -c 'import json, sys; o = json.load(open(sys.argv[1]))["ops"][0]; assert o["name"] == "relu" and o["params"][1]["default_text"] == "inf", o' "$tmp/j" &&
   ok || bad "list --json content: $(cat "$tmp/j")"

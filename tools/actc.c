@@ -1634,11 +1634,12 @@ static double verify_custom_bwd(act_context_t *ctx, act_op_t op,
 
 /* Verifies one op on one dtype; returns the max ulp error (< 0: error).
  * For custom ops, *nbad counts the elements outside their bound. */
-static double verify_op(act_context_t *ctx, act_op_t op, act_dtype_t dt,
+static double verify_op(act_context_t *ctx, const char *name, act_dtype_t dt,
                         const float *sx, size_t sn, int64_t *nbad) {
   act_op_desc_t *desc;
-  if (act_op_desc_create(op, &desc))
+  if (act_op_desc_create_by_name(name, &desc))
     return -1;
+  act_op_t op = act_op_desc_op(desc);
   const act_op_info_t *info = act_op_info(op);
   size_t es = act_dtype_size(dt);
   double worst = -1;
@@ -1768,13 +1769,17 @@ static float verify_rand(float s) {
  * [-2, 2] (the softmax family from the reference's y, with a where mask;
  * logsumexp with a scale b >= 0).  Returns the max ulp error of dx, -1
  * on an error, -2 for an op without a gradient (one_hot). */
-static double verify_op_bwd(act_context_t *ctx, act_op_t op, act_dtype_t dt,
-                            const float *sx, size_t sn, uint64_t base) {
-  if (op == ACT_OP_ONE_HOT)
-    return -2;
+static double verify_op_bwd(act_context_t *ctx, const char *name,
+                            act_dtype_t dt, const float *sx, size_t sn,
+                            uint64_t base) {
   act_op_desc_t *desc;
-  if (act_op_desc_create(op, &desc))
+  if (act_op_desc_create_by_name(name, &desc))
     return -1;
+  act_op_t op = act_op_desc_op(desc);
+  if (op == ACT_OP_ONE_HOT) {
+    act_op_desc_destroy(desc);
+    return -2;
+  }
   if (op == ACT_OP_THRESHOLD) {
     act_op_desc_set_param(desc, "threshold", 0.5);
     act_op_desc_set_param(desc, "value", -2.0);
@@ -1877,7 +1882,7 @@ done:
  * all 2^32 bit patterns, 2^24 at a time; f16/bf16: all 2^16), NaN
  * patterns included; the max ulp error, or -1 on an error. Progress on
  * stderr for f32. */
-static double verify_exhaustive(act_context_t *ctx, act_op_t op,
+static double verify_exhaustive(act_context_t *ctx, const char *name,
                                 act_dtype_t dt, bool bwd) {
   const size_t chunk = (size_t)1 << 24;
   uint64_t total = dt == ACT_F32 ? (uint64_t)1 << 32 : (uint64_t)1 << 16;
@@ -1896,15 +1901,15 @@ static double verify_exhaustive(act_context_t *ctx, act_op_t op,
         uint32_t bits = (uint32_t)(base + i);
         memcpy(&cx[i], &bits, sizeof bits);
       }
-      fprintf(stderr, "\r  %s: %3u%%", act_op_info(op)->name,
+      fprintf(stderr, "\r  %s: %3u%%", name,
               (unsigned)(base * 100 / total));
     } else {
       for (size_t i = 0; i < n; i++)
         h[i] = (uint16_t)(base + i);
       act_convert(dt, h, ACT_F32, cx, n); /* exact: every 16-bit value */
     }
-    double e = bwd ? verify_op_bwd(ctx, op, dt, cx, n, base)
-                   : verify_op(ctx, op, dt, cx, n, NULL);
+    double e = bwd ? verify_op_bwd(ctx, name, dt, cx, n, base)
+                   : verify_op(ctx, name, dt, cx, n, NULL);
     worst = e < 0 ? -1 : (e > worst ? e : worst);
   }
   if (dt == ACT_F32)
@@ -1917,6 +1922,8 @@ static double verify_exhaustive(act_context_t *ctx, act_op_t op,
 static int cmd_verify(int argc, char **argv) {
   const char *device = "auto";
   act_op_t ops[ACT_OP_COUNT + 64];
+  /* the names as given: an alias (gelu_approx) carries its parameters */
+  const char *names[ACT_OP_COUNT + 64];
   int nops = 0, ndt = 0, maxops = ACT_OP_COUNT + 64;
   bool exhaustive = false, json = false, backward = false;
   act_op_t customs[64];
@@ -1981,15 +1988,21 @@ static int cmd_verify(int argc, char **argv) {
     int lrc = lookup_op("verify", a, &op);
     if (lrc)
       return lrc;
-    if (nops < maxops)
+    if (nops < maxops) {
+      names[nops] = a;
       ops[nops++] = op;
+    }
   }
   if (!nops && ncustom)
-    for (size_t k = 0; k < ncustom; k++)
+    for (size_t k = 0; k < ncustom; k++) {
+      names[nops] = act_op_info(customs[k])->name;
       ops[nops++] = customs[k];
+    }
   else if (!nops)
-    for (int op = 0; op < ACT_OP_COUNT; op++)
+    for (int op = 0; op < ACT_OP_COUNT; op++) {
+      names[nops] = act_op_info((act_op_t)op)->name;
       ops[nops++] = (act_op_t)op;
+    }
   if (!ndt) {
     dts[0] = ACT_F32, dts[1] = ACT_F16, dts[2] = ACT_BF16;
     ndt = 3;
@@ -2045,7 +2058,7 @@ static int cmd_verify(int argc, char **argv) {
     /* pass 0 forward, pass 1 backward: --backward runs pass 1 alone */
     for (int pass = backward; pass < (backward || bwd ? 2 : 1); pass++) {
       char label[80];
-      snprintf(label, sizeof label, "%s%s", oi->name,
+      snprintf(label, sizeof label, "%s%s", names[i],
                pass ? " (backward)" : custom ? " (custom)" : "");
       if (!json)
         printf("%-*s", backward ? 26 : 16, label);
@@ -2061,17 +2074,17 @@ static int cmd_verify(int argc, char **argv) {
           e = bwd ? verify_custom_bwd(ctx, ops[i], dts[d], sx, sn, &nbad)
                   : -2;
         else if (pass)
-          e = whole ? verify_exhaustive(ctx, ops[i], dts[d], true)
-                    : verify_op_bwd(ctx, ops[i], dts[d], sx, sn, 0);
+          e = whole ? verify_exhaustive(ctx, names[i], dts[d], true)
+                    : verify_op_bwd(ctx, names[i], dts[d], sx, sn, 0);
         else
-          e = whole ? verify_exhaustive(ctx, ops[i], dts[d], false)
-                    : verify_op(ctx, ops[i], dts[d], sx, sn,
+          e = whole ? verify_exhaustive(ctx, names[i], dts[d], false)
+                    : verify_op(ctx, names[i], dts[d], sx, sn,
                                 custom ? &nbad : NULL);
         bool none = e == -2;
         bool out = none ? false : custom ? nbad > 0 : e > bound;
         if (json) {
           printf("%s{\"op\": ", jfirst ? "" : ", ");
-          jstr(oi->name);
+          jstr(names[i]);
           printf(", \"direction\": \"%s\", \"custom\": %s, \"dtype\": "
                  "\"%s\", \"max_ulp\": ", pass ? "backward" : "forward",
                  custom ? "true" : "false", act_dtype_name(dts[d]));
