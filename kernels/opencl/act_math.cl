@@ -1080,31 +1080,35 @@ AM_INLINE float am_mish(float x) {
   return am_isnan(x) ? x : y;
 }
 
-/* ef ln 2 + log1p(fh + fl) as a double-float, in float arithmetic (the
- * float-only twin of ami_log1p_e, for am_softplus): fh in [-0.3, sqrt 2 -
- * 1], |fl| <= 2^-23 |fh| or fh = 0, ef 0 or 1.  log1p(F) = 2 atanh(q) =
- * 2q + q^3 (2/3 + 2w/5 + 2w^2/7 + 2w^3/9 + 2w^4/11), q = F/(2 + F),
- * w = q^2, |q| <= 0.172 (the atanh series itself; its first omitted term
- * is below 2^-30 of the result).  q is the driver's reciprocal of 2 + F
- * (an exact pair) times F, corrected once by an exact residual that keeps
- * both low parts, so (q0, ql) is F/(2 + F) within ~2^-40; the series part
- * is below 0.01 of 2q, so its float rounding counts for < 2^-30.  The
- * result is within 2^-29 relative of the exact value (|result| >= 0.34
- * when ef = 1). */
+/* ef ln 2 + log1p(fh + fl), in float arithmetic (the float-only twin of
+ * ami_log1p_e, for ami_softplus), as the unevaluated sum (x, y) of a big
+ * part x = fl(ef ln 2 + 2 q0) and the rest y, |y| <= 0.011 |x|: fh in
+ * [-0.3, sqrt 2 - 1], |fl| <= 2^-23 |fh| or fh = 0, ef 0 or 1.  log1p(F)
+ * = 2 atanh(q) = 2q + q^3 (2/3 + 2w/5 + 2w^2/7 + 2w^3/9 + 2w^4/11), q =
+ * F/(2 + F), w = q^2, |q| <= 0.172 (the atanh series itself; its first
+ * omitted term is below 2^-30 of the result).  q is the driver's
+ * reciprocal of 2 + F (an exact pair) times F, corrected once by an
+ * exact residual that keeps both low parts, so (q0, ql) is F/(2 + F)
+ * within ~2^-40; the series part is below 0.01 of 2q, so its float
+ * rounding (Estrin's form) counts for < 2^-30.  x + y is within 2^-29
+ * relative of the exact value (|x| >= 0.34 when ef = 1).  The pair is
+ * left unnormalised: the big part is known before the series, so that a
+ * caller's sum with it need not wait for the series (ami_softplus). */
 AM_INLINE float2 ami_log1p_fast(float fh, float fl, float ef) {
   float2 d = am_fast_two_sum(2.0f, fh);
   AM_PRECISE float dl = d.y + fl;
   float2 q = ami_div_rc(fh, fl, d.x, dl);
   float q0 = q.x, ql = q.y;
   float w = q0 * q0;
-  float c = 0.18181818723678589f;
-  c = fma(c, w, 0.2222222238779068f);
-  c = fma(c, w, 0.2857142984867096f);
-  c = fma(c, w, 0.4000000059604645f);
-  c = fma(c, w, 0.6666666865348816f);
+  float w2 = w * w;
+  float e = fma(0.4000000059604645f, w, 0.6666666865348816f);
+  float f = fma(0.2222222238779068f, w, 0.2857142984867096f);
+  float g = fma(0.18181818723678589f, w2, f);
+  float c = fma(g, w2, e);
   AM_PRECISE float lo = fma(q0 * w, c, 2.0f * ql);
   float2 h = am_fast_two_sum(ef * 0.6931471824645996f, 2.0f * q0);
-  return am_fast_two_sum(h.x, h.y + fma(ef, -1.9046542121259336e-09f, lo));
+  AM_PRECISE float rest = h.y + fma(ef, -1.9046542121259336e-09f, lo);
+  return am_f2(h.x, rest);
 }
 
 /* softplus(x) = max(x, 0) + log1p(e^-|x|), <= 1.5 ulp, from the lean
@@ -1115,8 +1119,9 @@ AM_INLINE float2 ami_log1p_fast(float fh, float fl, float ef) {
  * argument itself; above, 1 + s = 2 (1 + f) with f = (s - 1)/2 formed
  * exactly.  The sensitivity of log1p(s) to s is at most 1 and
  * ami_log1p_fast is within 2^-29, so the log term is within 0.78 u
- * before its one rounding, and so is x + log1p(s) (a double-float sum, x
- * >= 0 there): < 1.3 ulp.  The tiny values for x << 0 (= s - s^2/2) keep
+ * before its one rounding, and so is x + log1p(s) (x >= 0 there, added
+ * to the log's big part by a two-sum, then the small parts, whose own
+ * rounding is below 0.02 u): < 1.3 ulp.  The tiny values for x << 0 (= s - s^2/2) keep
  * their relative accuracy; for x < -69.3 s is formed scaled by 2^j
  * (ami_exp_t) and the result is s itself (s^2/2 is below
  * 2^-100 of it), scaled back exactly - rounded a second time only where
@@ -1133,7 +1138,7 @@ AM_INLINE float ami_softplus(float x) {
   float2 lg = ami_log1p_fast(big ? 0.5f * d.x : sh,
                              big ? 0.5f * (d.y + sl) : sl, big ? 1.0f : 0.0f);
   float xp = x > 0.0f ? x : 0.0f;
-  float2 s = am_fast_two_sum(xp > lg.x ? xp : lg.x, xp > lg.x ? lg.x : xp);
+  float2 s = am_two_sum(xp, lg.x);
   AM_PRECISE float y = s.x + (s.y + lg.y);
   float sj = sp.z;
   AM_PRECISE float yd1 = (sh + sl) * sj;
