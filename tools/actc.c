@@ -1529,6 +1529,25 @@ static double custom_ulp(act_dtype_t dt, float a, float b) {
   return act_ulp_error(dt, a, b);
 }
 
+/* The max ulp error of n elements of dt, got against want (the
+ * contract's measure, act_ulp_error); with nbad, the custom ops' measure
+ * (custom_ulp), and the elements outside their bound counted in *nbad. */
+static double max_ulp(act_dtype_t dt, const void *got, const void *want,
+                      size_t n, int64_t *nbad) {
+  size_t es = act_dtype_size(dt);
+  double worst = 0;
+  for (size_t i = 0; i < n; i++) {
+    float a, b;
+    act_convert(dt, (const char *)got + i * es, ACT_F32, &a, 1);
+    act_convert(dt, (const char *)want + i * es, ACT_F32, &b, 1);
+    double e = nbad ? custom_ulp(dt, a, b) : act_ulp_error(dt, a, b);
+    worst = e > worst ? e : worst;
+    if (nbad && !act_custom_within_bound(dt, a, b))
+      ++*nbad;
+  }
+  return worst;
+}
+
 /* Runs desc over args on the device and the reference; returns the max
  * ulp error of y (and sign) or a negative number after printing an error. */
 static double compare_run(act_context_t *ctx, const act_op_desc_t *desc,
@@ -1560,24 +1579,10 @@ static double compare_run(act_context_t *ctx, const act_op_desc_t *desc,
             act_op_info(act_op_desc_op(desc))->name, act_last_error());
     worst = -1;
   } else {
-    for (int64_t i = 0; i < ny; i++) {
-      float a, b;
-      size_t es = act_dtype_size(y->dtype);
-      act_convert(y->dtype, (char *)dev + i * es, ACT_F32, &a, 1);
-      act_convert(y->dtype, (char *)ref + i * es, ACT_F32, &b, 1);
-      double e = nbad ? custom_ulp(y->dtype, a, b)
-                      : act_ulp_error(y->dtype, a, b);
-      if (e > worst)
-        worst = e;
-      if (nbad && !act_custom_within_bound(y->dtype, a, b))
-        ++*nbad;
-      if (sdev) {
-        act_convert(y->dtype, (char *)sdev + i * es, ACT_F32, &a, 1);
-        act_convert(y->dtype, (char *)sref + i * es, ACT_F32, &b, 1);
-        e = act_ulp_error(y->dtype, a, b);
-        if (e > worst)
-          worst = e;
-      }
+    worst = max_ulp(y->dtype, dev, ref, (size_t)ny, nbad);
+    if (sdev) {
+      double e = max_ulp(y->dtype, sdev, sref, (size_t)ny, NULL);
+      worst = e > worst ? e : worst;
     }
   }
   free(dev);
@@ -1612,20 +1617,11 @@ static double verify_custom_bwd(act_context_t *ctx, act_op_t op,
     args[2].tensor.data = dx;
     if (!st)
       st = act_backward_host(ctx, desc, 3, args);
-    if (st) {
+    if (st)
       fprintf(stderr, "actc: verify %s backward: %s\n",
               act_op_info(op)->name, act_last_error());
-    } else {
-      worst = 0;
-      for (size_t i = 0; i < sn; i++) {
-        float a, b;
-        act_convert(dt, (char *)dx + i * es, ACT_F32, &a, 1);
-        act_convert(dt, (char *)rx + i * es, ACT_F32, &b, 1);
-        double e = custom_ulp(dt, a, b);
-        worst = e > worst ? e : worst;
-        *nbad += !act_custom_within_bound(dt, a, b);
-      }
-    }
+    else
+      worst = max_ulp(dt, dx, rx, sn, nbad);
   }
   free(x), free(dy), free(dx), free(rx), free(fdy);
   act_op_desc_destroy(desc);
@@ -1858,19 +1854,11 @@ static double verify_op_bwd(act_context_t *ctx, const char *name,
   if (!st)
     st = act_backward_host(ctx, desc, na, a);
 report:
-  if (st) {
+  if (st)
     fprintf(stderr, "actc: verify %s backward: %s\n", act_op_info(op)->name,
             act_last_error());
-  } else {
-    worst = 0;
-    for (size_t i = 0; i < n; i++) {
-      float g, r;
-      act_convert(dt, (char *)dx + i * es, ACT_F32, &g, 1);
-      act_convert(dt, (char *)rdx + i * es, ACT_F32, &r, 1);
-      double e = act_ulp_error(dt, g, r);
-      worst = e > worst ? e : worst;
-    }
-  }
+  else
+    worst = max_ulp(dt, dx, rdx, n, NULL);
 done:
   free(fx), free(fdy), free(x), free(y), free(dy), free(dx), free(rdx);
   free(aux);

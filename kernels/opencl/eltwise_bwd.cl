@@ -731,14 +731,16 @@ AM_INLINE float act_tail(float x, float2 p0, float2 p1) {
 #endif
 }
 
-#define ACT_ELTWISE_BWD_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                      \
-  IN(STYPE, x) SEP() IN(STYPE, dy) SEP() OUT(STYPE, dx) SEP()                 \
+#define ACT_ELTWISE_BWD_SCALARS(SCALAR, SEP)                                  \
   SCALAR(uint, n) SEP() SCALAR(uint, xoff) SEP() SCALAR(uint, dyoff) SEP()    \
   SCALAR(uint, dxoff) SEP()                                                   \
   SCALAR(float, p0h) SEP() SCALAR(float, p0l) SEP()                           \
   SCALAR(float, p1h) SEP() SCALAR(float, p1l) SEP()                           \
   SCALAR(float, p2h) SEP() SCALAR(float, p2l) SEP()                           \
   SCALAR(float, p3h) SEP() SCALAR(float, p3l)
+#define ACT_ELTWISE_BWD_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                      \
+  IN(STYPE, x) SEP() IN(STYPE, dy) SEP() OUT(STYPE, dx) SEP()                 \
+  ACT_ELTWISE_BWD_SCALARS(SCALAR, SEP)
 
 /* dx[dxoff + i] = dy[dyoff + i] * f'(x[xoff + i]) for one i < n. One
  * factor for every case, and selects (vector code on CPU drivers). An
@@ -782,11 +784,7 @@ AM_INLINE float act_tail(float x, float2 p0, float2 p1) {
 #ifdef ACT_V4
 #define ACT_ELTWISE_BWD4_ARGS(IN, OUT, LOCAL, SCALAR, SEP)                     \
   IN(ACT_V4, x) SEP() IN(ACT_V4, dy) SEP() OUT(ACT_V4, dx) SEP()              \
-  SCALAR(uint, n) SEP() SCALAR(uint, xoff) SEP() SCALAR(uint, dyoff) SEP()    \
-  SCALAR(uint, dxoff) SEP() SCALAR(float, p0h) SEP() SCALAR(float, p0l) SEP() \
-  SCALAR(float, p1h) SEP() SCALAR(float, p1l) SEP()                           \
-  SCALAR(float, p2h) SEP() SCALAR(float, p2l) SEP()                           \
-  SCALAR(float, p3h) SEP() SCALAR(float, p3l)
+  ACT_ELTWISE_BWD_SCALARS(SCALAR, SEP)
 #define ACT_ELTWISE_BWD4_BODY                                                 \
   uint i4 = ACT_LINEAR_ID();                                                  \
   if (i4 < n / 4u) {                                                          \
