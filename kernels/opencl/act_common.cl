@@ -106,7 +106,6 @@ AM_INLINE uint2 act_u2(uint a, uint b) {
          ACT_H_BITS(c) | (ACT_H_BITS(d) << 16))
 #endif
 
-
 /* Both halves of a double-float times 2^k (am_ldexp: exact but for
  * underflow). */
 AM_INLINE float2 act_scale2(float2 a, int k) {

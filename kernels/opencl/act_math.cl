@@ -1121,8 +1121,9 @@ AM_INLINE float2 ami_log1p_fast(float fh, float fl, float ef) {
  * ami_log1p_fast is within 2^-29, so the log term is within 0.78 u
  * before its one rounding, and so is x + log1p(s) (x >= 0 there, added
  * to the log's big part by a two-sum, then the small parts, whose own
- * rounding is below 0.02 u): < 1.3 ulp.  The tiny values for x << 0 (= s - s^2/2) keep
- * their relative accuracy; for x < -69.3 s is formed scaled by 2^j
+ * rounding is below 0.02 u): < 1.3 ulp.  The tiny values for x << 0 (=
+ * s - s^2/2) keep their relative accuracy; for x < -69.3 s is formed
+ * scaled by 2^j
  * (ami_exp_t) and the result is s itself (s^2/2 is below
  * 2^-100 of it), scaled back exactly - rounded a second time only where
  * it is denormal (+1/4 ulp); below -104 it is 0 (e^x < 2^-150); past x =
