@@ -1128,18 +1128,35 @@ static void check_async(act_context_t *ctx, const char *dev) {
 }
 
 static void check_devices(void) {
-  size_t nd = act_device_count(), n;
-  float *sx = act_test_sweep(6000, 12345u, &n);
-  float *sdy = malloc(n * sizeof *sdy);
-  for (size_t i = 0; i < n; i++)
+  size_t nd = act_device_count(), ns;
+  float *sw = act_test_sweep(6000, 12345u, &ns);
+  /* First, the far tails against the largest and infinite dy: around
+   * where the lean gradients cut f' to 0 (silu' and mish' near -200,
+   * gelu_quick' near -117, the gelu tanh form near -13.5; a cut at -194
+   * left products of 3e38 and f' that are small denormals, 26-72 ulp
+   * off) and where the reference's own f' turns 0 (the gelu erf form at
+   * -38.5755: inf or NaN). Then the sweep. */
+  static const float tail_x[] = {-194.0f, -195.0f, -196.5f, -198.0f, -199.5f,
+                                 -200.5f, -114.0f, -114.5f, -116.0f,
+                                 -118.0f, -13.42f, -13.44f, -13.48f,
+                                 -13.55f, -38.57f, -38.5754967f,
+                                 -38.5755005f, -38.58f};
+  static const float tail_dy[] = {FLT_MAX, -3e38f, INFINITY, -INFINITY};
+  size_t nt = sizeof tail_x / sizeof *tail_x * 4, n = nt + ns;
+  float *sx = malloc(n * sizeof *sx), *sdy = malloc(n * sizeof *sdy);
+  for (size_t i = 0; i < nt; i++)
+    sx[i] = tail_x[i / 4], sdy[i] = tail_dy[i % 4];
+  memcpy(sx + nt, sw, ns * sizeof *sw);
+  free(sw);
+  for (size_t i = nt; i < n; i++)
     sdy[i] = (float)((rng() & 1 ? -1 : 1) * (0.25 + 2 * unif()));
-  for (size_t i = 5; i < n; i += 97) /* NaN in dy gives NaN; dy = 0 */
+  for (size_t i = nt + 5; i < n; i += 97) /* NaN in dy gives NaN; dy = 0 */
     sdy[i] = i % 2 ? NAN : 0.0f;
   /* infinite dy (+-inf, or NaN where f' is 0 in double too), and dy at
    * the ends of the range (products that overflow or round to denormals) */
   static const float edge[] = {INFINITY, -INFINITY, FLT_MAX, -3e38f,
                                1e-40f, -1.4e-45f, 1e-30f, -2e-38f};
-  for (size_t i = 7, k = 0; i < n; i += 89, k++)
+  for (size_t i = nt + 7, k = 0; i < n; i += 89, k++)
     sdy[i] = edge[k % (sizeof edge / sizeof edge[0])];
   for (size_t i = 0; i < nd; i++) {
     act_device_info_t info;

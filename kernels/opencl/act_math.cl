@@ -902,7 +902,7 @@ AM_INLINE float ami_resid(float n, float nl, float q0, float d, float dl) {
 }
 #endif
 
-/* t = e^(ah + al) for ah in [-194, 0] (callers clamp; |al| as for
+/* t = e^(ah + al) for ah in [-202, 0] (callers clamp; |al| as for
  * ami_expm1_lean), as the exact pair th + tl (x, y) of t 2^j that the lean ops
  * share: t = 2^k (1 + p) (ami_expm1_lean), tp = 2^(k+j) p exact, th =
  * fl(2^(k+j) + tp) and tl by Dekker's fast-two-sum (|tp| < 2^(k+j)).  tp

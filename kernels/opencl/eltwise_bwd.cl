@@ -222,6 +222,15 @@ AM_INLINE float2 act_bwd_sig2(float a, float c, float g) {
   return am_f2(far ? am_copysign(0.0f, g) : y, far ? 0.0f : cq0);
 }
 
+/* Where the lean gradients of the gated and mish forms cut f' to 0: below
+ * it |f'| <= 3 |w| e^w < 2^-278 (w the exponent's argument; the factor is
+ * |u| for silu and mish, ~3 |w| for gelu's tanh form), so dy f' rounds to
+ * 0 for every float dy (|dy| < 2^128).  At -194, where it stood, dy near
+ * 3e38 left nonzero denormal products up to -198 (silu', mish',
+ * gelu_quick' 26 ulp, gelu' tanh form 72: found by actc verify --backward
+ * --exhaustive).  ami_exp_t takes arguments down to -202. */
+#define ACT_LEAN_FAR -200.0f
+
 /* dx = dy (f0 + f1) sj^2 for q = (q0, ql, sj), or (rg.x + rg.y) sj^2 in
  * the root lanes, rounded once but for denormal results; (dx, f0) as
  * act_bwd_direct returns them.  far: f' counted 0; one: f' = 1.  The
@@ -256,11 +265,11 @@ AM_INLINE float2 act_lean_dx(float g, float3 q, bool root, float2 rg,
  * on a 0.01 grid over [-20, 20]), so s's 0.77 u gives < 1.2 u, the
  * pairs ~2^-40, and the final rounding 0.5 ulp: < 1.7 ulp.  Within 0.25
  * of x0 the root expansion (act_root_g), as before.  x > 20: 1 (mish' - 1
- * < 2^-50); x < -194: 0; x < -69.3 scales s by 2^j (ami_exp_t). */
+ * < 2^-50); x < ACT_LEAN_FAR: 0; x < -69.3 scales s by 2^j (ami_exp_t). */
 AM_INLINE float2 act_bwd_mish(float x, float g) {
-  bool far = !(x >= -194.0f);
+  bool far = !(x >= ACT_LEAN_FAR);
   bool one = x > 20.0f;
-  float xe = far ? -194.0f : (one ? 20.0f : x);
+  float xe = far ? ACT_LEAN_FAR : (one ? 20.0f : x);
   bool pos = xe > 0.0f;
   float ah = -fabs(xe);
   float kf = ami_exp_kf(ah);
@@ -311,8 +320,9 @@ AM_INLINE float2 act_bwd_mish(float x, float g) {
  * 1 + s, t (an exact pair as in ami_mul_sigmoid), their products and sums
  * double-floats, the quotient q0 + ql corrected once (ami_resid).  Returns
  * (q0, ql, the 2^(-j/2) that scales dy q back, applied twice by
- * act_lean_dx).  The caller clamps wh to [-194, 30] (0 and 1 beyond) and
- * replaces the lanes near the zero of f' by its root expansion.
+ * act_lean_dx).  The caller clamps wh to [ACT_LEAN_FAR, 30] (0 and 1
+ * beyond) and replaces the lanes near the zero of f' by its root
+ * expansion.
  * Condition number in t, outside the root interval |x - x0| <= 0.25 (a
  * 0.001 grid; gen/gen_bwd_roots.py): silu <= 1.56 (over u in [-30, 30]),
  * gelu tanh form <= 1.11 (over x in [-14, 7]): t's 0.77 u gives < 1.2 u,
@@ -349,12 +359,12 @@ AM_INLINE float3 act_gated_q(float wh, float wl, float sh, float sl) {
 
 #if ACT_OP == ACT_OP_SILU || ACT_OP == ACT_OP_GELU_QUICK
 /* silu' (beta x = u, a pair): the gated form with w = s = u; u > 30: 1
- * (f' - 1 < 2^-38); u < -194: 0; near u0 = -1.2785, the zero of f', the
- * root expansion in u - u0. */
+ * (f' - 1 < 2^-38); u < ACT_LEAN_FAR: 0; near u0 = -1.2785, the zero of
+ * f', the root expansion in u - u0. */
 AM_INLINE float2 act_bwd_silu(float2 u0, float g) {
-  bool far = !(u0.x >= -194.0f);
+  bool far = !(u0.x >= ACT_LEAN_FAR);
   bool one = u0.x > 30.0f;
-  float uh = far ? -194.0f : (one ? 30.0f : u0.x);
+  float uh = far ? ACT_LEAN_FAR : (one ? 30.0f : u0.x);
   float ul = (far || one) ? 0.0f : u0.y;
   float3 q3 = act_gated_q(uh, ul, uh, ul);
   /* near the zero */
@@ -373,17 +383,17 @@ AM_INLINE float2 act_bwd_silu(float2 u0, float g) {
 #if ACT_OP == ACT_OP_GELU
 /* gelu' (tanh form): the gated form with w = c x (1 + a x^2) and s = c x
  * (1 + 3 a x^2), c = 2 sqrt(2/pi), a = 0.044715, both pairs
- * (ami_gelu_tanh_w); w > 30 (x > 6.5): 1 (f' - 1 < 2^-37); w < -194
- * (x < -13.4): 0; near x0 = -0.75246, the zero of f', the root expansion
- * in x - x0. */
+ * (ami_gelu_tanh_w); w > 30 (x > 6.5): 1 (f' - 1 < 2^-37); w <
+ * ACT_LEAN_FAR (x < -13.5): 0; near x0 = -0.75246, the zero of f', the
+ * root expansion in x - x0. */
 AM_INLINE float2 act_bwd_gelu_tanh(float x, float g) {
   float xc = ami_clampf(x, -20.0f, 20.0f);
   float2 w = ami_gelu_tanh_w(xc, AMI_GELU_CA);
   float2 s = ami_gelu_tanh_w(xc, AMI_GELU_3CA);
-  bool far = !(w.x >= -194.0f);
+  bool far = !(w.x >= ACT_LEAN_FAR);
   bool one = w.x > 30.0f;
   bool cut = far || one;
-  float wh = far ? -194.0f : (one ? 30.0f : w.x);
+  float wh = far ? ACT_LEAN_FAR : (one ? 30.0f : w.x);
   float3 q3 = act_gated_q(wh, cut ? 0.0f : w.y, cut ? wh : s.x,
                           cut ? 0.0f : s.y);
   float2 h = act_root_h(am_f2(xc, 0.0f), -7.524614334e-01f, 1.133962790e-08f);
@@ -702,7 +712,11 @@ AM_INLINE float act_tail(float x, float2 p0, float2 p1) {
   if (p0.x != 0.0f)
     return 1.5957691669464111f * (x + 0.044715f * x * x * x) > lim ? -1.0f
                                                                     : 0.0f;
-  return -0.5f * x * x > lim ? -1.0f : 0.0f;
+  /* the erf form: the reference's x phi(x), phi = exp(-x^2/2) / sqrt(2
+   * pi) in double, is 0 from x = -38.5755005 down (-x^2/2 = -744.03: exp
+   * gives one denormal ulp, and the product with 1/sqrt(2 pi) rounds to
+   * 0), before exp itself underflows at lim */
+  return x > -38.5755005f ? -1.0f : 0.0f;
 #elif ACT_OP == ACT_OP_SILU || ACT_OP == ACT_OP_GELU_QUICK
 #if ACT_OP == ACT_OP_SILU
   float u = p0.x * x;
