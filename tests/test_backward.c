@@ -73,6 +73,8 @@ static const struct {
     {"softplus", "beta=-1.5"},
     {"squareplus", "b=0"},
     {"squareplus", "b=0.3"},
+    {"squareplus", "b=1e35"},  /* scaled by 2^-96 (b > 2^100) */
+    {"squareplus", "b=1e-35"}, /* scaled by 2^64 near 0 (b < 2^-100) */
     {"hard_shrink", "lambda=0.1"},
     {"soft_shrink", "lambda=0.1"},
     {"threshold", "threshold=-0.001,value=7"},

@@ -180,8 +180,9 @@ float *act_test_sweep(size_t nrand, uint32_t seed, size_t *n) {
   /* the kinks and ramp ends of the catalogue, swept densely around */
   static const float kinks[] = {-6.0f, -3.0f, -1.0f, 1.0f, 3.0f, 6.0f};
   size_t ns = sizeof special / sizeof *special, ngrid = 2001, nzero = 4001;
-  size_t nk = sizeof kinks / sizeof *kinks, nkink = 201;
-  float *x = malloc((ns + ngrid + nzero + nk * nkink + nrand) * sizeof *x);
+  size_t nk = sizeof kinks / sizeof *kinks, nkink = 201, nnext = 8;
+  float *x = malloc((ns + ngrid + nzero + nk * (nkink + 2 * nnext) + nrand) *
+                    sizeof *x);
   if (!x)
     return NULL;
   size_t k = 0;
@@ -197,6 +198,17 @@ float *act_test_sweep(size_t nrand, uint32_t seed, size_t *n) {
     for (size_t i = 0; i < nkink; i++)
       x[k++] = kinks[j] +
                (float)(-1e-3 + 2e-3 * (double)i / (double)(nkink - 1));
+  /* and the nearest floats on both sides of each: a kink decided on a
+   * rounded sum (hard_sigmoid's x + 3 = 6 at x = 3 - 2^-22) shows there */
+  for (size_t j = 0; j < nk; j++) {
+    float lo = kinks[j], hi = kinks[j];
+    for (size_t i = 0; i < nnext; i++) {
+      lo = nextafterf(lo, -INFINITY);
+      hi = nextafterf(hi, INFINITY);
+      x[k++] = lo;
+      x[k++] = hi;
+    }
+  }
   uint32_t s = seed ? seed : 1u;
   for (size_t i = 0; i < nrand; i++) {
     s ^= s << 13, s ^= s >> 17, s ^= s << 5; /* xorshift32 */

@@ -113,3 +113,33 @@ AM_INLINE float2 act_scale2(float2 a, int k) {
 }
 
 AM_INLINE bool act_finite(float a) { return fabs(a) < am_inf(); }
+
+/* squareplus's scaling (act_ops.cl, eltwise_bwd.cl) for |x| = ax and b's
+ * head bh: 2^-96 where ax > 2^60 or bh > 2^100 (x^2 + b stays finite),
+ * 2^64 where ax < 2^-50 and bh < 2^-100 (x^2's exact error stays normal),
+ * else 1.  Its log2 is -96, 64 or 0. */
+AM_INLINE float act_sqp_scale(float ax, float bh) {
+  bool big = ax > 1.152921504606846976e18f || bh > 1.2676506002282294e30f;
+  bool small = ax < 8.8817841970012523e-16f && bh < 7.8886090522101181e-31f;
+  return big ? 1.2621774483536188886587657e-29f /* 2^-96 */
+             : (small ? 18446744073709551616.0f : 1.0f);
+}
+
+/* sqrt(a^2 + b) for a >= 0 and b = bh + bl >= 0 (scaled by
+ * act_sqp_scale) as a pair sh + sl, to ~2^-28 relative: t = a^2 + b as
+ * p + pe + bh + bl, p = a^2 rounded and pe its exact error (am_fnma); sh
+ * the driver's sqrt of t's head (3 ulp allowed: this is the one other
+ * place act_math.cl's subset lets sqrt in, corrected as in am_sqrt),
+ * then one Newton step sl = (t - sh^2) / (2 sh) with t's head minus sh^2
+ * exact (am_fnma, Sterbenz) plus t's low terms.  The step leaves
+ * (3u)^2 / 2, the residual's and sl's roundings ~30 u^2 (u = 2^-24). */
+AM_INLINE float2 act_sqrt_sq_add(float a, float bh, float bl) {
+  AM_PRECISE float p = a * a;
+  AM_PRECISE float pe = -am_fnma(a, a, p);
+  float2 t = am_two_sum(p, bh);
+  AM_PRECISE float tl = t.y + (pe + bl);
+  float sh = sqrt(t.x);
+  AM_PRECISE float res = am_fnma(sh, sh, t.x) + tl;
+  float sl = t.x > 0.0f ? res / (2.0f * sh) : 0.0f;
+  return am_f2(sh, sl);
+}

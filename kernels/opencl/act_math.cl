@@ -81,7 +81,8 @@
  *     convert_float(int), always on in-range values, and the bit casts
  *     as_uint(float), as_float(uint) - no C casts, no implicit float->int;
  *   - built-ins: fma, fabs, rint (round half to even: GLSL roundEven),
- *     sqrt (in am_sqrt only, whose result is corrected), and the /
+ *     sqrt (in am_sqrt and act_common.cl's act_sqrt_sq_add only, whose
+ *     results are corrected), and the /
  *     operator (every quotient is corrected by an exact residual, as
  *     OpenCL 1.2 and Vulkan both allow 2.5 ulp for it); nothing else - no
  *     min/max/exp/log/copysign/ldexp/isnan built-ins;

@@ -56,6 +56,74 @@ AM_INLINE float act_tanh_shrink(float x) {
   return am_copysign(r, x);
 }
 
+/* softsign(x) = x / (1 + |x|), <= 0.5 ulp + 2^-20 (rounded once).  The
+ * denominator as an exact pair d = dh + dl (Dekker's fast-two-sum on the
+ * larger and the smaller of 1 and |x|), the quotient q0 = x / dh corrected
+ * once by its exact residual (ami_resid: x - q0 d, with the low part's
+ * product rounded, ~2^-36 of q), then q0 + ql rounded once.  The driver's
+ * 1/dh (2.5 ulp allowed) only scales the correction: its error is ~2^-46
+ * of the result.  From |x| >= 2^25, x / (1 + |x|) is within 2^-25 of +-1
+ * and rounds to it (the quotient there would need 1/dh below the normal
+ * range). Branch-free: vector code runs every path. */
+AM_INLINE float act_softsign(float x) {
+  float ax = fabs(x);
+  float big = ax > 1.0f ? ax : 1.0f;
+  float sml = ax > 1.0f ? 1.0f : ax;
+  AM_PRECISE float dh = big + sml;
+  AM_PRECISE float dl = sml - (dh - big);
+  float rc = 1.0f / dh;
+  float q0 = ami_cut12(x * rc);
+  AM_PRECISE float ql = ami_resid(x, 0.0f, q0, dh, dl) * rc;
+  AM_PRECISE float y = q0 + ql;
+  return ax >= 33554432.0f ? am_copysign(1.0f, x) : y;
+}
+
+/* squareplus(x) = (x + s) / 2, s = sqrt(x^2 + b), b = bh + bl >= 0;
+ * for x < 0 the conjugate b / (2 (s + |x|)), which does not cancel.
+ * Branch-free (vector code runs every path), in three steps:
+ *  - SCALE by sc (act_sqp_scale: 2^-96 for huge |x| or b, 2^64 for tiny
+ *    ones, else 1): X = |x| sc, B = b sc^2, S = s sc.
+ *  - S AS A PAIR sh + sl to ~2^-28 (act_sqrt_sq_add).
+ *  - THE SUM OR THE QUOTIENT. (sh, X) by Dekker's fast-two-sum (within
+ *    a factor 2 of each other, or sh the larger), its low part plus sl:
+ *    for x >= 0, Y = that sum, rounded once, y = Y / (2 sc) (exact: y >=
+ *    sqrt(b) / 2 is normal); for x < 0 it is the denominator D = S + X,
+ *    the quotient q = N / D of N = b sc (or b unscaled where b < 1 and
+ *    sc = 2^-96, so that N stays normal) corrected once by its residual
+ *    (ami_resid), q0 + ql rounded once and scaled by the power of two
+ *    sc b / (2 N) (a second rounding where y is denormal).
+ * Budget: 0.5 ulp for the last rounding, S's and D's errors and the
+ * quotient's correction below 2^-20 ulp: <= 0.51 ulp (about 1 where y
+ * is denormal). b = 0: max(x, 0); x = +-inf: its limit (inf, 0). */
+AM_INLINE float act_squareplus(float x, float bh, float bl) {
+  float ax = fabs(x);
+  float sc = act_sqp_scale(ax, bh);
+  bool big = sc < 1.0f, small = sc > 1.0f;
+  AM_PRECISE float axs = ax * sc;
+  AM_PRECISE float b2h = (bh * sc) * sc;
+  AM_PRECISE float b2l = (bl * sc) * sc;
+  float2 s = act_sqrt_sq_add(axs, b2h, b2l);
+  float2 u = am_fast_two_sum(s.x, axs);
+  AM_PRECISE float ul = u.y + s.y;
+  /* x >= 0 */
+  AM_PRECISE float ys = u.x + ul;
+  float yp = ys * (big ? 39614081257132168796771975168.0f /* 2^95 */
+                       : (small ? 2.710505431213761085e-20f : 0.5f));
+  /* x < 0: N = b sc, or b where that would leave the normal range */
+  bool nb = big && bh < 1.0f;
+  float nh = nb ? bh : bh * sc;
+  float nl = nb ? bl : bl * sc;
+  float fac = nb ? 6.3108872417680944432938285e-30f /* 2^-97 */ : 0.5f;
+  float rc = 1.0f / u.x;
+  float q0 = ami_cut12(nh * rc);
+  AM_PRECISE float ql = ami_resid(nh, nl, q0, u.x, ul) * rc;
+  AM_PRECISE float q = q0 + ql;
+  AM_PRECISE float yn = q * fac;
+  float y = x >= 0.0f ? yp : yn;
+  bool lim = am_isinf(x) || (bh == 0.0f && bl == 0.0f);
+  return lim ? (x > 0.0f ? x : 0.0f) : y;
+}
+
 /* x * s(x) where s -> 0 as x -> -inf: a zero of x's sign at the limit. */
 AM_INLINE float act_mul_lim(float x, float s) {
   return (am_isinf(x) && s == 0.0f) ? am_copysign(0.0f, x) : x * s;
@@ -176,48 +244,11 @@ AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   q = q + (am_fnma(q, p0.x, sp) - q * p0.y) / p0.x;
   return am_isinf(sp) ? sp / p0.x : q;
 #elif ACT_OP == ACT_OP_SOFTSIGN
-  return am_isinf(x) ? am_copysign(1.0f, x) : am_div(x, fabs(x) + 1.0f);
+  return act_softsign(x);
 #elif ACT_OP == ACT_OP_MISH
   return ami_mish(x);
 #elif ACT_OP == ACT_OP_SQUAREPLUS
-  /* (x + sqrt(x^2 + b))/2; for x < 0 the conjugate b/(2(r - x)). Scaled
-   * by 2^-64 for huge |x| so that x^2 cannot overflow. */
-  float ax = fabs(x);
-  if (am_isinf(x) || (p0.x == 0.0f && p0.y == 0.0f))
-    return x > 0.0f ? x : 0.0f; /* b = 0: (x + |x|)/2 */
-  float r, rl = 0.0f; /* sqrt(x^2 + b) as the double-float r + rl */
-  if (ax > 1.152921504606846976e18f /* 2^60 */) {
-    /* sqrt(x^2 + b) = |x| to far below an ulp: x or b/(4|x|) */
-    if (x > 0.0f)
-      return x;
-    float q = am_div(p0.x, ax);
-    q = q + (am_fnma(q, ax, p0.x) + p0.y) / ax;
-    return 0.25f * q;
-  } else {
-    /* x^2 + b as a double-float, then sqrt with one correction for the
-     * low part */
-    float2 x2 = am_two_prod(x, x);
-    float2 t = am_two_sum(x2.x, p0.x);
-    AM_PRECISE float tl = t.y + (x2.y + p0.y);
-    r = am_sqrt(t.x);
-    rl = t.x == 0.0f ? 0.0f : am_div(am_fnma(r, r, t.x) + tl, 2.0f * r);
-    r = t.x == 0.0f ? 0.0f : r;
-  }
-  if (x >= 0.0f) { /* (x + r + rl)/2, the sum exact before one rounding */
-    float2 s = am_two_sum(x, r);
-    AM_PRECISE float y = s.x + (s.y + rl);
-    return 0.5f * y;
-  }
-  /* b / (2 (r + rl - x)): the denominator as a double-float, the quotient
-   * corrected once by its residual */
-  float2 d = am_two_sum(r, -x);
-  AM_PRECISE float dl = d.y + rl;
-  float den = d.x;
-  if (den == 0.0f || am_isinf(den))
-    return 0.0f;
-  float q = am_div(p0.x, den);
-  q = q + ((am_fnma(q, den, p0.x) - q * dl) + p0.y) / den;
-  return 0.5f * q;
+  return act_squareplus(x, p0.x, p0.y);
 #elif ACT_OP == ACT_OP_SPARSE_PLUS
   if (x <= -1.0f)
     return 0.0f;

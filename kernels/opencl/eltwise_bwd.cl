@@ -189,7 +189,8 @@ AM_INLINE float2 act_root_g(float2 h, float q, float c1h, float c1l) {
 #if ACT_OP == ACT_OP_SIGMOID || ACT_OP == ACT_OP_TANH ||                      \
     ACT_OP == ACT_OP_LOG_SIGMOID || ACT_OP == ACT_OP_MISH ||                  \
     ACT_OP == ACT_OP_SILU || ACT_OP == ACT_OP_GELU_QUICK ||                \
-    ACT_OP == ACT_OP_SOFTPLUS || ACT_OP == ACT_OP_GELU
+    ACT_OP == ACT_OP_SOFTPLUS || ACT_OP == ACT_OP_GELU ||                  \
+    ACT_OP == ACT_OP_SOFTSIGN
 #define ACT_BWD_DIRECT 1
 
 /* dy c t / (1 + t)^2, t = e^a (a <= 0): sigmoid' (c = 1, a = -|x|) and
@@ -251,6 +252,44 @@ AM_INLINE float2 act_lean_dx(float g, float3 q, bool root, float2 rg,
   AM_PRECISE float y = y1 * q.z;
   return am_f2(far ? g * 0.0f : y, far ? 0.0f : f0);
 }
+#if ACT_OP == ACT_OP_SOFTSIGN
+/* softsign'(x) = w^2, w = 1 / (1 + |x|): dx = dy w^2 rounded once (but
+ * for denormal results).  d = 1 + |x| as act_softsign's exact pair,
+ * scaled by sj = 2^-60 (|x| > 2^60) or 2^-100 (|x| > 2^100), so that w
+ * and w^2 stay normal and dy w^2 finite (w <= 1); w = q0 + ql, the
+ * quotient corrected once by its residual (ami_resid, ~2^-36 relative),
+ * w^2 = q0^2 (exact, am_two_prod) + ql (2 q0 + ql) (ql^2 counts where
+ * fma is not fused: q0 is then cut to 12 bits, ql up to 2^-12 of it),
+ * and act_lean_dx rounds dy
+ * (f0 + f1) once and applies sj twice.  Budget: the pair ~2^-34, the
+ * final rounding 0.5 ulp: <= 0.51 ulp.  x = +-inf: f' = 0. */
+AM_INLINE float2 act_bwd_softsign(float x, float g) {
+  bool inf = am_isinf(x);
+  float ax = inf ? 0.0f : fabs(x);
+  float sj = ax > 1.2676506002282294e30f
+                 ? 7.888609052210118054117285652827862e-31f /* 2^-100 */
+                 : (ax > 1.152921504606846976e18f
+                        ? 8.67361737988403547205962240695953e-19f /* 2^-60 */
+                        : 1.0f);
+  float big = ax > 1.0f ? ax : 1.0f;
+  float sml = ax > 1.0f ? 1.0f : ax;
+  AM_PRECISE float dh0 = big + sml;
+  AM_PRECISE float dl0 = sml - (dh0 - big);
+  AM_PRECISE float dh = dh0 * sj;
+  AM_PRECISE float dl = dl0 * sj;
+  float rc = 1.0f / dh;
+  float q0 = ami_cut12(rc);
+  AM_PRECISE float ql = ami_resid(1.0f, 0.0f, q0, dh, dl) * rc;
+  float2 p = am_two_prod(q0, q0);
+  AM_PRECISE float f1 = p.y + ql * (2.0f * q0 + ql);
+  float3 q3;
+  q3.x = p.x;
+  q3.y = f1;
+  q3.z = sj;
+  return act_lean_dx(g, q3, false, am_f2(0.0f, 0.0f), inf, false);
+}
+#endif
+
 #if ACT_OP == ACT_OP_MISH
 /* mish'(x) = R + x R', R = tanh(softplus(x)) = A / D as in ami_mish: with
  * s = e^-|x| = 2^k (1 + p) and
@@ -524,6 +563,8 @@ AM_INLINE float2 act_bwd_direct(float x, float g, float2 p0, float2 p1,
   bool top = act_gt_p(zh + zl, p1);
   float r = ami_mul_sigmoid(g, am_f2(zh, zl));
   return am_f2(top ? g : r, (top || zh >= -104.0f) ? 1.0f : 0.0f);
+#elif ACT_OP == ACT_OP_SOFTSIGN
+  return act_bwd_softsign(x, g);
 #else
   /* log_sigmoid' = sigmoid(-x): dy sigmoid(-x) rounded once; 0 in float
    * below x = -104 on the sigmoid's side, i.e. x > 104 */
@@ -533,6 +574,65 @@ AM_INLINE float2 act_bwd_direct(float x, float g, float2 p0, float2 p1,
 }
 #endif
 
+
+#if ACT_OP == ACT_OP_SQUAREPLUS
+/* squareplus'(x) = y / s (s = sqrt(x^2 + b)), in act_squareplus's scaled
+ * X = |x| sc, S = sh + sl (act_sqp_scale, act_sqrt_sq_add), D = S + X:
+ *   x >= 0: 1/2 + (X / S) / 2, in [1/2, 1], no exponent;
+ *   x <  0: b / (2 D S) sc^2 (the conjugate: no cancellation), as
+ *           b' / (2 P') 2^k with b' and P' = D S (an exact product plus
+ *           its cross terms) brought into [1, 2) by their exponents (a
+ *           factor in (1/4, 1); f' itself reaches 2^-256 for b = 4 and
+ *           x = -FLT_MAX).
+ * Each quotient q0 + ql is corrected once by its residual (ami_resid),
+ * ~2^-36; with S's ~2^-28 the factor is within ~2^-27 of f':
+ * act_gmul_k's one rounding
+ * gives <= 0.51 ulp.  b = 0: 1 (x > 0), 1/2 (x = 0), 0; x = +-inf: 1 or
+ * 0. */
+AM_INLINE act_quad_t act_bwd_squareplus(float x, float2 b) {
+  bool b0 = b.x == 0.0f && b.y == 0.0f;
+  bool inf = am_isinf(x);
+  float ax = inf ? 1.0f : fabs(x);
+  float sc = act_sqp_scale(ax, b.x);
+  int ksc = sc < 1.0f ? -192 : (sc > 1.0f ? 128 : 0); /* log2(sc^2) */
+  AM_PRECISE float axs = ax * sc;
+  AM_PRECISE float b2h = (b.x * sc) * sc;
+  AM_PRECISE float b2l = (b.y * sc) * sc;
+  float2 s = act_sqrt_sq_add(axs, b2h, b2l);
+  /* x >= 0: 1/2 + X / (2 S) */
+  float rs = 1.0f / s.x;
+  float r0 = ami_cut12(axs * rs);
+  AM_PRECISE float r1 = ami_resid(axs, 0.0f, r0, s.x, s.y) * rs;
+  float2 fp = am_fast_two_sum(0.5f, 0.5f * r0);
+  AM_PRECISE float fpl = fp.y + 0.5f * r1;
+  /* x < 0: b' / (2 P') 2^(eb - eP + ksc), P = D S (normal: D and S lie
+   * in [2^-50, 2^61] after the scaling); P' and b' in [1, 2) */
+  float2 u = am_fast_two_sum(s.x, axs);
+  AM_PRECISE float ul = u.y + s.y;
+  float2 pp = am_two_prod(u.x, s.x);
+  AM_PRECISE float ppl = pp.y + (u.x * s.y + ul * s.x);
+  /* P' through its bits and one multiply (two multiplies by one factor
+   * become a 2-lane vector in LLVM's SLP vectorizer, which stops PoCL's
+   * loop vectorizer: the gradient ran 5x slower) */
+  int ep = convert_int(as_uint(pp.x) >> 23) - 127;
+  float ph = as_float((as_uint(pp.x) & 0x007fffffu) | 0x3f800000u);
+  float pl = ppl * as_float(convert_uint(127 - ep) << 23);
+  int eb = am_ilogb(b.x); /* b is uniform: hoisted out of the loop */
+  float bnh = am_ldexp(b.x, -eb), bnl = am_ldexp(b.y, -eb);
+  float rd = 1.0f / ph;
+  float q0 = ami_cut12(bnh * rd);
+  AM_PRECISE float q1 = ami_resid(bnh, bnl, q0, ph, pl) * rd;
+  float2 fn = am_fast_two_sum(0.5f * q0, 0.5f * q1);
+  bool pos = x >= 0.0f;
+  float f0 = pos ? fp.x : fn.x;
+  float f1 = pos ? fpl : fn.y;
+  int k = pos ? 0 : eb - ep + ksc;
+  /* the limits: b = 0 (f' = 1, 1/2 or 0) and x = +-inf */
+  bool lim = b0 || inf;
+  float fl = x > 0.0f ? 1.0f : (x < 0.0f || inf ? 0.0f : 0.5f);
+  return act_fk(am_f2(lim ? fl : f0, lim ? 0.0f : f1), lim ? 0 : k);
+}
+#endif
 
 #ifndef ACT_BWD_DIRECT
 /* f'(x) for every op but prelu with a slope tensor, as a factor (act_fk):
@@ -595,70 +695,41 @@ AM_INLINE act_quad_t act_bwd(float x, float2 p0, float2 p1, float2 p2,
     return act_fac(act_zero());
   return act_fk(act_exp_m(x, 0.0f), convert_int(act_exp_k(x)));
 #elif ACT_OP == ACT_OP_HARD_SIGMOID || ACT_OP == ACT_OP_HARD_SILU
-  /* p0 alpha, p1 beta/alpha, p2 beta */
-  float s;
+  /* p0 alpha, p1 beta/alpha, p2 beta.  s = alpha (x + beta/alpha) as the
+   * forward's pair (an exact sum and an exact leading product, ~2^-48):
+   * the ramp is 0 < s < 1.  A rounded s put x = 3 - 2^-22 for (1/6, 1/2)
+   * on the ramp's end (x + 3 rounds to 6: f' 0 for 1/6; found by actc
+   * verify --backward --exhaustive).  s > 0 is decided exactly (the
+   * sign of the exact x + beta/alpha); s < 1 where the pair is below 1 by
+   * more than 2^-44, its error: where s is 1 to within that (x at the
+   * end, as x = 3 here) the reference's own rounding says 1, f' = 0. */
+  float2 t = am_two_sum(x, p1.x);
+  AM_PRECISE float tl = t.y + p1.y;
+  float2 m = am_two_prod(p0.x, t.x);
+  AM_PRECISE float ml = m.y + (p0.x * tl + p0.y * t.x);
+  float2 hh = am_fast_two_sum(m.x, ml);
   bool a0 = p0.x == 0.0f && p0.y == 0.0f;
-  if (a0)
-    s = p2.x;
-  else if (am_isinf(x))
-    s = p0.x * x;
-  else
-    s = act_mul_p(act_sub_p(x, act_neg_p(p1)), p0);
-  bool ramp = !a0 && s > 0.0f && s < 1.0f;
+  bool inf = am_isinf(x);
+  bool pos = hh.x > 0.0f || (hh.x == 0.0f && hh.y > 0.0f);
+  bool below1 = hh.x < 1.0f || (hh.x == 1.0f && hh.y < -5.684341886080802e-14f);
+  bool ramp = !a0 && !inf && pos && below1;
 #if ACT_OP == ACT_OP_HARD_SIGMOID
   return act_fac(ramp ? p0 : act_zero());
 #else
-  if (!ramp) {
-    float h = s >= 1.0f ? 1.0f : (s <= 0.0f ? 0.0f : s);
-    return act_fac(am_f2(h, 0.0f));
-  }
-  /* h + x alpha = alpha (2x + beta/alpha) */
-  float2 t = am_two_sum(2.0f * x, p1.x);
-  t = am_fast_two_sum(t.x, t.y + p1.y);
-  return act_fac(am_dd_mul(t, p0));
+  /* off the ramp f' = h, 0 or 1 (x = +-inf: by alpha x's sign; alpha =
+   * 0: beta clamped) */
+  float hs = a0 ? p2.x : (inf ? p0.x * x : (hh.x > 0.5f ? 1.0f : 0.0f));
+  float h = hs >= 1.0f ? 1.0f : (hs <= 0.0f ? 0.0f : hs);
+  /* on the ramp h + x alpha = alpha (2x + beta/alpha) */
+  float2 u = am_two_sum(2.0f * x, p1.x);
+  u = am_fast_two_sum(u.x, u.y + p1.y);
+  float2 g = am_dd_mul(u, p0);
+  return act_fac(am_f2(ramp ? g.x : h, ramp ? g.y : 0.0f));
 #endif
 #elif ACT_OP == ACT_OP_HARD_TANH
   return act_fac((x >= -1.0f && x <= 1.0f) ? act_one() : act_zero());
-#elif ACT_OP == ACT_OP_SOFTSIGN
-  /* 1 / (1 + |x|)^2 */
-  if (am_isinf(x))
-    return act_fac(act_zero());
-  float2 d = am_two_sum(1.0f, fabs(x));
-  int e = am_ilogb(d.x);
-  float2 ds = act_scale2(d, -e);
-  float2 q = am_dd_div(act_one(), am_dd_mul(ds, ds));
-  return act_fk(q, -2 * e);
 #elif ACT_OP == ACT_OP_SQUAREPLUS
-  /* (1 + x / r) / 2, r = sqrt(x^2 + b); for x < 0: b / (2 r (r + |x|)) */
-  bool b0 = p0.x == 0.0f && p0.y == 0.0f;
-  if (am_isinf(x) || b0)
-    return act_fac(x > 0.0f ? act_one()
-                                 : (x < 0.0f ? act_zero() : am_f2(0.5f, 0.0f)));
-  float ax = fabs(x);
-  int e = ax > 1.152921504606846976e18f ? am_ilogb(ax) : 0;
-  if (e != 0) {
-    if (x > 0.0f)
-      return act_fac(act_one());
-    /* b / (4 x^2) */
-    float xs = am_ldexp(ax, -e);
-    float2 q = am_dd_div(p0, act_scale2(am_two_prod(xs, xs), 2));
-    return act_fk(q, -2 * e);
-  }
-  float2 x2 = am_two_prod(x, x);
-  float2 t = am_two_sum(x2.x, p0.x);
-  t = am_fast_two_sum(t.x, t.y + (x2.y + p0.y));
-  float sr = am_sqrt(t.x);
-  float2 r = (t.x > 0.0f) ? am_fast_two_sum(sr, (am_fnma(sr, sr, t.x) + t.y) /
-                                                    (2.0f * sr))
-                          : act_zero();
-  if (x >= 0.0f) {
-    float2 q = am_dd_div(am_f2(x, 0.0f), r);
-    float2 g = am_dd_add_f(q, 1.0f);
-    return act_fac(am_f2(0.5f * g.x, 0.5f * g.y));
-  }
-  float2 den = am_dd_mul(r, am_dd_add_f(r, ax));
-  float2 q = am_dd_div(p0, den);
-  return act_fac(am_f2(0.5f * q.x, 0.5f * q.y));
+  return act_bwd_squareplus(x, p0);
 #elif ACT_OP == ACT_OP_SPARSE_PLUS
   if (x <= -1.0f)
     return act_fac(act_zero());
