@@ -20,18 +20,20 @@
 
 /* The op's parameters as pairs, p0 .. p3, from the scalars.
  *
- * TWO FORMS. gelu (p0 approximate: the erf or the tanh form) and softplus
- * (p0 beta: the lean beta = 1 form or the general one) choose their form
- * by p0, and a choice per element made vector code run both forms (PoCL
- * if-converted it in the backward, lavapipe ran softplus at a third of
- * log_sigmoid's speed).  So each is two kernels, the plan choosing by the
- * parameter (plan.c): act_eltwise[4] with p0 a constant that folds the
- * choice (gelu's erf form, softplus's beta = 1), and act_eltwise[4]_alt
- * with the other (gelu's tanh form; softplus with p0 as given). */
+ * TWO FORMS. gelu (p0 approximate: the erf or the tanh form), softplus
+ * (p0 beta: the lean beta = 1 form or the general one) and celu (p0
+ * alpha: 1, or x / alpha as a pair) choose their form by p0, and a choice
+ * per element made vector code run both forms (PoCL if-converted it in
+ * the backward, lavapipe ran softplus at a third of log_sigmoid's speed
+ * and celu at 0.7 of elu's).  So each is two kernels, the plan choosing
+ * by the parameter (plan.c): act_eltwise[4] with p0 a constant that folds
+ * the choice (gelu's erf form, softplus's beta = 1, celu's alpha = 1),
+ * and act_eltwise[4]_alt with the other (gelu's tanh form; softplus and
+ * celu with p0 as given). */
 #if ACT_OP == ACT_OP_GELU
 #define ACT_P0_MAIN am_f2(0.0f, 0.0f)
 #define ACT_P0_ALT am_f2(1.0f, 0.0f)
-#elif ACT_OP == ACT_OP_SOFTPLUS
+#elif ACT_OP == ACT_OP_SOFTPLUS || ACT_OP == ACT_OP_CELU
 #define ACT_P0_MAIN am_f2(1.0f, 0.0f)
 #define ACT_P0_ALT am_f2(p0h, p0l)
 #else

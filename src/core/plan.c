@@ -96,10 +96,11 @@ act_op_t act__kernel_op(const act_op_desc_t *desc,
 
 const char *act__eltwise_kernel(act_op_t op, const double q[ACT_MAX_PARAMS],
                                 bool vec4) {
-  /* gelu's tanh form and softplus with beta != 1 are kernels of their own
-   * (eltwise.cl, "two forms") */
+  /* gelu's tanh form, softplus with beta != 1 and celu with alpha != 1
+   * are kernels of their own (eltwise.cl, "two forms") */
   bool alt = (op == ACT_OP_GELU && q[0] != 0.0) ||
-             (op == ACT_OP_SOFTPLUS && q[0] != 1.0);
+             (op == ACT_OP_SOFTPLUS && q[0] != 1.0) ||
+             (op == ACT_OP_CELU && q[0] != 1.0);
   if (alt)
     return vec4 ? "act_eltwise4_alt" : "act_eltwise_alt";
   return vec4 ? "act_eltwise4" : "act_eltwise";

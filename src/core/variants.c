@@ -24,12 +24,14 @@ static const struct {
     {"eltwise.cl", "act_eltwise", ACT__ALL_ELTWISE, ACT__DT_FLOAT},
     /* Vulkan's whole vectors of four (limits.eltwise_vec4) */
     {"eltwise.cl", "act_eltwise4", ACT__ALL_ELTWISE, ACT__DT_FLOAT},
-    /* the second form of gelu (tanh) and softplus (beta != 1):
-     * eltwise.cl, "two forms" */
+    /* the second form of gelu (tanh), softplus (beta != 1) and celu
+     * (alpha != 1): eltwise.cl, "two forms" */
     {"eltwise.cl", "act_eltwise_alt", ACT_OP_GELU, ACT__DT_FLOAT},
     {"eltwise.cl", "act_eltwise_alt", ACT_OP_SOFTPLUS, ACT__DT_FLOAT},
+    {"eltwise.cl", "act_eltwise_alt", ACT_OP_CELU, ACT__DT_FLOAT},
     {"eltwise.cl", "act_eltwise4_alt", ACT_OP_GELU, ACT__DT_FLOAT},
     {"eltwise.cl", "act_eltwise4_alt", ACT_OP_SOFTPLUS, ACT__DT_FLOAT},
+    {"eltwise.cl", "act_eltwise4_alt", ACT_OP_CELU, ACT__DT_FLOAT},
     {"eltwise.cl", "act_prelu", ACT_OP_PRELU, ACT__DT_FLOAT},
     {"axis.cl", "act_softmax", ACT_OP_SOFTMAX, ACT__DT_FLOAT},
     {"axis.cl", "act_softmax", ACT_OP_LOG_SOFTMAX, ACT__DT_FLOAT},
