@@ -114,6 +114,28 @@ AM_INLINE float2 act_scale2(float2 a, int k) {
 
 AM_INLINE bool act_finite(float a) { return fabs(a) < am_inf(); }
 
+/* P(t) = (x - tanh x) / x^3 for t = x^2 + tl in [0, 1], as a pair: a
+ * degree-9 Chebyshev fit (relative error 5e-11; computed with
+ * mpmath.chebyfit by gen/gen_eltwise_coeffs.py), its leading coefficient
+ * 1/3 as a pair too, so that only the last Horner roundings are left
+ * (tanh_shrink and its gradient). */
+AM_INLINE float2 act_tanh_shrink_p(float t, float tl) {
+  float p = -1.645079101e-05f;
+  p = fma(p, t, 1.228446636e-04f);
+  p = fma(p, t, -4.778967123e-04f);
+  p = fma(p, t, 1.384797739e-03f);
+  p = fma(p, t, -3.563045757e-03f);
+  p = fma(p, t, 8.855802938e-03f);
+  p = fma(p, t, -2.186837979e-02f);
+  p = fma(p, t, 5.396816880e-02f);
+  p = fma(p, t, -1.333333254e-01f);
+  /* 1/3 = 0.3333333432674407958984375 - 9.934107481e-09 */
+  float2 pt = am_two_prod(p, t);
+  float2 ps = am_two_sum(pt.x, 0.3333333432674407958984375f);
+  AM_PRECISE float pe = ps.y + (pt.y + fma(p, tl, -9.934107481e-09f));
+  return am_f2(ps.x, pe);
+}
+
 /* squareplus's scaling (act_ops.cl, eltwise_bwd.cl) for |x| = ax and b's
  * head bh: 2^-96 where ax > 2^60 or bh > 2^100 (x^2 + b stays finite),
  * 2^64 where ax < 2^-50 and bh < 2^-100 (x^2's exact error stays normal),

@@ -22,10 +22,8 @@
  * NaN is not handled here: callers pass it through (v != v ? v : act_op).
  */
 
-/* x - tanh(x). Near 0 it cancels, so for |x| <= 1 it is x^3 P(x^2), P a
- * degree-9 Chebyshev fit of (x - tanh x)/x^3 on x^2 in [0, 1] (relative
- * error 5e-11; computed with mpmath.chebyfit by
- * gen/gen_eltwise_coeffs.py). Beyond, (|x| - 1) + 2/(e^(2|x|) + 1): two
+/* x - tanh(x). Near 0 it cancels, so for |x| <= 1 it is x^3 P(x^2)
+ * (act_tanh_shrink_p, act_common.cl). Beyond, (|x| - 1) + 2/(e^(2|x|) + 1): two
  * positive terms, no cancellation (the second from the lean exponential,
  * below). */
 AM_INLINE float act_tanh_shrink(float x) {
@@ -35,19 +33,8 @@ AM_INLINE float act_tanh_shrink(float x) {
      * the only large errors left are the last Horner roundings. */
     float2 tt = am_two_prod(x, x);
     float t = tt.x, tl = tt.y;
-    float p = -1.645079101e-05f;
-    p = fma(p, t, 1.228446636e-04f);
-    p = fma(p, t, -4.778967123e-04f);
-    p = fma(p, t, 1.384797739e-03f);
-    p = fma(p, t, -3.563045757e-03f);
-    p = fma(p, t, 8.855802938e-03f);
-    p = fma(p, t, -2.186837979e-02f);
-    p = fma(p, t, 5.396816880e-02f);
-    p = fma(p, t, -1.333333254e-01f);
-    /* 1/3 = 0.3333333432674407958984375 - 9.934107481e-09 */
-    float2 pt = am_two_prod(p, t);
-    float2 ps = am_two_sum(pt.x, 0.3333333432674407958984375f);
-    AM_PRECISE float pe = ps.y + (pt.y + fma(p, tl, -9.934107481e-09f));
+    float2 ps = act_tanh_shrink_p(t, tl);
+    float pe = ps.y;
     float2 c = am_two_prod(x, t);
     AM_PRECISE float cl = c.y + x * tl;
     return fma(c.x, ps.x, fma(c.x, pe, cl * ps.x));

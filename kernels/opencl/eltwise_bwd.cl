@@ -190,7 +190,7 @@ AM_INLINE float2 act_root_g(float2 h, float q, float c1h, float c1l) {
     ACT_OP == ACT_OP_LOG_SIGMOID || ACT_OP == ACT_OP_MISH ||                  \
     ACT_OP == ACT_OP_SILU || ACT_OP == ACT_OP_GELU_QUICK ||                \
     ACT_OP == ACT_OP_SOFTPLUS || ACT_OP == ACT_OP_GELU ||                  \
-    ACT_OP == ACT_OP_SOFTSIGN
+    ACT_OP == ACT_OP_SOFTSIGN || ACT_OP == ACT_OP_TANH_SHRINK
 #define ACT_BWD_DIRECT 1
 
 /* dy c t / (1 + t)^2, t = e^a (a <= 0): sigmoid' (c = 1, a = -|x|) and
@@ -287,6 +287,63 @@ AM_INLINE float2 act_bwd_softsign(float x, float g) {
   q3.y = f1;
   q3.z = sj;
   return act_lean_dx(g, q3, false, am_f2(0.0f, 0.0f), inf, false);
+}
+#endif
+
+#if ACT_OP == ACT_OP_TANH_SHRINK
+/* tanh_shrink'(x) = tanh(x)^2, a = |x|: dx = dy w^2 rounded once (but for
+ * denormal results), w = tanh a as a pair:
+ *   a <= 1: a (1 - c), c = a^2 P(a^2) (act_tanh_shrink_p, the forward's
+ *           fit) below 0.24, so 1 - c does not cancel: c an exact product
+ *           plus its low terms, 1 - c by a fast-two-sum, w = a times it;
+ *   a >  1: (1 - t) / (1 + t), t = e^(-2a) the lean exponential's exact
+ *           pair (a clamped to 12, where w^2 rounds to 1 against any dy),
+ *           the quotient corrected once (ami_resid); w's sensitivity to t
+ *           is 2t / (1 - t^2) <= 0.28, so t's 0.77 u (u = 2^-24) gives
+ *           0.21 u.
+ * w^2 = wh^2 exactly plus wl (2 wh + wl) (wl up to 2^-12 of wh where fma
+ * is not fused and the quotient's head is cut to 12 bits), then
+ * act_lean_dx.  Budget: w's 0.21 u doubled, the pairs ~2^-40, the final
+ * rounding 0.5 ulp: < 0.95 ulp.  a < 2^-32: w = a (tanh a = a to 2^-65),
+ * and dy a a as the exact pair dy a times a, rounded once (ami_mul_pair_
+ * round): w^2 alone would leave the normal range.  x = 0: f' = 0. */
+AM_INLINE float2 act_bwd_tanh_shrink(float x, float g) {
+  float a = fabs(x);
+  float ac = a > 12.0f ? 12.0f : a;
+  /* a <= 1 */
+  float2 tt = am_two_prod(ac, ac);
+  float2 pp = act_tanh_shrink_p(tt.x, tt.y);
+  float2 c = am_two_prod(tt.x, pp.x);
+  AM_PRECISE float cl = c.y + (tt.x * pp.y + tt.y * pp.x);
+  float2 m = am_fast_two_sum(1.0f, -c.x);
+  AM_PRECISE float ml = m.y - cl;
+  float2 w1 = am_two_prod(ac, m.x);
+  AM_PRECISE float w1l = w1.y + ac * ml;
+  /* a > 1 */
+  float ah = -2.0f * (ac > 1.0f ? ac : 1.0f);
+  float3 t = ami_exp_t(ah, 0.0f, ami_exp_kf(ah));
+  float2 n = am_fast_two_sum(1.0f, -t.x);
+  AM_PRECISE float nl = n.y - t.y;
+  AM_PRECISE float d = 1.0f + t.x;
+  AM_PRECISE float dl = (t.x - (d - 1.0f)) + t.y;
+  float rc = 1.0f / d;
+  float q0 = ami_cut12(n.x * rc);
+  AM_PRECISE float ql = ami_resid(n.x, nl, q0, d, dl) * rc;
+  bool small = ac <= 1.0f;
+  float wh = small ? w1.x : q0;
+  float wl = small ? w1l : ql;
+  float2 f = am_two_prod(wh, wh);
+  AM_PRECISE float f1 = f.y + wl * (2.0f * wh + wl);
+  float3 q3;
+  q3.x = f.x;
+  q3.y = f1;
+  q3.z = 1.0f;
+  float2 r = act_lean_dx(g, q3, false, am_f2(0.0f, 0.0f), false, false);
+  /* a < 2^-32 */
+  float2 z = am_two_prod(g, a);
+  float rt = ami_mul_pair_round(a, z.x, z.y);
+  bool tiny = a < 2.3283064365386963e-10f;
+  return am_f2(tiny ? rt : r.x, tiny ? a : r.y);
 }
 #endif
 
@@ -565,6 +622,8 @@ AM_INLINE float2 act_bwd_direct(float x, float g, float2 p0, float2 p1,
   return am_f2(top ? g : r, (top || zh >= -104.0f) ? 1.0f : 0.0f);
 #elif ACT_OP == ACT_OP_SOFTSIGN
   return act_bwd_softsign(x, g);
+#elif ACT_OP == ACT_OP_TANH_SHRINK
+  return act_bwd_tanh_shrink(x, g);
 #else
   /* log_sigmoid' = sigmoid(-x): dy sigmoid(-x) rounded once; 0 in float
    * below x = -104 on the sigmoid's side, i.e. x > 104 */
@@ -744,15 +803,6 @@ AM_INLINE act_quad_t act_bwd(float x, float2 p0, float2 p1, float2 p2,
 #elif ACT_OP == ACT_OP_HARD_SHRINK || ACT_OP == ACT_OP_SOFT_SHRINK
   return act_fac((act_gt_p(x, p0) || act_lt_p(x, act_neg_p(p0))) ? act_one()
                                                           : act_zero());
-#elif ACT_OP == ACT_OP_TANH_SHRINK
-  /* 1 - tanh'(x) = tanh(x)^2, tanh|x| = -E/(2 + E), E = expm1(-2|x|) */
-  float ax = ami_clampf(fabs(x), 0.0f, 10.0f);
-  if (ax == 0.0f)
-    return act_fac(act_zero());
-  float2 q = am_tanh_abs_dd(ax);
-  int e = am_ilogb(q.x);
-  float2 qs = act_scale2(q, -e);
-  return act_fk(am_dd_mul(qs, qs), 2 * e);
 #elif ACT_OP == ACT_OP_THRESHOLD
   return act_fac(act_gt_p(x, p0) ? act_one() : act_zero());
 #elif ACT_OP == ACT_OP_CLIP
