@@ -257,8 +257,13 @@ AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
     return 0.0f;
   if (x >= 1.0f)
     return x;
-  float t = x + 1.0f;
-  return 0.25f * t * t;
+  /* x + 1 = th + tl exactly (two-sum), h = th / 2 (exact: th >= 2^-24
+   * here): (x + 1)^2 / 4 = h^2 + h tl + tl^2 / 4 = h (h + tl) to 2^-48,
+   * rounded once (ami_mul_pair_round).  0.25 t t rounded x + 1 first and
+   * then twice: 2 ulp. */
+  float2 t = am_two_sum(x, 1.0f);
+  float h = 0.5f * t.x;
+  return ami_mul_pair_round(h, h, t.y);
 #elif ACT_OP == ACT_OP_SPARSE_SIGMOID
   return x <= -1.0f ? 0.0f : (x >= 1.0f ? 1.0f : 0.5f * (x + 1.0f));
 #elif ACT_OP == ACT_OP_EXP
