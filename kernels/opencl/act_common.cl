@@ -114,6 +114,21 @@ AM_INLINE float2 act_scale2(float2 a, int k) {
 
 AM_INLINE bool act_finite(float a) { return fabs(a) < am_inf(); }
 
+/* hard_sigmoid's s = alpha (x + beta/alpha) as a pair (finite x; p0
+ * alpha, p1 the offset beta/alpha that the plan computes in double): the
+ * sum exact (two-sum), the leading product exact (two-prod), within
+ * ~2^-48 of s - so hard_sigmoid rounds once, hard_silu's x h takes the low
+ * part too (also where fma is not fused, as on Vulkan), and the gradient
+ * decides the ramp's ends on it, not on a rounded s (act_ops.cl,
+ * eltwise_bwd.cl). */
+AM_INLINE float2 act_hs_pair(float x, float2 p0, float2 p1) {
+  float2 t = am_two_sum(x, p1.x);
+  AM_PRECISE float tl = t.y + p1.y;
+  float2 m = am_two_prod(p0.x, t.x);
+  AM_PRECISE float ml = m.y + (p0.x * tl + p0.y * t.x);
+  return am_fast_two_sum(m.x, ml);
+}
+
 /* P(t) = (x - tanh x) / x^3 for t = x^2 + tl in [0, 1], as a pair: a
  * degree-9 Chebyshev fit (relative error 5e-11; computed with
  * mpmath.chebyfit by gen/gen_eltwise_coeffs.py), its leading coefficient

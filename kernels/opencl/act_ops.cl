@@ -34,10 +34,9 @@ AM_INLINE float act_tanh_shrink(float x) {
     float2 tt = am_two_prod(x, x);
     float t = tt.x, tl = tt.y;
     float2 ps = act_tanh_shrink_p(t, tl);
-    float pe = ps.y;
     float2 c = am_two_prod(x, t);
     AM_PRECISE float cl = c.y + x * tl;
-    return fma(c.x, ps.x, fma(c.x, pe, cl * ps.x));
+    return fma(c.x, ps.x, fma(c.x, ps.y, cl * ps.x));
   }
   /* (a - 1) + 2 t / (1 + t), t = e^(-2a) as the lean exponential's exact
    * pair (ami_exp_t, unscaled for a <= 12), 1 + t a pair, the quotient
@@ -60,8 +59,7 @@ AM_INLINE float act_tanh_shrink(float x) {
 }
 
 /* softsign(x) = x / (1 + |x|), <= 0.5 ulp + 2^-20 (rounded once).  The
- * denominator as an exact pair d = dh + dl (Dekker's fast-two-sum on the
- * larger and the smaller of 1 and |x|), the quotient q0 = x / dh corrected
+ * denominator as an exact pair d = dh + dl (am_two_sum), the quotient q0 = x / dh corrected
  * once by its exact residual (ami_resid: x - q0 d, with the low part's
  * product rounded, ~2^-36 of q), then q0 + ql rounded once.  The driver's
  * 1/dh (2.5 ulp allowed) only scales the correction: its error is ~2^-46
@@ -70,13 +68,10 @@ AM_INLINE float act_tanh_shrink(float x) {
  * range). Branch-free: vector code runs every path. */
 AM_INLINE float act_softsign(float x) {
   float ax = fabs(x);
-  float big = ax > 1.0f ? ax : 1.0f;
-  float sml = ax > 1.0f ? 1.0f : ax;
-  AM_PRECISE float dh = big + sml;
-  AM_PRECISE float dl = sml - (dh - big);
-  float rc = 1.0f / dh;
+  float2 d = am_two_sum(1.0f, ax);
+  float rc = 1.0f / d.x;
   float q0 = ami_cut12(x * rc);
-  AM_PRECISE float ql = ami_resid(x, 0.0f, q0, dh, dl) * rc;
+  AM_PRECISE float ql = ami_resid(x, 0.0f, q0, d.x, d.y) * rc;
   AM_PRECISE float y = q0 + ql;
   return ax >= 33554432.0f ? am_copysign(1.0f, x) : y;
 }
@@ -205,15 +200,7 @@ AM_INLINE float act_op(float x, float2 p0, float2 p1, float2 p2, float2 p3) {
   } else if (am_isinf(x)) {
     h = act_clamp(p0.x * x, 0.0f, 1.0f);
   } else {
-    /* (x + offset) alpha: the sum exact (two-sum), the leading product
-     * exact (two-prod), so hard_sigmoid rounds once and hard_silu's x h
-     * below takes the low part too (within 1 ulp also where fma is not
-     * fused, as on Vulkan) */
-    float2 t = am_two_sum(x, p1.x);
-    AM_PRECISE float tl = t.y + p1.y;
-    float2 m = am_two_prod(p0.x, t.x);
-    AM_PRECISE float ml = m.y + (p0.x * tl + p0.y * t.x);
-    float2 hh = am_fast_two_sum(m.x, ml);
+    float2 hh = act_hs_pair(x, p0, p1);
     bool lo = hh.x < 0.0f || (hh.x == 0.0f && hh.y <= 0.0f);
     bool hi = hh.x > 1.0f || (hh.x == 1.0f && hh.y >= 0.0f);
     h = lo ? 0.0f : (hi ? 1.0f : hh.x);

@@ -271,12 +271,9 @@ AM_INLINE float2 act_bwd_softsign(float x, float g) {
                  : (ax > 1.152921504606846976e18f
                         ? 8.67361737988403547205962240695953e-19f /* 2^-60 */
                         : 1.0f);
-  float big = ax > 1.0f ? ax : 1.0f;
-  float sml = ax > 1.0f ? 1.0f : ax;
-  AM_PRECISE float dh0 = big + sml;
-  AM_PRECISE float dl0 = sml - (dh0 - big);
-  AM_PRECISE float dh = dh0 * sj;
-  AM_PRECISE float dl = dl0 * sj;
+  float2 d0 = am_two_sum(1.0f, ax);
+  AM_PRECISE float dh = d0.x * sj;
+  AM_PRECISE float dl = d0.y * sj;
   float rc = 1.0f / dh;
   float q0 = ami_cut12(rc);
   AM_PRECISE float ql = ami_resid(1.0f, 0.0f, q0, dh, dl) * rc;
@@ -755,18 +752,13 @@ AM_INLINE act_quad_t act_bwd(float x, float2 p0, float2 p1, float2 p2,
   return act_fk(act_exp_m(x, 0.0f), convert_int(act_exp_k(x)));
 #elif ACT_OP == ACT_OP_HARD_SIGMOID || ACT_OP == ACT_OP_HARD_SILU
   /* p0 alpha, p1 beta/alpha, p2 beta.  s = alpha (x + beta/alpha) as the
-   * forward's pair (an exact sum and an exact leading product, ~2^-48):
-   * the ramp is 0 < s < 1.  A rounded s put x = 3 - 2^-22 for (1/6, 1/2)
+   * forward's pair (act_hs_pair, ~2^-48): the ramp is 0 < s < 1.  A rounded s put x = 3 - 2^-22 for (1/6, 1/2)
    * on the ramp's end (x + 3 rounds to 6: f' 0 for 1/6; found by actc
    * verify --backward --exhaustive).  s > 0 is decided exactly (the
    * sign of the exact x + beta/alpha); s < 1 where the pair is below 1 by
    * more than 2^-44, its error: where s is 1 to within that (x at the
    * end, as x = 3 here) the reference's own rounding says 1, f' = 0. */
-  float2 t = am_two_sum(x, p1.x);
-  AM_PRECISE float tl = t.y + p1.y;
-  float2 m = am_two_prod(p0.x, t.x);
-  AM_PRECISE float ml = m.y + (p0.x * tl + p0.y * t.x);
-  float2 hh = am_fast_two_sum(m.x, ml);
+  float2 hh = act_hs_pair(x, p0, p1);
   bool a0 = p0.x == 0.0f && p0.y == 0.0f;
   bool inf = am_isinf(x);
   bool pos = hh.x > 0.0f || (hh.x == 0.0f && hh.y > 0.0f);
